@@ -1,0 +1,1 @@
+"""tissflow_statements."""
