@@ -1,1 +1,1 @@
-"""tissflow_runtime."""
+"""Runtime shared by tissflow services: settings, logging, MongoDB, outbox relay, consumers."""

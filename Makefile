@@ -1,0 +1,51 @@
+# tissflow: the two commands a new user needs are `make run` and `make test`.
+SHELL := /bin/bash
+UV := python3 -m uv
+SERVERS := bash deploy/local/servers.sh
+# The test suite's own servers, isolated from `make run`'s.
+TEST_ENV := TISSFLOW_STATE_DIR=.local/test TISSFLOW_KAFKA_PORT=19092 \
+	TISSFLOW_KAFKA_CONTROLLER_PORT=19093 TISSFLOW_MONGO_PORT=27018
+
+.PHONY: install run stop reset test test-unit bench lint format asyncapi
+
+install: ## Python deps (uv), Kafka jars and FerretDB; cached after the first time
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+	@$(SERVERS) install
+
+run: install ## start everything and the demo; Ctrl-C stops
+	@$(UV) run --frozen python deploy/local/run.py
+
+stop: ## stop what `make run` started
+	@$(UV) run --frozen python deploy/local/run.py stop
+
+reset: ## stop and delete local data (keeps installed software)
+	@$(UV) run --frozen python deploy/local/run.py stop
+	@$(SERVERS) reset
+
+test: install ## the whole suite: unit, integration and e2e on real Kafka and FerretDB
+	@$(TEST_ENV) $(SERVERS) reset >/dev/null
+	@$(TEST_ENV) $(SERVERS) start
+	@set -o pipefail; trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
+	TISSFLOW_KAFKA_BOOTSTRAP=127.0.0.1:19092 TISSFLOW_MONGODB_URL=mongodb://127.0.0.1:27018 \
+	$(UV) run --frozen pytest -q -ra $(PYTEST_ARGS)
+
+test-unit: ## only the tests that need no server
+	@$(UV) run --frozen pytest -q -m "not integration and not e2e" $(PYTEST_ARGS)
+
+bench: install ## benchmarks: tables with medians and ratios against a same-run baseline
+	@$(TEST_ENV) $(SERVERS) start
+	@trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
+	TISSFLOW_KAFKA_BOOTSTRAP=127.0.0.1:19092 TISSFLOW_MONGODB_URL=mongodb://127.0.0.1:27018 \
+	$(UV) run --frozen python -m bench $(BENCH_ARGS)
+
+lint:
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+
+format:
+	@$(UV) run --frozen ruff format .
+	@$(UV) run --frozen ruff check --fix .
+
+asyncapi: ## regenerate contracts/asyncapi.yaml from the models
+	@$(UV) run --frozen python -m tissflow_contracts.asyncapi

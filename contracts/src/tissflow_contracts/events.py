@@ -1,0 +1,197 @@
+"""Payload models of every event, and the registry tying each to its topic and type name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tissflow_contracts.topics import Topic
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FileUploaded(_Payload):
+    """A TISS XML (or a corrected revision of one) was stored by ingest."""
+
+    file_id: str
+    revision: int = Field(ge=1, description="1 for the original upload, +1 per correction")
+    provider_id: str = Field(description="CNPJ or CPF of the provider that uploaded it")
+    filename: str
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    uploaded_by: str
+    content_url: str = Field(description="Ingest internal URL path of the bytes (claim check)")
+
+
+class FileValidated(_Payload):
+    """Validation's verdict on one revision of a file, with the lote summary it read."""
+
+    file_id: str
+    revision: int = Field(ge=1)
+    provider_id: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    status: Literal["importado", "invalido"]
+    critiques: int = Field(ge=0, description="Critiques that are not ignored")
+    versao_tiss: str | None = None
+    registro_ans: str | None = None
+    numero_lote: str | None = None
+    tipo_guia: str | None = None
+    quantidade_guias: int = 0
+    valor_total: Decimal | None = None
+    numeros_guias: list[str] = Field(default_factory=list)
+
+
+class LoteSent(_Payload):
+    """The provider sent a lote de pagamento to the operator."""
+
+    lote_id: str
+    provider_id: str
+    registro_ans: str | None
+    numero_lote: str
+    canal: Literal["upload_xml", "digitacao"]
+    file_id: str | None
+    tipo_guia: str | None
+    quantidade_guias: int
+    valor_total: Decimal | None
+    sent_by: str
+    sent_at: datetime
+
+
+class ProtocoloStatusChanged(_Payload):
+    """A protocol (PEG) moved to an ANS dm_statusProtocolo status."""
+
+    peg: str
+    lote_id: str
+    provider_id: str
+    registro_ans: str | None
+    numero_lote: str
+    status: int = Field(ge=1, le=10, description="ANS dm_statusProtocolo code")
+    status_anterior: int | None = Field(default=None, ge=1, le=10)
+    data_pagamento: date | None = None
+    valor_informado: Decimal | None = None
+    valor_liberado: Decimal | None = None
+    valor_glosado: Decimal | None = None
+    changed_at: datetime
+
+
+class StatementReady(_Payload):
+    """A demonstrativo (análise de conta or pagamento) is ready to download."""
+
+    statement_id: str
+    tipo: Literal["analise", "pagamento"]
+    peg: str
+    lote_id: str
+    provider_id: str
+    registro_ans: str | None
+    numero_lote: str
+    data_pagamento: date | None = None
+    valor_informado: Decimal | None = None
+    valor_liberado: Decimal | None = None
+    valor_glosado: Decimal | None = None
+
+
+class OperadoraReport(_Payload):
+    """Published by the operator's core: a protocol's new status (and payment date)."""
+
+    peg: str
+    status: int = Field(ge=1, le=10, description="ANS dm_statusProtocolo code")
+    data_pagamento: date | None = None
+    valor_liberado: Decimal | None = None
+    valor_glosado: Decimal | None = None
+    reported_by: str = "operadora"
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    topic: str
+    model: type[BaseModel]
+    version: int
+    producer: str
+    consumers: tuple[str, ...]
+    summary: str
+
+
+EVENTS: tuple[EventSpec, ...] = (
+    EventSpec(
+        "file.uploaded",
+        Topic.FILE_UPLOADED,
+        FileUploaded,
+        1,
+        "ingest",
+        ("validation",),
+        "A TISS XML revision was stored and awaits validation.",
+    ),
+    EventSpec(
+        "file.validated",
+        Topic.FILE_VALIDATED,
+        FileValidated,
+        1,
+        "validation",
+        ("ingest", "batching"),
+        "A file revision was judged importado or invalido.",
+    ),
+    EventSpec(
+        "lote.sent",
+        Topic.LOTE_SENT,
+        LoteSent,
+        1,
+        "batching",
+        ("protocol",),
+        "A lote de pagamento was sent to the operator.",
+    ),
+    EventSpec(
+        "protocolo.status_changed",
+        Topic.PROTOCOLO_STATUS_CHANGED,
+        ProtocoloStatusChanged,
+        1,
+        "protocol",
+        ("batching", "statements"),
+        "A protocol (PEG) changed status.",
+    ),
+    EventSpec(
+        "statement.ready",
+        Topic.STATEMENT_READY,
+        StatementReady,
+        1,
+        "statements",
+        ("gateway",),
+        "A demonstrativo is ready.",
+    ),
+    EventSpec(
+        "operadora.report",
+        Topic.OPERADORA_INBOUND,
+        OperadoraReport,
+        1,
+        "operadora",
+        ("protocol",),
+        "The operator's core reports a protocol's status.",
+    ),
+)
+
+
+def spec_for_type(type_name: str) -> EventSpec:
+    for spec in EVENTS:
+        if spec.type == type_name:
+            return spec
+    raise KeyError(type_name)
+
+
+def spec_for_topic(topic: str) -> EventSpec:
+    for spec in EVENTS:
+        if spec.topic == topic:
+            return spec
+    raise KeyError(topic)
+
+
+def spec_for_model(model: type[BaseModel]) -> EventSpec:
+    for spec in EVENTS:
+        if spec.model is model:
+            return spec
+    raise KeyError(model.__name__)

@@ -1,0 +1,120 @@
+"""`make run`: starts Kafka, FerretDB, every tissflow service and the demo; Ctrl-C stops all.
+
+Also `run.py stop` (what `make stop` calls) stops a running set from another terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tissflow_runtime.local import SERVICES, ServiceSet, service_env
+from tissflow_runtime.topics import ensure_topics
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE = ROOT / ".local"
+RUN_DIR = STATE / "run" / "services"
+SERVERS = ["bash", str(ROOT / "deploy/local/servers.sh")]
+
+
+def servers(command: str) -> None:
+    subprocess.run([*SERVERS, command], check=True)
+
+
+def stop_running() -> None:
+    """Stop services started by another `make run`, then the servers."""
+    for pid_file in sorted(RUN_DIR.glob("*.pid")):
+        pid = int(pid_file.read_text())
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        for _ in range(75):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        pid_file.unlink(missing_ok=True)
+    runner = STATE / "run" / "runner.pid"
+    if runner.exists():
+        try:
+            os.kill(int(runner.read_text()), signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        runner.unlink(missing_ok=True)
+    servers("stop")
+
+
+def main() -> int:
+    if sys.argv[1:] == ["stop"]:
+        stop_running()
+        return 0
+    servers("start")
+    env = service_env(TISSFLOW_DB_PREFIX="tissflow")
+    print("==> tópicos Kafka", flush=True)
+    asyncio.run(ensure_topics(env.get("TISSFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:9092")))
+    services = ServiceSet(env=env, log_dir=STATE / "logs", run_dir=RUN_DIR)
+    stopping = False
+
+    def shutdown(*_: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        print("\n==> parando serviços e servidores...", flush=True)
+        services.stop()
+        servers("stop")
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, shutdown)
+    signal.signal(signal.SIGTERM, shutdown)
+    (STATE / "run").mkdir(parents=True, exist_ok=True)
+    (STATE / "run" / "runner.pid").write_text(str(os.getpid()))
+    print("==> serviços: " + ", ".join(SERVICES), flush=True)
+    services.start()
+    try:
+        services.wait_ready(*SERVICES, timeout=90)
+    except RuntimeError as exc:
+        print(f"ERRO: {exc}", file=sys.stderr)
+        shutdown()
+    subprocess.run([sys.executable, "-m", "tissflow_gateway.seed"], env=env, check=True)
+    gateway = services.url("gateway")
+    print(
+        f"""
+tissflow está no ar.
+
+  Portal do prestador:  {gateway}/login
+  API (OpenAPI):        {gateway}/docs
+
+  Logins de demonstração (operadora PASA, ANS 331988):
+    prestador ODONTO ARTE LTDA (CNPJ 07906129000102):  odontoarte / odontoarte123
+    equipe da operadora:                               operadora / operadora123
+    operações:                                         ops / ops123
+
+  Logs: {STATE / "logs"}    Dados: {STATE}
+  Ctrl-C (ou `make stop` em outro terminal) para parar; `make reset` apaga os dados.
+""",
+        flush=True,
+    )
+    while True:
+        for name, proc in list(services.procs.items()):
+            if proc.poll() is not None:
+                print(f"AVISO: {name} parou (código {proc.returncode}); reiniciando", flush=True)
+                services.procs.pop(name)
+                services.start(name)
+        time.sleep(2)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

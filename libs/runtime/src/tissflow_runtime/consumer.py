@@ -1,0 +1,145 @@
+"""Consumers that ack only after a durable effect, retry, and dead-letter poison messages.
+
+A handler receives the parsed `Envelope`. It must be idempotent: the usual way is one
+single-document update guarded by `not_handled(event_id)` that also records the id
+(`mark_handled(event_id)`), so a redelivered event matches nothing and changes nothing.
+A handler that raises is retried `max_attempts` times; then the original bytes go to
+`<topic>.dlq` with the error in the headers, and the consumer moves on. A message that is
+not a valid envelope, or whose payload does not validate, is dead-lettered at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+from tissflow_contracts import Envelope, dlq
+
+from tissflow_runtime.logs import correlation_id
+from tissflow_runtime.metrics import HANDLER_SECONDS, MESSAGES_DEAD_LETTERED, MESSAGES_HANDLED
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+class PermanentError(Exception):
+    """A failure that retrying cannot fix: the message goes straight to the DLQ."""
+
+
+def not_handled(event_id: Any) -> dict[str, Any]:
+    """Filter fragment matching a document that has not yet handled `event_id`."""
+    return {"handled": {"$ne": str(event_id)}}
+
+
+def mark_handled(event_id: Any) -> dict[str, Any]:
+    """`$push` fragment recording `event_id` as handled in the same update."""
+    return {"handled": str(event_id)}
+
+
+class Consumers:
+    """Registers one FastStream subscriber per topic for a service's consumer group."""
+
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        group_id: str,
+        max_attempts: int = 3,
+        retry_backoff_seconds: float = 0.2,
+    ) -> None:
+        self._broker = broker
+        self.group_id = group_id
+        self._max_attempts = max_attempts
+        self._backoff = retry_backoff_seconds
+        self.topics: list[str] = []
+
+    def register(self, topic: str, handler: Handler) -> None:
+        self.topics.append(topic)
+
+        async def consume(msg: KafkaMessage) -> None:
+            await self._consume(topic, handler, msg)
+
+        consume.__name__ = f"consume_{topic.replace('.', '_')}"
+        self._broker.subscriber(
+            topic,
+            group_id=self.group_id,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            title=f"{self.group_id}:{topic}",
+        )(consume)
+
+    def on(self, topic: str) -> Callable[[Handler], Handler]:
+        def decorator(handler: Handler) -> Handler:
+            self.register(topic, handler)
+            return handler
+
+        return decorator
+
+    async def _consume(self, topic: str, handler: Handler, msg: Any) -> None:
+        raw: bytes = msg.body
+        try:
+            envelope = Envelope.model_validate_json(raw)
+        except ValidationError as exc:
+            await self._dead_letter(topic, msg, f"envelope inválido: {exc}", attempts=1)
+            return
+        token = correlation_id.set(envelope.correlation_id)
+        extra = {"event_id": envelope.event_id, "event_type": envelope.type, "topic": topic}
+        try:
+            error: str | None = None
+            for attempt in range(1, self._max_attempts + 1):
+                started = time.perf_counter()
+                try:
+                    await handler(envelope)
+                except (PermanentError, ValidationError) as exc:
+                    error, attempts = f"{type(exc).__name__}: {exc}", attempt
+                    break
+                except Exception as exc:
+                    error, attempts = f"{type(exc).__name__}: {exc}", attempt
+                    log.warning("handler failed (attempt %d): %s", attempt, error, extra=extra)
+                    if attempt < self._max_attempts:
+                        await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+                    continue
+                else:
+                    error = None
+                    break
+                finally:
+                    HANDLER_SECONDS.labels(topic).observe(time.perf_counter() - started)
+            if error is None:
+                await msg.ack()
+                MESSAGES_HANDLED.labels(topic, "ok").inc()
+                log.info("handled", extra=extra)
+            else:
+                await self._dead_letter(topic, msg, error, attempts=attempts)
+        finally:
+            correlation_id.reset(token)
+
+    async def _dead_letter(self, topic: str, msg: Any, error: str, attempts: int) -> None:
+        raw = msg.raw_message
+        headers = {
+            "x-error": error[:2000],
+            "x-attempts": str(attempts),
+            "x-consumer-group": self.group_id,
+            "x-original-topic": topic,
+            "x-original-partition": str(getattr(raw, "partition", "")),
+            "x-original-offset": str(getattr(raw, "offset", "")),
+        }
+        key = getattr(raw, "key", None)
+        try:
+            await self._broker.publish(msg.body, topic=dlq(topic), key=key, headers=headers)
+        except Exception:
+            # Could not park it: rewind so the message is seen again, never lost.
+            log.exception("could not publish to %s; message will be redelivered", dlq(topic))
+            await msg.nack()
+            await asyncio.sleep(self._backoff)
+            return
+        await msg.ack()
+        MESSAGES_DEAD_LETTERED.labels(topic).inc()
+        MESSAGES_HANDLED.labels(topic, "dead_lettered").inc()
+        log.error("dead-lettered after %d attempt(s): %s", attempts, error, extra={"topic": topic})

@@ -1,0 +1,16 @@
+"""Prometheus metrics shared by all services."""
+
+from prometheus_client import Counter, Histogram
+
+MESSAGES_HANDLED = Counter(
+    "tissflow_messages_handled_total", "Messages a consumer handled", ["topic", "outcome"]
+)
+MESSAGES_DEAD_LETTERED = Counter(
+    "tissflow_messages_dead_lettered_total", "Messages sent to a DLQ", ["topic"]
+)
+OUTBOX_PUBLISHED = Counter(
+    "tissflow_outbox_published_total", "Events the outbox relay published", ["topic"]
+)
+HANDLER_SECONDS = Histogram(
+    "tissflow_handler_seconds", "Time spent in a consumer handler", ["topic"]
+)

@@ -1,0 +1,281 @@
+"""The public REST API `/api/v1`: what clinics' software and the operator's core call."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from pydantic import BaseModel, Field
+
+from tissflow_gateway.auth import CurrentUser, OperatorUser, authenticate, issue_token
+from tissflow_gateway.core import ApiError, call, not_found
+from tissflow_gateway.uploads import receive_single_xml
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine-readable code")
+    message: str = Field(description="pt-BR message for people")
+    details: Any = None
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        400: "Requisição inválida",
+        401: "Não autenticado",
+        403: "Sem permissão",
+        404: "Não encontrado (ou de outro prestador)",
+        409: "Conflito com a situação atual",
+        413: "Arquivo maior que 15 MB",
+        415: "Formato não suportado",
+        422: "Dados inválidos",
+        429: "Muitas tentativas",
+        503: "Serviço indisponível",
+    }
+    return {c: {"model": ErrorBody, "description": descriptions[c]} for c in codes}
+
+
+COMMON = errors(401, 422, 503)
+router = APIRouter(prefix="/api/v1", responses=COMMON)
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    page_size: int
+
+
+class TokenRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    role: str
+    provider_id: str | None
+
+
+@router.post("/auth/token", tags=["auth"], responses=errors(429))
+async def create_token(body: TokenRequest) -> TokenResponse:
+    """Exchange a login and password for an API token (send as `Authorization: Bearer`)."""
+    user = await authenticate(body.username, body.password)
+    token = await issue_token(user)
+    return TokenResponse(access_token=token, role=user.role, provider_id=user.provider_id)
+
+
+@router.get("/me", tags=["auth"])
+async def me(user: CurrentUser) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "nome": user.nome,
+        "role": user.role,
+        "provider_id": user.provider_id,
+        "provider_nome": user.provider_nome,
+    }
+
+
+# -- files ---------------------------------------------------------------------------
+def _own(user: Any, doc: dict[str, Any], what: str) -> dict[str, Any]:
+    if not user.can_see_provider(doc.get("provider_id")):
+        raise not_found(what)  # never reveal that another provider's id exists
+    return doc
+
+
+@router.post(
+    "/uploads",
+    status_code=202,
+    tags=["arquivos"],
+    responses=errors(400, 403, 413, 415),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["arquivo"],
+                        "properties": {"arquivo": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload(
+    request: Request,
+    user: CurrentUser,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
+    """Send one TISS XML (≤ 15 MB). It is validated asynchronously: follow `GET /files/{id}`.
+
+    An `Idempotency-Key` header makes a retried upload return the first one's file.
+    """
+    if user.role != "prestador" or not user.provider_id:
+        raise ApiError(403, "acesso_negado", "Somente prestadores enviam arquivos.")
+    received = await receive_single_xml(request)
+    params = {
+        "provider_id": user.provider_id,
+        "filename": received.filename,
+        "uploaded_by": user.username,
+    }
+    if idempotency_key:
+        params["idempotency_key"] = idempotency_key
+    return await call(
+        "POST",
+        "ingest",
+        "/internal/files",
+        params=params,
+        content=received.content,
+        headers={"Content-Type": "application/xml"},
+    )
+
+
+@router.get("/files", tags=["arquivos"])
+async def list_files(
+    user: CurrentUser,
+    status: Literal["em_processamento", "importado", "invalido"] | None = None,
+    nome: Annotated[str | None, Query(max_length=255)] = None,
+    de: datetime | None = None,
+    ate: datetime | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> Page:
+    """Histórico de Arquivos Enviados, newest first, with the portal's filters."""
+    params: dict[str, Any] = {"page": page, "page_size": page_size}
+    for key, value in {
+        "provider_id": user.provider_filter(),
+        "status": status,
+        "nome": nome,
+        "de": de.isoformat() if de else None,
+        "ate": ate.isoformat() if ate else None,
+    }.items():
+        if value:
+            params[key] = value
+    return Page(**await call("GET", "ingest", "/internal/files", params=params))
+
+
+@router.get("/files/{file_id}", tags=["arquivos"], responses=errors(404))
+async def get_file(file_id: str, user: CurrentUser) -> dict[str, Any]:
+    return _own(user, await call("GET", "ingest", f"/internal/files/{file_id}"), "Arquivo")
+
+
+@router.get("/files/{file_id}/criticas", tags=["arquivos"], responses=errors(404))
+async def get_critiques(file_id: str, user: CurrentUser) -> dict[str, Any]:
+    """The latest revision's verdict and critiques (table-38 codes, pt-BR messages)."""
+    _own(user, await call("GET", "ingest", f"/internal/files/{file_id}"), "Arquivo")
+    return await call("GET", "validation", f"/internal/results/{file_id}")
+
+
+# -- lotes ---------------------------------------------------------------------------
+@router.get("/lotes", tags=["lotes"])
+async def list_lotes(
+    user: CurrentUser,
+    status: Literal["aberto", "fechado", "enviado"] | None = None,
+    numero_lote: str | None = None,
+    file_id: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> Page:
+    params: dict[str, Any] = {"page": page, "page_size": page_size}
+    for key, value in {
+        "provider_id": user.provider_filter(),
+        "status": status,
+        "numero_lote": numero_lote,
+        "file_id": file_id,
+    }.items():
+        if value:
+            params[key] = value
+    return Page(**await call("GET", "batching", "/internal/lotes", params=params))
+
+
+@router.get("/lotes/{lote_id}", tags=["lotes"], responses=errors(404))
+async def get_lote(lote_id: str, user: CurrentUser) -> dict[str, Any]:
+    return _own(user, await call("GET", "batching", f"/internal/lotes/{lote_id}"), "Lote")
+
+
+@router.post("/lotes/{lote_id}/{acao}", tags=["lotes"], responses=errors(403, 404, 409))
+async def lote_action(
+    lote_id: str, acao: Literal["fechar", "reabrir", "enviar", "excluir"], user: CurrentUser
+) -> dict[str, Any]:
+    """Fechar, reabrir, enviar (sending twice sends once) or excluir (not once sent)."""
+    _own(user, await call("GET", "batching", f"/internal/lotes/{lote_id}"), "Lote")
+    if user.role != "prestador":
+        raise ApiError(403, "acesso_negado", "Somente o prestador do lote pode alterá-lo.")
+    return await call(
+        "POST", "batching", f"/internal/lotes/{lote_id}/{acao}", json={"by": user.username}
+    )
+
+
+# -- protocols -----------------------------------------------------------------------
+@router.get("/protocolos", tags=["protocolos"])
+async def list_protocolos(
+    user: CurrentUser,
+    lote_id: str | None = None,
+    status: Annotated[int | None, Query(ge=1, le=10)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> Page:
+    params: dict[str, Any] = {"page": page, "page_size": page_size}
+    for key, value in {
+        "provider_id": user.provider_filter(),
+        "lote_id": lote_id,
+        "status": status,
+    }.items():
+        if value:
+            params[key] = value
+    return Page(**await call("GET", "protocol", "/internal/protocolos", params=params))
+
+
+@router.get("/protocolos/{peg}", tags=["protocolos"], responses=errors(404))
+async def get_protocolo(peg: str, user: CurrentUser) -> dict[str, Any]:
+    return _own(user, await call("GET", "protocol", f"/internal/protocolos/{peg}"), "Protocolo")
+
+
+class StatusChange(BaseModel):
+    status: int = Field(ge=1, le=10, description="ANS dm_statusProtocolo (3 = Faturado)")
+    data_pagamento: date | None = Field(default=None, description="Required for status 3")
+    valor_liberado: Decimal | None = None
+    valor_glosado: Decimal | None = None
+
+
+@router.post(
+    "/operadora/protocolos/{peg}/status",
+    tags=["operadora"],
+    responses=errors(403, 404, 409),
+)
+async def change_protocol_status(
+    peg: str, body: StatusChange, user: OperatorUser
+) -> dict[str, Any]:
+    """Operator side: move a protocol forward (e.g. 2 Em análise, 5 Liberado, 3 Faturado)."""
+    return await call(
+        "POST",
+        "protocol",
+        f"/internal/protocolos/{peg}/status",
+        json={**body.model_dump(mode="json"), "by": user.username},
+    )
+
+
+# -- statements ----------------------------------------------------------------------
+@router.get("/demonstrativos", tags=["demonstrativos"])
+async def list_demonstrativos(
+    user: CurrentUser,
+    tipo: Literal["analise", "pagamento"] | None = None,
+    peg: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> Page:
+    params: dict[str, Any] = {"page": page, "page_size": page_size}
+    for key, value in {"provider_id": user.provider_filter(), "tipo": tipo, "peg": peg}.items():
+        if value:
+            params[key] = value
+    return Page(**await call("GET", "statements", "/internal/demonstrativos", params=params))
+
+
+@router.get("/demonstrativos/{statement_id}", tags=["demonstrativos"], responses=errors(404))
+async def get_demonstrativo(statement_id: str, user: CurrentUser) -> dict[str, Any]:
+    doc = await call("GET", "statements", f"/internal/demonstrativos/{statement_id}")
+    return _own(user, doc, "Demonstrativo")

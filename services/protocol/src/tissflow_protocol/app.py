@@ -1,0 +1,227 @@
+"""Protocol: gives each sent lote a PEG number and follows it through the operator's analysis.
+
+Consumes `lote.sent` and the operator's inbound topic; produces `protocolo.status_changed`.
+Operator systems change a status through the internal API (the gateway's operator routes)
+or by publishing `operadora.report`. Owns `<prefix>_protocol`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+from tissflow_contracts import Envelope, LoteSent, OperadoraReport, ProtocoloStatusChanged, Topic
+from tissflow_runtime.consumer import PermanentError, mark_handled, not_handled
+from tissflow_runtime.service import ServiceRuntime
+from tissflow_runtime.settings import ServiceSettings
+
+from tissflow_protocol.domain import (
+    PORTAL_STAGE,
+    STATUS_ANS,
+    TransitionRefused,
+    check_transition,
+    format_peg,
+)
+
+runtime = ServiceRuntime("protocol", ServiceSettings())
+runtime.outbox_collections("protocolos")
+protocolos = runtime.db["protocolos"]
+counters = runtime.db["counters"]
+router = APIRouter(prefix="/internal")
+NOT_FOUND = {"code": "protocolo_nao_encontrado", "message": "Protocolo não encontrado."}
+
+
+@runtime.on_startup
+async def create_indexes(db: Any) -> None:
+    await protocolos.create_index([("lote_id", ASCENDING)], unique=True)
+    await protocolos.create_index([("provider_id", ASCENDING), ("created_at", DESCENDING)])
+
+
+def public(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in doc.items() if k not in {"_id", "outbox", "handled"}}
+    out["peg"] = doc["_id"]
+    out["status_label"] = STATUS_ANS[doc["status"]]
+    out["etapa"] = PORTAL_STAGE.get(doc["status"], STATUS_ANS[doc["status"]])
+    return out
+
+
+def _money(value: Any) -> Decimal | None:
+    return Decimal(value) if value not in (None, "") else None
+
+
+def _status_event(doc: dict[str, Any], previous: int | None, at: datetime) -> dict[str, Any]:
+    payload = ProtocoloStatusChanged(
+        peg=doc["_id"],
+        lote_id=doc["lote_id"],
+        provider_id=doc["provider_id"],
+        registro_ans=doc.get("registro_ans"),
+        numero_lote=doc["numero_lote"],
+        status=doc["status"],
+        status_anterior=previous,
+        data_pagamento=date.fromisoformat(doc["data_pagamento"])
+        if doc.get("data_pagamento")
+        else None,
+        valor_informado=_money(doc.get("valor_informado")),
+        valor_liberado=_money(doc.get("valor_liberado")),
+        valor_glosado=_money(doc.get("valor_glosado")),
+        changed_at=at,
+    )
+    return runtime.event(payload, key=doc["_id"], correlation_id=doc["correlation_id"])
+
+
+@runtime.consumers.on(Topic.LOTE_SENT)
+async def on_lote_sent(envelope: Envelope) -> None:
+    event = envelope.payload_as(LoteSent)
+    if await protocolos.find_one({"lote_id": event.lote_id}, {"_id": 1}) is not None:
+        return  # a redelivery: the lote already has its PEG
+    now = datetime.now(UTC)
+    counter = await counters.find_one_and_update(
+        {"_id": f"peg-{now.year}"},
+        {"$inc": {"seq": 1}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    doc: dict[str, Any] = {
+        "_id": format_peg(counter["seq"], now.year),
+        "lote_id": event.lote_id,
+        "provider_id": event.provider_id,
+        "registro_ans": event.registro_ans,
+        "numero_lote": event.numero_lote,
+        "file_id": event.file_id,
+        "quantidade_guias": event.quantidade_guias,
+        "valor_informado": str(event.valor_total) if event.valor_total is not None else None,
+        "status": 1,
+        "created_at": now,
+        "updated_at": now,
+        "data_pagamento": None,
+        "historico": [{"status": 1, "at": now, "by": "sistema"}],
+        "correlation_id": envelope.correlation_id,
+        "handled": [str(envelope.event_id)],
+    }
+    doc["outbox"] = [_status_event(doc, None, now)]
+    try:
+        await protocolos.insert_one(doc)
+    except DuplicateKeyError:
+        return  # unique lote_id: another delivery won the race
+    runtime.relay.notify()
+
+
+class StatusChange(BaseModel):
+    status: int = Field(ge=1, le=10, description="ANS dm_statusProtocolo code")
+    data_pagamento: date | None = None
+    valor_liberado: Decimal | None = None
+    valor_glosado: Decimal | None = None
+    by: str = Field(min_length=1)
+
+
+async def change_status(
+    peg: str, change: StatusChange, event_id: str | None = None
+) -> dict[str, Any]:
+    doc = await protocolos.find_one({"_id": peg})
+    if doc is None:
+        raise HTTPException(404, NOT_FOUND)
+    if doc["status"] == change.status:
+        return public(doc)  # repeated report: nothing changes
+    try:
+        check_transition(doc["status"], change.status, change.data_pagamento)
+    except TransitionRefused as exc:
+        raise HTTPException(409, {"code": "transicao_invalida", "message": exc.message}) from exc
+    now = datetime.now(UTC)
+    new = {**doc, "status": change.status}
+    sets: dict[str, Any] = {"status": change.status, "updated_at": now}
+    if change.data_pagamento:
+        sets["data_pagamento"] = new["data_pagamento"] = change.data_pagamento.isoformat()
+    for field in ("valor_liberado", "valor_glosado"):
+        value = getattr(change, field)
+        if value is not None:
+            sets[field] = new[field] = str(value)
+    pushes: dict[str, Any] = {
+        "historico": {"status": change.status, "at": now, "by": change.by},
+        "outbox": _status_event(new, doc["status"], now),
+    }
+    if event_id:
+        pushes.update(mark_handled(event_id))
+    # Only from the status we checked: a concurrent change makes this match nothing.
+    updated = await protocolos.find_one_and_update(
+        {"_id": peg, "status": doc["status"], **(not_handled(event_id) if event_id else {})},
+        {"$set": sets, "$push": pushes},
+        return_document=ReturnDocument.AFTER,
+    )
+    if updated is None:
+        raise HTTPException(
+            409, {"code": "protocolo_alterado", "message": "O protocolo mudou; tente de novo."}
+        )
+    runtime.relay.notify()
+    return public(updated)
+
+
+@runtime.consumers.on(Topic.OPERADORA_INBOUND)
+async def on_operadora_report(envelope: Envelope) -> None:
+    report = envelope.payload_as(OperadoraReport)
+    doc = await protocolos.find_one({"_id": report.peg}, {"handled": 1})
+    if doc is None or str(envelope.event_id) in doc.get("handled", []):
+        return
+    change = StatusChange(
+        status=report.status,
+        data_pagamento=report.data_pagamento,
+        valor_liberado=report.valor_liberado,
+        valor_glosado=report.valor_glosado,
+        by=report.reported_by,
+    )
+    try:
+        await change_status(report.peg, change, event_id=str(envelope.event_id))
+    except HTTPException as exc:
+        if exc.status_code == 409 and exc.detail.get("code") == "transicao_invalida":
+            raise PermanentError(exc.detail["message"]) from exc
+        raise
+
+
+@router.post("/protocolos/{peg}/status")
+async def post_status(peg: str, change: StatusChange) -> dict[str, Any]:
+    return await change_status(peg, change)
+
+
+@router.get("/protocolos")
+async def list_protocolos(
+    provider_id: str | None = None,
+    lote_id: str | None = None,
+    status: int | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    if provider_id:
+        query["provider_id"] = provider_id
+    if lote_id:
+        query["lote_id"] = lote_id
+    if status:
+        query["status"] = status
+    total = await protocolos.count_documents(query)
+    cursor = (
+        protocolos.find(query, {"outbox": 0, "handled": 0})
+        .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
+        .skip((page - 1) * page_size)
+        .limit(page_size)
+    )
+    return {
+        "items": [public(d) async for d in cursor],
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+    }
+
+
+@router.get("/protocolos/{peg}")
+async def get_protocolo(peg: str) -> dict[str, Any]:
+    doc = await protocolos.find_one({"_id": peg}, {"outbox": 0, "handled": 0})
+    if doc is None:
+        raise HTTPException(404, NOT_FOUND)
+    return public(doc)
+
+
+app = runtime.create_app([router])

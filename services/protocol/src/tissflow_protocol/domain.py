@@ -1,0 +1,86 @@
+"""Protocol (PEG) statuses as ANS dm_statusProtocolo, and which moves are allowed (no I/O).
+
+The portal's stages map to the ANS codes: Enviado para a Operadora (1 Recebido), Em análise
+(2), Liberado para Faturamento (5 Analisado e aguardando liberação para o pagamento),
+Faturado (3 Liberado para pagamento). Along the main line a protocol only moves forward
+(it may skip a stage); the other codes are side states the operator may report.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+STATUS_ANS: dict[int, str] = {
+    1: "Recebido",
+    2: "Em análise",
+    3: "Liberado para pagamento",
+    4: "Encerrado sem pagamento",
+    5: "Analisado e aguardando liberação para o pagamento",
+    6: "Pagamento efetuado",
+    7: "Não localizado",
+    8: "Aguardando informação complementar",
+    9: "Cancelado",
+    10: "Bloqueio judicial",
+}
+
+PORTAL_STAGE: dict[int, str] = {
+    1: "Enviado para a Operadora",
+    2: "Em análise",
+    5: "Liberado para Faturamento",
+    3: "Faturado",
+    6: "Faturado",
+}
+
+# The main line, in order; a move along it must go forward.
+MAIN_LINE = (1, 2, 5, 3, 6)
+TERMINAL = frozenset({4, 6, 7, 9})
+# Side states: where each may be entered from, and where it may return to.
+SIDE_FROM: dict[int, frozenset[int]] = {
+    4: frozenset({1, 2, 5, 8}),
+    7: frozenset({1}),
+    8: frozenset({1, 2}),
+    9: frozenset({1, 2, 5, 8}),
+    10: frozenset({1, 2, 5, 3}),
+}
+SIDE_TO: dict[int, frozenset[int]] = {
+    8: frozenset({2, 5, 4, 9}),
+    10: frozenset({2, 5, 3, 6, 4}),
+}
+
+
+class TransitionRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def label(status: int) -> str:
+    return f"{status} - {STATUS_ANS[status]}"
+
+
+def check_transition(current: int, target: int, data_pagamento: date | None) -> None:
+    """Raise TransitionRefused (pt-BR) unless `current` → `target` is allowed."""
+    if target not in STATUS_ANS:
+        raise TransitionRefused(f"Situação {target} não existe em dm_statusProtocolo.")
+    if target == 3 and data_pagamento is None:
+        raise TransitionRefused("Informe a data de pagamento para liberar para pagamento (3).")
+    if current in TERMINAL:
+        raise TransitionRefused(f"O protocolo está encerrado ({label(current)}).")
+    if current in SIDE_TO:
+        if target in SIDE_TO[current]:
+            return
+        raise TransitionRefused(f"De {label(current)} não é possível ir para {label(target)}.")
+    if target in SIDE_FROM:
+        if current in SIDE_FROM[target]:
+            return
+        raise TransitionRefused(f"De {label(current)} não é possível ir para {label(target)}.")
+    if MAIN_LINE.index(target) <= MAIN_LINE.index(current):
+        raise TransitionRefused(
+            f"A situação só avança: o protocolo já está em {label(current)}, "
+            f"não pode voltar para {label(target)}."
+        )
+
+
+def format_peg(sequence: int, year: int) -> str:
+    """PEG numbers: the year then a zero-padded sequence, e.g. 2026000123."""
+    return f"{year}{sequence:06d}"
