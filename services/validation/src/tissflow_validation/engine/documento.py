@@ -1,0 +1,117 @@
+"""Helpers on a parsed TISS message: names, human xpaths, the epilogue hash.
+
+A *human xpath* names elements by local name from the root, with a 1-based `[n]` only
+where the parent has several children of that name, e.g.
+`/mensagemTISS/prestadorParaOperadora/loteGuias/guiasTISS/guiaSP-SADT[3]/valorTotal`.
+It is what critiques show and what `apply_correction` accepts (prefixes such as `ans:`
+are tolerated).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from lxml import etree
+
+NS = "http://www.ans.gov.br/padroes/tiss/schemas"
+NSMAP = {"ans": NS}
+_Q = "{" + NS + "}"
+
+GUIA_ELEMENTO = {
+    "guiaConsulta": "consulta",
+    "guiaSP-SADT": "sp_sadt",
+    "guiaOdonto": "odontologia",
+    "guiaHonorarios": "honorarios",
+    "guiaResumoInternacao": "resumo_internacao",
+}
+ELEMENTO_GUIA = {v: k for k, v in GUIA_ELEMENTO.items()}
+
+# Texts of every leaf element, the epilogue hash excluded, in document order.
+_LEAF_TEXTS = etree.XPath(
+    "//*[not(*)][not(self::ans:hash and parent::ans:epilogo)]/text()",
+    namespaces=NSMAP,
+    smart_strings=False,
+)
+
+
+def q(local: str) -> str:
+    """Clark name of a TISS element: q('hash') -> '{http://www.ans...}hash'."""
+    return _Q + local
+
+
+def local_name(el: etree._Element) -> str:
+    tag = el.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def human_xpath(el: etree._Element) -> str:
+    """The human xpath of an element (see the module docstring)."""
+    parts: list[str] = []
+    node: etree._Element | None = el
+    while node is not None:
+        parent = node.getparent()
+        name = local_name(node)
+        if parent is not None:
+            same = [c for c in parent.iterchildren(node.tag)]
+            if len(same) > 1:
+                name += f"[{same.index(node) + 1}]"
+        parts.append(name)
+        node = parent
+    return "/" + "/".join(reversed(parts))
+
+
+_STEP_RE = re.compile(r"^(?:[\w.-]+:)?([\w.-]+)(?:\[(\d+)\])?$")
+
+
+def resolve_human_xpath(root: etree._Element, path: str) -> etree._Element | None:
+    """The element a human xpath names, or None."""
+    steps = [s for s in path.strip().split("/") if s]
+    if not steps:
+        return None
+    m = _STEP_RE.match(steps[0])
+    if not m or m[1] != local_name(root):
+        return None
+    node = root
+    for step in steps[1:]:
+        m = _STEP_RE.match(step)
+        if not m:
+            return None
+        name, idx = m[1], int(m[2] or 1)
+        matches = [c for c in node if isinstance(c.tag, str) and local_name(c) == name]
+        if idx < 1 or idx > len(matches):
+            return None
+        node = matches[idx - 1]
+    return node
+
+
+_LIBXML_STEP_RE = re.compile(r"\*\[local-name\(\)\s*=\s*'([^']+)'\]|\*\[name\(\)\s*=\s*'([^']+)'\]")
+
+
+def libxml_path_to_element(root: etree._Element, path: str | None) -> etree._Element | None:
+    """Find the element named by a libxml2 error path (`/ans:a/ans:b[2]` or `*[name()=..]`)."""
+    if not path:
+        return None
+    norm = _LIBXML_STEP_RE.sub(lambda m: m[1] or m[2], path)
+    return resolve_human_xpath(root, norm)
+
+
+def leaf_text(root: etree._Element) -> str:
+    """Concatenated text of every leaf element except `epilogo/hash`."""
+    return "".join(_LEAF_TEXTS(root))
+
+
+def md5_hex(text: str, encoding: str) -> str | None:
+    """MD5 hex of `text` in `encoding`; None if the text cannot be written in it."""
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        return None
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def hash_para(root: etree._Element, encoding: str) -> str | None:
+    """The epilogue hash a message should carry, computed over `encoding` bytes."""
+    return md5_hex(leaf_text(root), encoding)

@@ -1,0 +1,696 @@
+"""Step 5: the operator's business rules on a schema-valid lote, and the guide summary.
+
+Runs on the tree `validate` already parsed and schema-checked. Items are read with one
+precompiled XPath union per guide (C-speed, text only; a schema-valid item has each
+required field exactly once, so the flat list splits evenly) and repeated values
+(prices, dates, codes) are checked once through small caches, so a 10 MB lote costs a
+few milliseconds here. Elements are only looked up again to locate a critique.
+
+Codes (table 38, descriptions from the installed glosas.json):
+5027 registro ANS · 1206 CNPJ/CPF (check digits, provider not registered) ·
+1001 carteira unknown/inactive · 1801 code not in TUSS · 1308 guide repeated/already
+presented · 1806 quantity zero · 1716 redução/acréscimo zero · 1705/1706 item total
+above/below quantidade × valor unitário × redução/acréscimo · 5042 guide total differs
+from the sum of its items · 3223 date after the sending date · 1323 implausibly old date ·
+5025 transaction date in the future.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from lxml import etree
+
+from .criticas import Criticas
+from .documento import NSMAP, human_xpath, q
+from .model import GuiaResumo, OperatorContext
+from .reference import tuss_codigos
+
+_CENT = Decimal("0.01")
+_TOLERANCIA = Decimal("0.01")
+TABELAS_TUSS = frozenset({"18", "19", "20", "22"})
+
+# ct_guiaValorTotal fields and the outrasDespesas codigoDespesa that feeds each.
+CATEGORIAS = (
+    "valorProcedimentos",
+    "valorDiarias",
+    "valorTaxasAlugueis",
+    "valorMateriais",
+    "valorMedicamentos",
+    "valorOPME",
+    "valorGasesMedicinais",
+)
+DESPESA_CATEGORIA = {
+    "01": "valorGasesMedicinais",
+    "02": "valorMedicamentos",
+    "03": "valorMateriais",
+    "05": "valorDiarias",
+    "07": "valorTaxasAlugueis",
+    "08": "valorOPME",
+}
+
+
+def X(path: str) -> etree.XPath:
+    return etree.XPath(path, namespaces=NSMAP, smart_strings=False)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Where one guide type keeps what the rules need (paths relative to the guide)."""
+
+    elemento: str
+    numero: str
+    registro: str
+    carteira: str
+    itens: str  # path to the item elements
+    campos: tuple[tuple[str, str], ...]  # (role, path from the item), in document order
+    total: str | None  # the guide's declared total of its items
+    total_geral: str | None  # the guide's grand total (ct_guiaValorTotal), if any
+    datas: tuple[str, ...] = ()  # guide-level dates
+    data_guia: str | None = None  # the date shown in the summary (else first item date)
+    outras_despesas: bool = False
+    _itens: etree.XPath = field(init=False, repr=False, compare=False)
+    _linhas: etree.XPath = field(init=False, repr=False, compare=False)
+    _count: etree.XPath = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        union = " | ".join(f"{self.itens}/{p}/text()" for _, p in self.campos)
+        object.__setattr__(self, "_itens", X(self.itens))
+        object.__setattr__(self, "_linhas", X(union))
+        object.__setattr__(self, "_count", X(f"count({self.itens})"))
+
+    @property
+    def papeis(self) -> tuple[str, ...]:
+        return tuple(r for r, _ in self.campos)
+
+    def linhas(self, guia: etree._Element) -> list[tuple[str | None, ...]]:
+        """One tuple per item with the fields of `campos`, in order."""
+        n = int(self._count(guia))
+        k = len(self.campos)
+        flat = self._linhas(guia)
+        if len(flat) == n * k:
+            return [tuple(flat[i : i + k]) for i in range(0, n * k, k)]
+        # Some field is empty or split by a comment: read item by item.
+        return [tuple(_texto(item, p) for _, p in self.campos) for item in self._itens(guia)]
+
+    def item(self, guia: etree._Element, i: int) -> etree._Element:
+        return self._itens(guia)[i]
+
+
+def _texto(el: etree._Element, path: str) -> str | None:
+    found = el.xpath(f"string({path})", namespaces=NSMAP)
+    return str(found) if found != "" else None
+
+
+_ITEM_MEDICO = (
+    ("data", "ans:dataExecucao"),
+    ("tabela", "ans:procedimento/ans:codigoTabela"),
+    ("codigo", "ans:procedimento/ans:codigoProcedimento"),
+    ("quantidade", "ans:quantidadeExecutada"),
+    ("reducao", "ans:reducaoAcrescimo"),
+    ("unitario", "ans:valorUnitario"),
+    ("total", "ans:valorTotal"),
+)
+
+SPECS: dict[str, Spec] = {
+    "sp_sadt": Spec(
+        elemento="guiaSP-SADT",
+        numero="ans:cabecalhoGuia/ans:numeroGuiaPrestador",
+        registro="ans:cabecalhoGuia/ans:registroANS",
+        carteira="ans:dadosBeneficiario/ans:numeroCarteira",
+        itens="ans:procedimentosExecutados/ans:procedimentoExecutado",
+        campos=_ITEM_MEDICO,
+        total="ans:valorTotal/ans:valorProcedimentos",
+        total_geral="ans:valorTotal",
+        datas=("ans:dadosSolicitacao/ans:dataSolicitacao",),
+        outras_despesas=True,
+    ),
+    "resumo_internacao": Spec(
+        elemento="guiaResumoInternacao",
+        numero="ans:cabecalhoGuia/ans:numeroGuiaPrestador",
+        registro="ans:cabecalhoGuia/ans:registroANS",
+        carteira="ans:dadosBeneficiario/ans:numeroCarteira",
+        itens="ans:procedimentosExecutados/ans:procedimentoExecutado",
+        campos=_ITEM_MEDICO,
+        total="ans:valorTotal/ans:valorProcedimentos",
+        total_geral="ans:valorTotal",
+        datas=(
+            "ans:dadosInternacao/ans:dataInicioFaturamento",
+            "ans:dadosInternacao/ans:dataFinalFaturamento",
+        ),
+        data_guia="ans:dadosInternacao/ans:dataInicioFaturamento",
+        outras_despesas=True,
+    ),
+    "honorarios": Spec(
+        elemento="guiaHonorarios",
+        numero="ans:cabecalhoGuia/ans:numeroGuiaPrestador",
+        registro="ans:cabecalhoGuia/ans:registroANS",
+        carteira="ans:beneficiario/ans:numeroCarteira",
+        itens="ans:procedimentosRealizados/ans:procedimentoRealizado",
+        campos=_ITEM_MEDICO,
+        total="ans:valorTotalHonorarios",
+        total_geral=None,
+        datas=(
+            "ans:dadosInternacao/ans:dataInicioFaturamento",
+            "ans:dadosInternacao/ans:dataFimFaturamento",
+            "ans:dataEmissaoGuia",
+        ),
+    ),
+    "odontologia": Spec(
+        elemento="guiaOdonto",
+        numero="ans:numeroGuiaPrestador",
+        registro="ans:registroANS",
+        carteira="ans:dadosBeneficiario/ans:numeroCarteira",
+        itens="ans:procedimentosExecutados",
+        campos=(
+            ("tabela", "ans:procSolic/ans:codigoTabela"),
+            ("codigo", "ans:procSolic/ans:codigoProcedimento"),
+            ("quantidade", "ans:qtdProc"),
+            ("total", "ans:valorProc"),
+            ("data", "ans:dataRealizacao"),
+        ),
+        total="ans:valorTotalProc",
+        total_geral=None,
+    ),
+    "consulta": Spec(
+        elemento="guiaConsulta",
+        numero="ans:cabecalhoConsulta/ans:numeroGuiaPrestador",
+        registro="ans:cabecalhoConsulta/ans:registroANS",
+        carteira="ans:dadosBeneficiario/ans:numeroCarteira",
+        itens="ans:dadosAtendimento",
+        campos=(
+            ("data", "ans:dataAtendimento"),
+            ("tabela", "ans:procedimento/ans:codigoTabela"),
+            ("codigo", "ans:procedimento/ans:codigoProcedimento"),
+            ("total", "ans:procedimento/ans:valorProcedimento"),
+        ),
+        total=None,
+        total_geral=None,
+    ),
+}
+SPEC_POR_ELEMENTO = {s.elemento: (tipo, s) for tipo, s in SPECS.items()}
+
+_DESPESAS = X("ans:outrasDespesas/ans:despesa")
+_DESPESA_CAMPOS = (
+    ("categoria", "ans:codigoDespesa"),
+    ("data", "ans:servicosExecutados/ans:dataExecucao"),
+    ("tabela", "ans:servicosExecutados/ans:codigoTabela"),
+    ("codigo", "ans:servicosExecutados/ans:codigoProcedimento"),
+    ("quantidade", "ans:servicosExecutados/ans:quantidadeExecutada"),
+    ("reducao", "ans:servicosExecutados/ans:reducaoAcrescimo"),
+    ("unitario", "ans:servicosExecutados/ans:valorUnitario"),
+    ("total", "ans:servicosExecutados/ans:valorTotal"),
+)
+_CAMPO_PATH = dict(_ITEM_MEDICO) | {
+    "quantidade_odonto": "ans:qtdProc",
+}
+
+
+def dec(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def dinheiro(v: Decimal) -> Decimal:
+    return v.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+# --- identity ------------------------------------------------------------------------
+
+
+def cnpj_valido(cnpj: str) -> bool:
+    """CNPJ check digits, numeric or the alphanumeric CNPJ (characters valued ASCII - 48)."""
+    if len(cnpj) != 14 or not cnpj[12:].isdigit() or len(set(cnpj)) == 1:
+        return False
+    valores = [ord(c) - 48 for c in cnpj.upper()]
+    if any(v < 0 or v > 42 for v in valores[:12]):
+        return False
+    pesos = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
+    for pos in (12, 13):
+        p = pesos if pos == 12 else [6, *pesos]
+        resto = sum(v * w for v, w in zip(valores[:pos], p, strict=True)) % 11
+        if valores[pos] != (0 if resto < 2 else 11 - resto):
+            return False
+    return True
+
+
+def cpf_valido(cpf: str) -> bool:
+    if len(cpf) != 11 or not cpf.isdigit() or len(set(cpf)) == 1:
+        return False
+    d = [int(c) for c in cpf]
+    for pos in (9, 10):
+        soma = sum(d[i] * (pos + 1 - i) for i in range(pos))
+        dv = soma * 10 % 11 % 10
+        if d[pos] != dv:
+            return False
+    return True
+
+
+def _nome_de(registro: Any) -> str | None:
+    if isinstance(registro, str):
+        return registro
+    if isinstance(registro, Mapping):
+        nome = registro.get("nome")
+        return str(nome) if nome else None
+    nome = getattr(registro, "nome", None)
+    return str(nome) if nome else None
+
+
+def _ativo(registro: Any) -> bool:
+    if isinstance(registro, bool):
+        return registro
+    if isinstance(registro, Mapping):
+        return bool(registro.get("ativo", True))
+    if hasattr(registro, "ativo"):
+        return bool(registro.ativo)
+    return bool(registro)
+
+
+# --- the rules -----------------------------------------------------------------------
+
+_ORIGEM = X("ans:cabecalho/ans:origem/ans:identificacaoPrestador/*")
+_DESTINO = X("ans:cabecalho/ans:destino/ans:registroANS")
+_DATA_TRANSACAO = X("ans:cabecalho/ans:identificacaoTransacao/ans:dataRegistroTransacao")
+_GUIAS = X("ans:prestadorParaOperadora/ans:loteGuias/ans:guiasTISS/*")
+_DOCS = (q("cnpjContratado"), q("cpfContratado"), q("cnpjLocalExecutante"))
+
+
+@dataclass(slots=True)
+class Lote:
+    """What the rules learn about the lote, for the ValidationResult."""
+
+    prestador: dict[str, str | None] | None = None
+    tipo_guia: str | None = None
+    guias: list[GuiaResumo] = field(default_factory=list)
+    valor_total: Decimal | None = None
+
+
+def identificar_prestador(
+    root: etree._Element, ctx: OperatorContext
+) -> dict[str, str | None] | None:
+    ident = _ORIGEM(root)
+    if not ident:
+        return None
+    el = ident[0]
+    tipo = el.tag.rpartition("}")[2]
+    valor = (el.text or "").strip()
+    nome = None
+    if ctx.prestadores is not None and valor in ctx.prestadores:
+        nome = _nome_de(ctx.prestadores[valor])
+    return {"tipo": tipo, "valor": valor, "nome": nome}
+
+
+class _Executor:
+    """Runs every rule over one lote; one instance per `validate` call."""
+
+    def __init__(self, root: etree._Element, ctx: OperatorContext, criticas: Criticas) -> None:
+        self.root = root
+        self.ctx = ctx
+        self.c = criticas
+        self.hoje = ctx.hoje or date.today()
+        self.minima = self.hoje - timedelta(days=ctx.idade_maxima_dias)
+        self._datas: dict[str, str | None] = {}
+        self._itens: dict[tuple[str | None, ...], tuple[str, str] | None] = {}
+        self._tuss: frozenset[tuple[str, str]] | None = None
+        self._docs: dict[str, bool] = {}
+
+    # identity of the sender and the addressee
+    def cabecalho(self, lote: Lote) -> None:
+        ctx = self.ctx
+        destino = _DESTINO(self.root)
+        if ctx.registro_ans is not None and destino:
+            valor = (destino[0].text or "").strip()
+            if valor != ctx.registro_ans:
+                self.c.add(
+                    "5027",
+                    f"registro ANS de destino {valor} diferente do registro da operadora "
+                    f"{ctx.registro_ans}",
+                    destino[0],
+                )
+        data_tr = _DATA_TRANSACAO(self.root)
+        if data_tr:
+            d = _data(data_tr[0].text)
+            if d is not None and d > self.hoje + timedelta(days=1):
+                self.c.add(
+                    "5025", f"data de registro da transação {d.isoformat()} no futuro", data_tr[0]
+                )
+        ident = _ORIGEM(self.root)
+        if not ident or lote.prestador is None:
+            return
+        el = ident[0]
+        tipo, valor = lote.prestador["tipo"], lote.prestador["valor"] or ""
+        if tipo == "CNPJ" and not cnpj_valido(valor):
+            self.c.add("1206", f"CNPJ {valor} do prestador com dígitos verificadores inválidos", el)
+        elif tipo == "CPF" and not cpf_valido(valor):
+            self.c.add("1206", f"CPF {valor} do prestador com dígitos verificadores inválidos", el)
+        elif ctx.prestadores is not None and valor not in ctx.prestadores:
+            self.c.add("1206", "prestador não localizado na operadora", el)
+
+    def documentos(self, guias: list[tuple[etree._Element, str | None]]) -> None:
+        """Check digits of every CNPJ/CPF of contracted parties inside the guides."""
+        for guia, numero in guias:
+            for el in guia.iter(*_DOCS):
+                valor = (el.text or "").strip()
+                ok = self._docs.get(valor)
+                if ok is None:
+                    ok = cpf_valido(valor) if el.tag == _DOCS[1] else cnpj_valido(valor)
+                    self._docs[valor] = ok
+                if not ok:
+                    tipo = "CPF" if el.tag == _DOCS[1] else "CNPJ"
+                    self.c.add(
+                        "1206",
+                        f"{tipo} {valor} com dígitos verificadores inválidos",
+                        el,
+                        numero_guia=numero,
+                    )
+
+    def data(self, texto: str | None) -> str | None:
+        """None when plausible, else the code (3223 future, 1323 too old)."""
+        if texto is None:
+            return None
+        if texto in self._datas:
+            return self._datas[texto]
+        d = _data(texto)
+        res = None
+        if d is not None:
+            if d > self.hoje:
+                res = "3223"
+            elif d < self.minima:
+                res = "1323"
+        self._datas[texto] = res
+        return res
+
+    def critica_data(self, codigo: str, texto: str, el: etree._Element, numero: str | None) -> None:
+        if codigo == "3223":
+            msg = f"data {texto} posterior à data de envio do lote ({self.hoje.isoformat()})"
+        else:
+            msg = (
+                f"data {texto} anterior a {self.minima.isoformat()}: fora do prazo "
+                "plausível de apresentação"
+            )
+        self.c.add(codigo, msg, el, numero_guia=numero)
+
+    def tuss(self, tabela: str | None, codigo: str | None) -> bool:
+        if tabela not in TABELAS_TUSS or codigo is None:
+            return True
+        if self._tuss is None:
+            self._tuss = tuss_codigos()
+        return (tabela, codigo.strip()) in self._tuss
+
+    def item(self, row: tuple[str | None, ...], papeis: tuple[str, ...]) -> tuple[str, str] | None:
+        """Quantity and total of one item: None, or (code, detail)."""
+        cached = self._itens.get(row, False)
+        if cached is not False:
+            return cached  # type: ignore[return-value]
+        v = dict(zip(papeis, row, strict=True))
+        res: tuple[str, str] | None = None
+        qtd = dec(v.get("quantidade"))
+        if qtd is not None and qtd <= 0:
+            res = ("1806", f"quantidade informada {v.get('quantidade')}")
+        elif "unitario" in v:
+            red = dec(v.get("reducao"))
+            unit = dec(v.get("unitario"))
+            total = dec(v.get("total"))
+            if red is not None and red <= 0:
+                res = (
+                    "1716",
+                    f"fator de redução/acréscimo {v.get('reducao')} deve ser maior que zero",
+                )
+            elif None not in (qtd, red, unit, total):
+                esperado = dinheiro(qtd * unit * red)  # type: ignore[operator]
+                diff = total - esperado  # type: ignore[operator]
+                if abs(diff) > _TOLERANCIA:
+                    codigo = "1705" if diff > 0 else "1706"
+                    res = (
+                        codigo,
+                        f"valor total do item {total} difere de quantidade {v['quantidade']} × "
+                        f"valor unitário {v['unitario']} × redução/acréscimo {v['reducao']} = "
+                        f"{esperado}",
+                    )
+        self._itens[row] = res
+        return res
+
+
+def _data(texto: str | None) -> date | None:
+    if not texto:
+        return None
+    try:
+        return date.fromisoformat(texto.strip()[:10])
+    except ValueError:
+        return None
+
+
+def _find_text(guia: etree._Element, path: str) -> tuple[str | None, etree._Element | None]:
+    found = guia.xpath(path, namespaces=NSMAP)
+    if not found:
+        return None, None
+    el = found[0]
+    return (el.text.strip() if el.text else None), el
+
+
+def guias_do_lote(root: etree._Element) -> list[etree._Element]:
+    return _GUIAS(root)
+
+
+def aplicar(root: etree._Element, ctx: OperatorContext, criticas: Criticas) -> Lote:
+    """Run every operator rule on a schema-valid message; returns the lote summary."""
+    lote = Lote(prestador=identificar_prestador(root, ctx))
+    ex = _Executor(root, ctx, criticas)
+    ex.cabecalho(lote)
+    guias = guias_do_lote(root)
+    if not guias:
+        return lote
+    tipo_spec = SPEC_POR_ELEMENTO.get(guias[0].tag.rpartition("}")[2])
+    if tipo_spec is None:
+        return lote
+    lote.tipo_guia, spec = tipo_spec
+    prestador_id = (lote.prestador or {}).get("valor") or ""
+    vistos: dict[str, str] = {}
+    com_numero: list[tuple[etree._Element, str | None]] = []
+    soma_lote = Decimal(0)
+    for guia in guias:
+        numero, el_numero = _find_text(guia, spec.numero)
+        com_numero.append((guia, numero))
+        resumo = _regras_da_guia(ex, spec, guia, numero, el_numero, prestador_id, vistos)
+        lote.guias.append(resumo)
+        if resumo.valor_total is not None:
+            soma_lote += resumo.valor_total
+    ex.documentos(com_numero)
+    lote.valor_total = soma_lote
+    return lote
+
+
+def _regras_da_guia(
+    ex: _Executor,
+    spec: Spec,
+    guia: etree._Element,
+    numero: str | None,
+    el_numero: etree._Element | None,
+    prestador_id: str,
+    vistos: dict[str, str],
+) -> GuiaResumo:
+    ctx, c = ex.ctx, ex.c
+    # registro ANS of the guide
+    registro, el_reg = _find_text(guia, spec.registro)
+    if ctx.registro_ans is not None and registro is not None and registro != ctx.registro_ans:
+        c.add(
+            "5027",
+            f"registro ANS {registro} da guia diferente do registro da operadora "
+            f"{ctx.registro_ans}",
+            el_reg,
+            numero_guia=numero,
+        )
+    # duplicates
+    if numero is not None and el_numero is not None:
+        if numero in vistos:
+            c.add(
+                "1308",
+                f"número de guia do prestador {numero} repetido no lote ({vistos[numero]})",
+                el_numero,
+                numero_guia=numero,
+            )
+        else:
+            vistos[numero] = f"primeira ocorrência na linha {el_numero.sourceline}"
+            if ctx.guia_ja_apresentada is not None and c.enabled("1308"):
+                if ctx.guia_ja_apresentada(prestador_id, numero):
+                    c.add(
+                        "1308",
+                        f"a guia {numero} já foi apresentada à operadora em outro lote",
+                        el_numero,
+                        numero_guia=numero,
+                    )
+    # beneficiary
+    carteira, el_cart = _find_text(guia, spec.carteira)
+    if ctx.beneficiarios is not None and carteira is not None:
+        if carteira not in ctx.beneficiarios:
+            c.add(
+                "1001",
+                f"carteira {carteira} não localizada na operadora",
+                el_cart,
+                numero_guia=numero,
+            )
+        elif not _ativo(ctx.beneficiarios[carteira]):
+            c.add(
+                "1001", f"carteira {carteira} de beneficiário inativo", el_cart, numero_guia=numero
+            )
+    # guide-level dates
+    for path in spec.datas:
+        texto, el = _find_text(guia, path)
+        codigo = ex.data(texto)
+        if codigo and el is not None and texto:
+            ex.critica_data(codigo, texto, el, numero)
+    # items
+    papeis = spec.papeis
+    rows = spec.linhas(guia)
+    idx = {p: i for i, p in enumerate(papeis)}
+    i_tab, i_cod, i_tot, i_data = idx["tabela"], idx["codigo"], idx["total"], idx.get("data")
+    soma_itens = Decimal(0)
+    somas_validas = True
+    primeira_data = None
+    for n, row in enumerate(rows):
+        if not ex.tuss(row[i_tab], row[i_cod]):
+            item = spec.item(guia, n)
+            el = item.xpath(spec.campos[i_cod][1], namespaces=NSMAP)[0]
+            c.add(
+                "1801",
+                f"código {row[i_cod]} não existe na TUSS tabela {row[i_tab]}",
+                el,
+                numero_guia=numero,
+            )
+        if i_data is not None:
+            if primeira_data is None:
+                primeira_data = row[i_data]
+            codigo = ex.data(row[i_data])
+            if codigo:
+                item = spec.item(guia, n)
+                el = item.xpath(spec.campos[i_data][1], namespaces=NSMAP)[0]
+                ex.critica_data(codigo, row[i_data] or "", el, numero)
+        problema = ex.item(row, papeis)
+        if problema is not None:
+            item = spec.item(guia, n)
+            alvo = (
+                "quantidade"
+                if problema[0] == "1806"
+                else ("reducao" if problema[0] == "1716" else "total")
+            )
+            path = dict(spec.campos).get(alvo) or _CAMPO_PATH.get(alvo)
+            found = item.xpath(path, namespaces=NSMAP) if path else []
+            c.add(problema[0], problema[1], found[0] if found else item, numero_guia=numero)
+        valor = dec(row[i_tot])
+        if valor is None:
+            somas_validas = False
+        else:
+            soma_itens += valor
+    # other expenses (materials, drugs, fees): fewer, read one by one
+    categorias: dict[str, Decimal] = {}
+    if spec.outras_despesas:
+        for despesa in _DESPESAS(guia):
+            row = tuple(_texto(despesa, p) for _, p in _DESPESA_CAMPOS)
+            v = dict(zip((r for r, _ in _DESPESA_CAMPOS), row, strict=True))
+            servico = despesa.find(q("servicosExecutados"))
+            alvo = servico if servico is not None else despesa
+            if not ex.tuss(v["tabela"], v["codigo"]):
+                c.add(
+                    "1801",
+                    f"código {v['codigo']} não existe na TUSS tabela {v['tabela']}",
+                    alvo.find(q("codigoProcedimento")),
+                    numero_guia=numero,
+                )
+            codigo_data = ex.data(v["data"])
+            if codigo_data:
+                ex.critica_data(codigo_data, v["data"] or "", alvo.find(q("dataExecucao")), numero)
+            papeis_d = ("quantidade", "reducao", "unitario", "total")
+            problema = ex.item(tuple(v[p] for p in papeis_d), papeis_d)
+            if problema is not None:
+                c.add(problema[0], problema[1], alvo.find(q("valorTotal")), numero_guia=numero)
+            cat = DESPESA_CATEGORIA.get(v["categoria"] or "")
+            valor = dec(v["total"])
+            if cat and valor is not None:
+                categorias[cat] = categorias.get(cat, Decimal(0)) + valor
+    # guide totals
+    declarado, el_total = (None, None)
+    if spec.total is not None:
+        declarado, el_total = _find_text(guia, spec.total)
+    total_guia = dec(declarado)
+    if el_total is not None and total_guia is not None and somas_validas and rows:
+        if total_guia != soma_itens:
+            c.add(
+                "5042",
+                f"valor informado {declarado} em '{el_total.tag.rpartition('}')[2]}' difere da "
+                f"soma dos itens {soma_itens}",
+                el_total,
+                numero_guia=numero,
+            )
+    valor_resumo = total_guia
+    if spec.total_geral is not None:
+        bloco = guia.find(q(spec.total_geral.split(":")[-1]))
+        if bloco is not None:
+            valores = {
+                ch.tag.rpartition("}")[2]: dec(ch.text) for ch in bloco if isinstance(ch.tag, str)
+            }
+            geral = valores.get("valorTotalGeral")
+            partes = [v for k, v in valores.items() if k in CATEGORIAS and v is not None]
+            if geral is not None:
+                valor_resumo = geral
+                if partes and sum(partes, Decimal(0)) != geral:
+                    c.add(
+                        "5042",
+                        f"valor total geral {geral} difere da soma das parcelas da guia "
+                        f"{sum(partes, Decimal(0))}",
+                        bloco.find(q("valorTotalGeral")),
+                        numero_guia=numero,
+                    )
+            for cat, soma in categorias.items():
+                informado = valores.get(cat)
+                if informado is not None and informado != soma:
+                    c.add(
+                        "5042",
+                        f"valor informado {informado} em '{cat}' difere da soma das despesas "
+                        f"{soma}",
+                        bloco.find(q(cat)),
+                        numero_guia=numero,
+                    )
+    elif spec.total is None and rows:
+        valor_resumo = dec(rows[0][i_tot])
+    data_resumo = None
+    if spec.data_guia:
+        data_resumo, _ = _find_text(guia, spec.data_guia)
+    data_resumo = data_resumo or primeira_data
+    return GuiaResumo(
+        numero_guia_prestador=numero,
+        numero_carteira=carteira,
+        valor_total=valor_resumo,
+        data=data_resumo,
+        xpath=human_xpath(guia),
+        linha=guia.sourceline,
+    )
+
+
+def iter_guias(root: etree._Element) -> Iterator[tuple[str, etree._Element]]:
+    for g in guias_do_lote(root):
+        tipo = SPEC_POR_ELEMENTO.get(g.tag.rpartition("}")[2])
+        if tipo:
+            yield tipo[0], g
+
+
+def numero_da_guia(el: etree._Element | None) -> str | None:
+    """numeroGuiaPrestador of the guide containing `el`, if any."""
+    node = el
+    while node is not None:
+        parent = node.getparent()
+        if parent is not None and parent.tag == q("guiasTISS"):
+            tipo = SPEC_POR_ELEMENTO.get(node.tag.rpartition("}")[2])
+            if tipo is None:
+                return None
+            texto, _ = _find_text(node, tipo[1].numero)
+            return texto
+        node = parent
+    return None
