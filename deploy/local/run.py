@@ -88,7 +88,8 @@ def main() -> int:
     except RuntimeError as exc:
         print(f"ERRO: {exc}", file=sys.stderr)
         shutdown()
-    subprocess.run([sys.executable, "-m", "tissflow_gateway.seed"], env=env, check=True)
+    for seed in ("tissflow_validation.seed", "tissflow_gateway.seed"):
+        subprocess.run([sys.executable, "-m", seed], env=env, check=True)
     gateway = services.url("gateway")
     print(
         f"""
@@ -100,6 +101,7 @@ tissflow está no ar.
   Logins de demonstração (operadora PASA, ANS 331988):
     prestador ODONTO ARTE LTDA (CNPJ 07906129000102):  odontoarte / odontoarte123
     equipe da operadora:                               operadora / operadora123
+    outro prestador CLINICA SORRISO LTDA:               sorriso / sorriso123
     operações:                                         ops / ops123
 
   Logs: {STATE / "logs"}    Dados: {STATE}

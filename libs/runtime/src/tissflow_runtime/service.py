@@ -52,7 +52,7 @@ class ServiceRuntime:
         self.db: AsyncDatabase = self.mongo[settings.database_name(name)]
         self.consumers = Consumers(
             self.broker,
-            group_id=f"tissflow-{name}",
+            group_id=f"{settings.db_prefix}-{name}",
             max_attempts=settings.max_attempts,
             retry_backoff_seconds=settings.retry_backoff_seconds,
         )

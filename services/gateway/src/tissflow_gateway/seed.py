@@ -1,7 +1,8 @@
 """Seeds the demo: operator PASA (ANS 331988), provider ODONTO ARTE LTDA and their logins.
 
-`python -m tissflow_gateway.seed` is idempotent: it sets the demo users' passwords and
-imports the demo registry of providers and beneficiaries into the validation service.
+`python -m tissflow_gateway.seed` is idempotent: it (re)sets the demo users and passwords.
+The operator's registry of providers and beneficiaries is the validation service's
+(`python -m tissflow_validation.seed`).
 """
 
 from __future__ import annotations
@@ -9,24 +10,20 @@ from __future__ import annotations
 import asyncio
 
 from tissflow_gateway.auth import upsert_user
-from tissflow_gateway.core import call, runtime
+from tissflow_gateway.core import runtime
 
-DEMO_PROVIDER = {"cnpj": "07906129000102", "nome": "ODONTO ARTE LTDA", "codigo": "100200"}
+DEMO_PROVIDER = {"cnpj": "07906129000102", "nome": "ODONTO ARTE LTDA", "codigo": "100234"}
+SECOND_PROVIDER = {"cnpj": "11222333000181", "nome": "CLINICA SORRISO LTDA", "codigo": "100300"}
 DEMO_USERS = [
     # (login, password, name, role, provider)
     ("odontoarte", "odontoarte123", "Faturamento Odonto Arte", "prestador", DEMO_PROVIDER),
+    ("sorriso", "sorriso123", "Faturamento Clínica Sorriso", "prestador", SECOND_PROVIDER),
     ("operadora", "operadora123", "Analista PASA", "operadora", None),
     ("ops", "ops123", "Operações tissflow", "ops", None),
 ]
-DEMO_BENEFICIARIOS = [
-    {"numero_carteira": "0001000000000019", "nome": "MARIA DA SILVA", "ativo": True},
-    {"numero_carteira": "0001000000000027", "nome": "JOSE DOS SANTOS", "ativo": True},
-    {"numero_carteira": "0001000000000035", "nome": "ANA PEREIRA", "ativo": True},
-    {"numero_carteira": "0001000000000043", "nome": "CARLOS SOUZA (inativo)", "ativo": False},
-]
 
 
-async def seed(with_registry: bool = True) -> None:
+async def seed() -> None:
     for login, password, nome, role, provider in DEMO_USERS:
         await upsert_user(
             login,
@@ -36,20 +33,6 @@ async def seed(with_registry: bool = True) -> None:
             provider_id=provider["cnpj"] if provider else None,
             provider_nome=provider["nome"] if provider else None,
         )
-    if with_registry:
-        await call(
-            "PUT",
-            "validation",
-            "/internal/cadastro/prestadores",
-            json=[
-                {
-                    "cnpj_cpf": DEMO_PROVIDER["cnpj"],
-                    "codigo_prestador": DEMO_PROVIDER["codigo"],
-                    "nome": DEMO_PROVIDER["nome"],
-                }
-            ],
-        )
-        await call("PUT", "validation", "/internal/cadastro/beneficiarios", json=DEMO_BENEFICIARIOS)
     await runtime.mongo.close()
     if runtime._http is not None:
         await runtime._http.aclose()

@@ -18,11 +18,11 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
-
 from tissflow_contracts import Envelope, FileUploaded, FileValidated, Topic
 from tissflow_runtime.consumer import PermanentError
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
+
 from tissflow_validation.engine import OperatorContext, ValidationResult, validate
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,11 @@ async def create_indexes(db: Any) -> None:
 
 async def operator_context(provider_id: str, file_id: str) -> OperatorContext:
     """The operator data the engine needs; registries absent = those checks are skipped."""
-    prest = {d["_id"]: d async for d in prestadores.find({})}
+    prest: dict[str, Any] = {}
+    async for d in prestadores.find({}):
+        prest[d["_id"]] = d
+        if d.get("codigo_prestador"):
+            prest[d["codigo_prestador"]] = d
     benef = {d["_id"]: bool(d.get("ativo", True)) async for d in beneficiarios.find({})}
     seen = {
         d["numero_guia"]
@@ -174,9 +178,7 @@ class Beneficiario(BaseModel):
 
 @router.put("/cadastro/prestadores")
 async def import_prestadores(items: list[Prestador]) -> dict[str, int]:
-    ops = [
-        UpdateOne({"_id": p.cnpj_cpf}, {"$set": p.model_dump()}, upsert=True) for p in items
-    ]
+    ops = [UpdateOne({"_id": p.cnpj_cpf}, {"$set": p.model_dump()}, upsert=True) for p in items]
     if ops:
         await prestadores.bulk_write(ops, ordered=False)
     return {"importados": len(ops)}
@@ -185,8 +187,7 @@ async def import_prestadores(items: list[Prestador]) -> dict[str, int]:
 @router.put("/cadastro/beneficiarios")
 async def import_beneficiarios(items: list[Beneficiario]) -> dict[str, int]:
     ops = [
-        UpdateOne({"_id": b.numero_carteira}, {"$set": b.model_dump()}, upsert=True)
-        for b in items
+        UpdateOne({"_id": b.numero_carteira}, {"$set": b.model_dump()}, upsert=True) for b in items
     ]
     if ops:
         await beneficiarios.bulk_write(ops, ordered=False)

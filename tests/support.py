@@ -1,0 +1,161 @@
+"""Helpers for the cross-service tests: API client, polling, raw Kafka access."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from tissflow_runtime.local import ServiceSet
+from tissflow_runtime.topics import ensure_topics
+
+T = TypeVar("T")
+
+
+@dataclass
+class Stack:
+    services: ServiceSet
+    prefix: str
+    kafka: str
+    mongo: str
+
+
+def check_servers(kafka: str, mongo: str) -> None:
+    for name, address in (("Kafka", kafka), ("FerretDB", mongo.split("//", 1)[-1])):
+        host, port = address.rsplit(":", 1)
+        try:
+            socket.create_connection((host, int(port)), timeout=2).close()
+        except OSError as exc:
+            raise RuntimeError(
+                f"{name} não responde em {address}: rode os testes com `make test`, que "
+                "inicia os servidores de teste"
+            ) from exc
+
+
+def create_topics(kafka: str) -> None:
+    asyncio.run(ensure_topics(kafka))
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float = 30.0, what: str = "") -> T:
+    """Poll `probe` until it returns something truthy; fail with `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"tempo esgotado esperando {what or probe}: último valor {last!r}")
+
+
+class Api(httpx.Client):
+    """The public API as one user sees it."""
+
+    @classmethod
+    def login(cls, base_url: str, username: str, password: str) -> Api:
+        response = httpx.post(
+            f"{base_url}/api/v1/auth/token", json={"username": username, "password": password}
+        )
+        response.raise_for_status()
+        token = response.json()["access_token"]
+        return cls(
+            base_url=f"{base_url}/api/v1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30.0,
+        )
+
+    def upload(self, content: bytes, filename: str = "lote.xml", **kwargs: Any) -> httpx.Response:
+        return self.post(
+            "/uploads", files={"arquivo": (filename, content, "application/xml")}, **kwargs
+        )
+
+    def wait_file(self, file_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        def done() -> dict[str, Any] | None:
+            doc = self.get(f"/files/{file_id}").json()
+            return doc if doc["status"] != "em_processamento" else None
+
+        return wait_for(done, timeout, f"arquivo {file_id} sair de em_processamento")
+
+
+def publish(
+    kafka: str, topic: str, key: str, value: bytes, headers: dict[str, str] | None = None
+) -> None:
+    async def run() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                topic,
+                value,
+                key=key.encode(),
+                headers=[(k, v.encode()) for k, v in (headers or {}).items()],
+            )
+        finally:
+            await producer.stop()
+
+    asyncio.run(run())
+
+
+def read_topic(
+    kafka: str,
+    topic: str,
+    match: Callable[[Any], bool],
+    timeout: float = 30.0,
+) -> Any:
+    """The first record on `topic` (from the beginning) for which `match` is true."""
+
+    async def run() -> Any:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=kafka,
+            group_id=f"test-{uuid.uuid4().hex}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                batches = await consumer.getmany(timeout_ms=500)
+                for records in batches.values():
+                    for record in records:
+                        if match(record):
+                            return record
+            return None
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(run())
+
+
+def count_matching(
+    kafka: str, topic: str, match: Callable[[Any], bool], settle: float = 3.0
+) -> int:
+    """How many records on `topic` match, reading for `settle` seconds."""
+
+    async def run() -> int:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=kafka,
+            group_id=f"test-{uuid.uuid4().hex}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        found = 0
+        try:
+            deadline = time.monotonic() + settle
+            while time.monotonic() < deadline:
+                batches = await consumer.getmany(timeout_ms=300)
+                found += sum(1 for rs in batches.values() for r in rs if match(r))
+            return found
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(run())
