@@ -3,8 +3,8 @@
 FerretDB has no multi-document transactions, so a state change and the events it causes
 are written in the same document: the writer `$push`es `outbox_entry(...)` into the
 document's `outbox` array in the same update that changes the state. The relay publishes
-each pending entry (waiting for the broker's acknowledgement) and only then `$pull`s it.
-A crash between publish and pull publishes the entry again with the same `event_id`, which
+each pending entry (waiting for the broker's acknowledgement) and only then removes it.
+A crash between publish and removal publishes the entry again with the same `event_id`, which
 consumers skip: at-least-once delivery, exactly-once effect.
 """
 
@@ -73,12 +73,16 @@ class OutboxRelay:
                     await self._publish(
                         entry["topic"], entry["key"], entry["data"].encode(), headers
                     )
-                    await collection.update_one(
-                        {"_id": doc["_id"]},
-                        {"$pull": {"outbox": {"event_id": entry["event_id"]}}},
+                    # `$pop` of the head, guarded by its id: FerretDB ignores a `$pull`
+                    # with a condition, and writers only ever append to the tail.
+                    popped = await collection.update_one(
+                        {"_id": doc["_id"], "outbox.0.event_id": entry["event_id"]},
+                        {"$pop": {"outbox": -1}},
                     )
                     OUTBOX_PUBLISHED.labels(entry["topic"]).inc()
                     sent += 1
+                    if popped.modified_count == 0:
+                        break  # another relay got there first; re-read next round
         return sent
 
     async def _run(self) -> None:

@@ -1,0 +1,82 @@
+"""The consumer wrapper on FastStream's in-memory broker: ack, retry, dead-letter."""
+
+from __future__ import annotations
+
+import pytest
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from tissflow_contracts import OperadoraReport, Topic, dlq, new_envelope
+from tissflow_runtime.consumer import Consumers, PermanentError
+
+
+def _message(status: int = 2) -> bytes:
+    env = new_envelope(
+        OperadoraReport(peg="9", status=status), correlation_id="c", producer="t", key="9"
+    )
+    return env.model_dump_json().encode()
+
+
+def _setup(handler):  # noqa: ANN001, ANN202
+    broker = KafkaBroker()
+    consumers = Consumers(broker, group_id="g-test", max_attempts=3, retry_backoff_seconds=0)
+    consumers.register(Topic.OPERADORA_INBOUND, handler)
+    parked: list[tuple[bytes, dict]] = []
+
+    @broker.subscriber(dlq(Topic.OPERADORA_INBOUND))
+    async def dead(msg: KafkaMessage) -> None:
+        parked.append((msg.body, msg.headers))
+
+    return broker, parked
+
+
+@pytest.mark.asyncio
+async def test_handler_gets_the_envelope_and_nothing_is_parked() -> None:
+    seen = []
+
+    async def handler(envelope) -> None:  # noqa: ANN001
+        seen.append(envelope.payload_as(OperadoraReport).status)
+
+    broker, parked = _setup(handler)
+    async with TestKafkaBroker(broker) as br:
+        await br.publish(_message(5), topic=Topic.OPERADORA_INBOUND)
+    assert seen == [5]
+    assert parked == []
+
+
+@pytest.mark.asyncio
+async def test_failing_handler_is_retried_then_dead_lettered_with_the_error() -> None:
+    calls = []
+
+    async def handler(envelope) -> None:  # noqa: ANN001
+        calls.append(1)
+        raise RuntimeError("banco fora do ar")
+
+    broker, parked = _setup(handler)
+    original = _message()
+    async with TestKafkaBroker(broker) as br:
+        await br.publish(original, topic=Topic.OPERADORA_INBOUND)
+    assert len(calls) == 3
+    assert len(parked) == 1
+    body, headers = parked[0]
+    assert body == original  # the original bytes travel to the DLQ
+    assert headers["x-attempts"] == "3"
+    assert "banco fora do ar" in headers["x-error"]
+    assert headers["x-original-topic"] == Topic.OPERADORA_INBOUND
+
+
+@pytest.mark.asyncio
+async def test_permanent_errors_and_garbage_are_parked_without_retry() -> None:
+    calls = []
+
+    async def handler(envelope) -> None:  # noqa: ANN001
+        calls.append(1)
+        raise PermanentError("transição inválida")
+
+    broker, parked = _setup(handler)
+    async with TestKafkaBroker(broker) as br:
+        await br.publish(_message(), topic=Topic.OPERADORA_INBOUND)
+        await br.publish(b"not json", topic=Topic.OPERADORA_INBOUND)
+    assert len(calls) == 1
+    assert [h["x-attempts"] for _, h in parked] == ["1", "1"]
+    assert parked[1][0] == b"not json"
+    assert "envelope inválido" in parked[1][1]["x-error"]
