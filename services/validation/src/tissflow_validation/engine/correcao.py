@@ -86,7 +86,7 @@ def recalcular(root: etree._Element) -> None:
     for tipo, guia in iter_guias(root):
         spec = SPECS[tipo]
         soma = Decimal(0)
-        for item in guia.xpath(spec.itens, namespaces=NSMAP):
+        for item in spec.elementos(guia):
             total_el = _campo(item, spec, "total")
             if "unitario" in spec.papeis:
                 qtd = dec(_texto(item, spec, "quantidade"))

@@ -26,7 +26,7 @@ from typing import Any
 from lxml import etree
 
 from .criticas import Criticas
-from .documento import NSMAP, human_xpath, q
+from .documento import NSMAP, q
 from .model import GuiaResumo, OperatorContext
 from .reference import tuss_codigos
 
@@ -58,6 +58,9 @@ def X(path: str) -> etree.XPath:
     return etree.XPath(path, namespaces=NSMAP, smart_strings=False)
 
 
+_TEXTOS = X(".//text()")
+
+
 @dataclass(frozen=True)
 class Spec:
     """Where one guide type keeps what the rules need (paths relative to the guide)."""
@@ -73,32 +76,80 @@ class Spec:
     datas: tuple[str, ...] = ()  # guide-level dates
     data_guia: str | None = None  # the date shown in the summary (else first item date)
     outras_despesas: bool = False
-    _itens: etree.XPath = field(init=False, repr=False, compare=False)
-    _linhas: etree.XPath = field(init=False, repr=False, compare=False)
-    _count: etree.XPath = field(init=False, repr=False, compare=False)
+    # Fast path: text-node positions of `campos` in an item holding only its required
+    # leaves, and how many leaves that is (see `linhas`).
+    posicoes: tuple[int, ...] = ()
+    folhas: int = 0
+    _mapa: dict[str, Any] = field(init=False, repr=False, compare=False)
+    _passos: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _textos: etree.XPath | None = field(init=False, repr=False, compare=False)
+    _container: str | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        union = " | ".join(f"{self.itens}/{p}/text()" for _, p in self.campos)
-        object.__setattr__(self, "_itens", X(self.itens))
-        object.__setattr__(self, "_linhas", X(union))
-        object.__setattr__(self, "_count", X(f"count({self.itens})"))
+        # child tag -> column, or child tag -> {grandchild tag -> column}
+        mapa: dict[str, Any] = {}
+        for i, (_, path) in enumerate(self.campos):
+            partes = [q(p.split(":")[-1]) for p in path.split("/")]
+            if len(partes) == 1:
+                mapa[partes[0]] = i
+            else:
+                mapa.setdefault(partes[0], {})[partes[1]] = i
+        object.__setattr__(self, "_mapa", mapa)
+        container = self.itens.rsplit("/", 1)[0] if "/" in self.itens else None
+        object.__setattr__(self, "_textos", _TEXTOS if container and self.posicoes else None)
+        object.__setattr__(self, "_container", q(container.split(":")[-1]) if container else None)
+        passos = tuple(q(p.split(":")[-1]) for p in self.itens.split("/"))
+        object.__setattr__(self, "_passos", passos)
 
     @property
     def papeis(self) -> tuple[str, ...]:
         return tuple(r for r, _ in self.campos)
 
+    def elementos(self, guia: etree._Element) -> list[etree._Element]:
+        """The guide's item elements, in document order."""
+        nivel = [guia]
+        for tag in self._passos:
+            nivel = [c for el in nivel for c in el.iterchildren(tag)]
+        return nivel
+
     def linhas(self, guia: etree._Element) -> list[tuple[str | None, ...]]:
-        """One tuple per item with the fields of `campos`, in order."""
-        n = int(self._count(guia))
+        """One row per item with the texts of `campos`, in order (None when absent).
+
+        Fast path: one XPath call returns the item texts of the guide (blank text is gone
+        after `leitura`); if there are exactly `folhas` per item, no optional leaf is
+        present (each required leaf of a schema-valid item has a text node) and the
+        positions are fixed. Otherwise plain child iteration by tag.
+        """
+        if self._textos is not None and self._container is not None:
+            container = guia.find(self._container)
+            if container is None:
+                return []
+            textos = self._textos(container)
+            n, k = len(container), self.folhas
+            if len(textos) == n * k:
+                pos = self.posicoes
+                return [tuple([textos[b + p] for p in pos]) for b in range(0, n * k, k)]
+        mapa = self._mapa
         k = len(self.campos)
-        flat = self._linhas(guia)
-        if len(flat) == n * k:
-            return [tuple(flat[i : i + k]) for i in range(0, n * k, k)]
-        # Some field is empty or split by a comment: read item by item.
-        return [tuple(_texto(item, p) for _, p in self.campos) for item in self._itens(guia)]
+        rows = []
+        for item in self.elementos(guia):
+            row: list[str | None] = [None] * k
+            for ch in item:
+                m = mapa.get(ch.tag)
+                if m is None:
+                    continue
+                if m.__class__ is int:
+                    row[m] = ch.text
+                else:
+                    for gc in ch:
+                        j = m.get(gc.tag)
+                        if j is not None:
+                            row[j] = gc.text
+            rows.append(tuple(row))
+        return rows
 
     def item(self, guia: etree._Element, i: int) -> etree._Element:
-        return self._itens(guia)[i]
+        return self.elementos(guia)[i]
 
 
 def _texto(el: etree._Element, path: str) -> str | None:
@@ -116,6 +167,10 @@ _ITEM_MEDICO = (
     ("total", "ans:valorTotal"),
 )
 
+# sequencialItem, dataExecucao, codigoTabela, codigoProcedimento, descricaoProcedimento,
+# quantidadeExecutada, reducaoAcrescimo, valorUnitario, valorTotal
+_POS_MEDICO = (1, 2, 3, 5, 6, 7, 8)
+
 SPECS: dict[str, Spec] = {
     "sp_sadt": Spec(
         elemento="guiaSP-SADT",
@@ -124,6 +179,8 @@ SPECS: dict[str, Spec] = {
         carteira="ans:dadosBeneficiario/ans:numeroCarteira",
         itens="ans:procedimentosExecutados/ans:procedimentoExecutado",
         campos=_ITEM_MEDICO,
+        posicoes=_POS_MEDICO,
+        folhas=9,
         total="ans:valorTotal/ans:valorProcedimentos",
         total_geral="ans:valorTotal",
         datas=("ans:dadosSolicitacao/ans:dataSolicitacao",),
@@ -136,6 +193,8 @@ SPECS: dict[str, Spec] = {
         carteira="ans:dadosBeneficiario/ans:numeroCarteira",
         itens="ans:procedimentosExecutados/ans:procedimentoExecutado",
         campos=_ITEM_MEDICO,
+        posicoes=_POS_MEDICO,
+        folhas=9,
         total="ans:valorTotal/ans:valorProcedimentos",
         total_geral="ans:valorTotal",
         datas=(
@@ -152,6 +211,8 @@ SPECS: dict[str, Spec] = {
         carteira="ans:beneficiario/ans:numeroCarteira",
         itens="ans:procedimentosRealizados/ans:procedimentoRealizado",
         campos=_ITEM_MEDICO,
+        posicoes=_POS_MEDICO,
+        folhas=16,  # 9 of the item + 7 of its one required profissionais
         total="ans:valorTotalHonorarios",
         total_geral=None,
         datas=(
@@ -205,9 +266,6 @@ _DESPESA_CAMPOS = (
     ("unitario", "ans:servicosExecutados/ans:valorUnitario"),
     ("total", "ans:servicosExecutados/ans:valorTotal"),
 )
-_CAMPO_PATH = dict(_ITEM_MEDICO) | {
-    "quantidade_odonto": "ans:qtdProc",
-}
 
 
 def dec(text: str | None) -> Decimal | None:
@@ -217,6 +275,21 @@ def dec(text: str | None) -> Decimal | None:
         return Decimal(text.strip())
     except (InvalidOperation, ValueError):
         return None
+
+
+_DEC_CACHE: dict[str, Decimal | None] = {}
+
+
+def dec_cache(text: str | None) -> Decimal | None:
+    """`dec` through a bounded cache: item values repeat a lot within a lote."""
+    if text is None:
+        return None
+    v = _DEC_CACHE.get(text, False)
+    if v is False:
+        v = dec(text)
+        if len(_DEC_CACHE) < 50_000:
+            _DEC_CACHE[text] = v
+    return v  # type: ignore[return-value]
 
 
 def dinheiro(v: Decimal) -> Decimal:
@@ -476,10 +549,14 @@ def aplicar(root: etree._Element, ctx: OperatorContext, criticas: Criticas) -> L
     vistos: dict[str, str] = {}
     com_numero: list[tuple[etree._Element, str | None]] = []
     soma_lote = Decimal(0)
-    for guia in guias:
+    base = "/mensagemTISS/prestadorParaOperadora/loteGuias/guiasTISS/" + spec.elemento
+    for i, guia in enumerate(guias, 1):
         numero, el_numero = _find_text(guia, spec.numero)
         com_numero.append((guia, numero))
-        resumo = _regras_da_guia(ex, spec, guia, numero, el_numero, prestador_id, vistos)
+        xpath_guia = f"{base}[{i}]" if len(guias) > 1 else base
+        resumo = _regras_da_guia(
+            ex, spec, guia, numero, el_numero, prestador_id, vistos, xpath_guia
+        )
         lote.guias.append(resumo)
         if resumo.valor_total is not None:
             soma_lote += resumo.valor_total
@@ -496,6 +573,7 @@ def _regras_da_guia(
     el_numero: etree._Element | None,
     prestador_id: str,
     vistos: dict[str, str],
+    xpath_guia: str,
 ) -> GuiaResumo:
     ctx, c = ex.ctx, ex.c
     # registro ANS of the guide
@@ -554,11 +632,21 @@ def _regras_da_guia(
     i_tab, i_cod, i_tot, i_data = idx["tabela"], idx["codigo"], idx["total"], idx.get("data")
     soma_itens = Decimal(0)
     somas_validas = True
+    cache_itens: list[list[etree._Element]] = []
+
+    def item_el(n: int, papel_idx: int | None = None) -> etree._Element:
+        if not cache_itens:
+            cache_itens.append(spec.elementos(guia))
+        item = cache_itens[0][n]
+        if papel_idx is None:
+            return item
+        found = item.xpath(spec.campos[papel_idx][1], namespaces=NSMAP)
+        return found[0] if found else item
+
     primeira_data = None
     for n, row in enumerate(rows):
         if not ex.tuss(row[i_tab], row[i_cod]):
-            item = spec.item(guia, n)
-            el = item.xpath(spec.campos[i_cod][1], namespaces=NSMAP)[0]
+            el = item_el(n, i_cod)
             c.add(
                 "1801",
                 f"código {row[i_cod]} não existe na TUSS tabela {row[i_tab]}",
@@ -570,21 +658,13 @@ def _regras_da_guia(
                 primeira_data = row[i_data]
             codigo = ex.data(row[i_data])
             if codigo:
-                item = spec.item(guia, n)
-                el = item.xpath(spec.campos[i_data][1], namespaces=NSMAP)[0]
+                el = item_el(n, i_data)
                 ex.critica_data(codigo, row[i_data] or "", el, numero)
         problema = ex.item(row, papeis)
         if problema is not None:
-            item = spec.item(guia, n)
-            alvo = (
-                "quantidade"
-                if problema[0] == "1806"
-                else ("reducao" if problema[0] == "1716" else "total")
-            )
-            path = dict(spec.campos).get(alvo) or _CAMPO_PATH.get(alvo)
-            found = item.xpath(path, namespaces=NSMAP) if path else []
-            c.add(problema[0], problema[1], found[0] if found else item, numero_guia=numero)
-        valor = dec(row[i_tot])
+            alvo = {"1806": "quantidade", "1716": "reducao"}.get(problema[0], "total")
+            c.add(problema[0], problema[1], item_el(n, idx.get(alvo)), numero_guia=numero)
+        valor = dec_cache(row[i_tot])
         if valor is None:
             somas_validas = False
         else:
@@ -669,7 +749,7 @@ def _regras_da_guia(
         numero_carteira=carteira,
         valor_total=valor_resumo,
         data=data_resumo,
-        xpath=human_xpath(guia),
+        xpath=xpath_guia,
         linha=guia.sourceline,
     )
 
