@@ -1,0 +1,257 @@
+"""The `tissflow` command: validate TISS files offline and import ANS schema packages.
+
+    tissflow validate ARQUIVO... [--format text|json] [--operadora 331988] [--cadastro DIR]
+    tissflow reference import CAMINHO   (folder or .zip with tissV*.xsd)
+
+`--cadastro DIR` reads `prestadores.csv` (`cnpj_cpf;codigo_prestador;nome`) and
+`beneficiarios.csv` (`numero_carteira;nome;ativo`, ativo = S/N), `;`-separated UTF-8
+with a header line, and runs every registry rule. Exit status: 0 all files valid,
+1 some file invalid, 2 usage error (bad option, unreadable file or folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NoReturn
+
+from tissflow_validation.engine import OperatorContext, ValidationResult, validate
+from tissflow_validation.engine.reference import ENV_REFERENCE_DIR, versao_de_arquivo
+
+EXIT_OK, EXIT_INVALIDO, EXIT_USO = 0, 1, 2
+_VERDADEIRO = {"s", "sim", "1", "true", "ativo", "a", "y", "yes"}
+_TAMANHO_MAXIMO_XSD = 20 * 1024 * 1024
+
+_TRADUCOES = {
+    "the following arguments are required": "argumentos obrigatórios ausentes",
+    "unrecognized arguments": "argumentos não reconhecidos",
+    "invalid choice": "opção inválida",
+    "expected one argument": "a opção exige um valor",
+    "choose from": "escolha entre",
+}
+
+
+class UsoInvalido(Exception):
+    """A usage problem reported with exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        for en, pt in _TRADUCOES.items():
+            message = message.replace(en, pt)
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USO, f"{self.prog}: erro: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="tissflow", description="Ferramentas TISS do tissflow (validação offline).")
+    sub = p.add_subparsers(dest="comando", metavar="COMANDO", parser_class=_Parser)
+    sub.required = True
+    v = sub.add_parser("validate", help="valida arquivos XML TISS (ENVIO_LOTE_GUIAS)")
+    v.add_argument("arquivos", nargs="+", metavar="ARQUIVO", help="arquivos XML a validar")
+    v.add_argument("--format", choices=("text", "json"), default="text", help="formato da saída")
+    v.add_argument("--operadora", metavar="REGISTRO_ANS", help="registro ANS da operadora")
+    v.add_argument(
+        "--cadastro",
+        metavar="DIR",
+        help="pasta com prestadores.csv e beneficiarios.csv (separador ;, UTF-8)",
+    )
+    r = sub.add_parser("reference", help="dados de referência (schemas TISS)")
+    rsub = r.add_subparsers(dest="acao", metavar="ACAO", parser_class=_Parser)
+    rsub.required = True
+    imp = rsub.add_parser(
+        "import", help=f"importa um pacote de schemas da ANS para ${ENV_REFERENCE_DIR}/schemas"
+    )
+    imp.add_argument("caminho", metavar="CAMINHO", help="pasta ou .zip com arquivos tissV*.xsd")
+    return p
+
+
+# --- cadastro -------------------------------------------------------------------------
+
+
+def _ler_csv(path: Path, colunas: Sequence[str]) -> list[dict[str, str]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f, delimiter=";")
+            faltando = [c for c in colunas if c not in (reader.fieldnames or [])]
+            if faltando:
+                raise UsoInvalido(
+                    f"{path}: cabeçalho deve conter {';'.join(colunas)} (faltando: "
+                    f"{', '.join(faltando)})"
+                )
+            return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsoInvalido(f"não foi possível ler {path}: {exc}") from exc
+
+
+def carregar_cadastro(pasta: Path) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(prestadores, beneficiarios) from a cadastro folder; a missing file gives None."""
+    if not pasta.is_dir():
+        raise UsoInvalido(f"pasta de cadastro não encontrada: {pasta}")
+    prestadores: dict[str, Any] | None = None
+    beneficiarios: dict[str, Any] | None = None
+    arq_p = pasta / "prestadores.csv"
+    arq_b = pasta / "beneficiarios.csv"
+    if not arq_p.exists() and not arq_b.exists():
+        raise UsoInvalido(f"{pasta} não contém prestadores.csv nem beneficiarios.csv")
+    if arq_p.exists():
+        prestadores = {}
+        for row in _ler_csv(arq_p, ("cnpj_cpf", "codigo_prestador", "nome")):
+            rec = {
+                "nome": row["nome"],
+                "cnpj_cpf": row["cnpj_cpf"],
+                "codigo": row["codigo_prestador"],
+            }
+            for chave in (row["cnpj_cpf"], row["codigo_prestador"]):
+                if chave:
+                    prestadores[chave] = rec
+    if arq_b.exists():
+        beneficiarios = {}
+        for row in _ler_csv(arq_b, ("numero_carteira", "nome", "ativo")):
+            if row["numero_carteira"]:
+                beneficiarios[row["numero_carteira"]] = {
+                    "nome": row["nome"],
+                    "ativo": row["ativo"].lower() in _VERDADEIRO,
+                }
+    return prestadores, beneficiarios
+
+
+# --- validate -------------------------------------------------------------------------
+
+
+def _reais(v: Decimal | None) -> str:
+    if v is None:
+        return "-"
+    inteiro, _, cent = f"{v:,.2f}".partition(".")
+    return "R$ " + inteiro.replace(",", ".") + "," + cent
+
+
+def _texto(nome: str, r: ValidationResult) -> str:
+    linhas = []
+    if r.valido:
+        ignoradas = sum(1 for c in r.critiques if c.ignorada)
+        extra = f", {ignoradas} crítica(s) ignorada(s)" if ignoradas else ""
+        linhas.append(
+            f"{nome}: VÁLIDO — {r.tipo_guia or '-'}, {r.quantidade_guias} guia(s), "
+            f"{_reais(r.valor_total)}, TISS {r.versao_tiss}{extra}"
+        )
+    else:
+        linhas.append(f"{nome}: INVÁLIDO — {len(r.critiques)} crítica(s)")
+    for c in r.critiques:
+        onde = f"linha {c.linha}" if c.linha else "linha -"
+        guia = f" guia {c.numero_guia}" if c.numero_guia else ""
+        marca = " (ignorada)" if c.ignorada else ""
+        linhas.append(f"  [{c.codigo}] {onde}{guia} {c.xpath or '-'}")
+        linhas.append(f"      {c.mensagem}{marca}")
+    return "\n".join(linhas)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    prestadores = beneficiarios = None
+    if args.cadastro:
+        prestadores, beneficiarios = carregar_cadastro(Path(args.cadastro))
+    ctx = OperatorContext(
+        registro_ans=args.operadora,
+        prestadores=prestadores,
+        beneficiarios=beneficiarios,
+    )
+    conteudos = []
+    for nome in args.arquivos:
+        try:
+            conteudos.append((nome, Path(nome).read_bytes()))
+        except OSError as exc:
+            raise UsoInvalido(f"não foi possível ler o arquivo {nome}: {exc.strerror}") from exc
+    resultados = [(nome, validate(data, ctx)) for nome, data in conteudos]
+    if args.format == "json":
+        saida = [{"arquivo": nome, **r.to_dict()} for nome, r in resultados]
+        print(json.dumps(saida, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(_texto(nome, r) for nome, r in resultados))
+    return EXIT_OK if all(r.valido for _, r in resultados) else EXIT_INVALIDO
+
+
+# --- reference import -----------------------------------------------------------------
+
+
+def _coletar_xsd(origem: Path, destino_tmp: Path) -> list[Path]:
+    """Copy the .xsd files of a folder or zip (flattened by file name) into destino_tmp."""
+    copiados: list[Path] = []
+    if origem.is_dir():
+        for arq in sorted(origem.rglob("*.xsd")):
+            alvo = destino_tmp / arq.name
+            shutil.copyfile(arq, alvo)
+            copiados.append(alvo)
+    elif origem.is_file() and zipfile.is_zipfile(origem):
+        with zipfile.ZipFile(origem) as zf:
+            for info in zf.infolist():
+                nome = Path(info.filename).name  # never trust paths inside the archive
+                if info.is_dir() or not nome.lower().endswith(".xsd"):
+                    continue
+                if info.file_size > _TAMANHO_MAXIMO_XSD:
+                    raise UsoInvalido(f"{info.filename}: arquivo grande demais para um XSD")
+                alvo = destino_tmp / nome
+                with zf.open(info) as src, alvo.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                copiados.append(alvo)
+    else:
+        raise UsoInvalido(f"{origem} não é uma pasta nem um arquivo .zip")
+    return copiados
+
+
+def _reference_import(args: argparse.Namespace) -> int:
+    from lxml import etree  # only this subcommand compiles schemas directly
+
+    base = os.environ.get(ENV_REFERENCE_DIR)
+    if not base:
+        raise UsoInvalido(
+            f"defina a variável de ambiente {ENV_REFERENCE_DIR} com a pasta de dados de referência"
+        )
+    origem = Path(args.caminho)
+    if not origem.exists():
+        raise UsoInvalido(f"caminho não encontrado: {origem}")
+    with tempfile.TemporaryDirectory() as tmp:
+        arquivos = _coletar_xsd(origem, Path(tmp))
+        versoes = sorted({v for a in arquivos if (v := versao_de_arquivo(a.name))})
+        if not versoes:
+            raise UsoInvalido(
+                f"{origem} não contém o schema principal tissVX_YY_ZZ.xsd (ex.: tissV4_03_00.xsd)"
+            )
+        for versao in versoes:
+            principal = Path(tmp) / ("tissV" + versao.replace(".", "_") + ".xsd")
+            try:
+                doc = etree.parse(
+                    str(principal), etree.XMLParser(no_network=True, resolve_entities=False)
+                )
+                etree.XMLSchema(doc)
+            except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
+                raise UsoInvalido(f"o schema {principal.name} não compila: {exc}") from exc
+            destino = Path(base) / "schemas" / versao
+            destino.mkdir(parents=True, exist_ok=True)
+            for arq in arquivos:
+                shutil.copyfile(arq, destino / arq.name)
+            print(f"versão {versao} importada em {destino} ({len(arquivos)} arquivos .xsd)")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.comando == "validate":
+            return _validate(args)
+        return _reference_import(args)
+    except UsoInvalido as exc:
+        print(f"tissflow: erro: {exc}", file=sys.stderr)
+        return EXIT_USO
+
+
+if __name__ == "__main__":
+    sys.exit(main())
