@@ -82,7 +82,7 @@ def ler(content: bytes, criticas: Criticas) -> Leitura:
         criticas.fatal("5002", "conteúdo recebido não é uma sequência de bytes")
         return Leitura(None, None, False)
     content = bytes(content)
-    if not content.strip():
+    if content.isspace() or not content.removeprefix(b"\xef\xbb\xbf").strip():
         criticas.fatal("5001", "arquivo vazio")
         return Leitura(None, None, False)
     if len(content) > TAMANHO_MAXIMO:
@@ -121,10 +121,12 @@ def ler(content: bytes, criticas: Criticas) -> Leitura:
                 linha=corpo.count(b"\n", 0, inicio) + 1,
             )
             return Leitura(None, encoding, declarado)
+    p = parser()
     try:
-        root = etree.fromstring(content, parser())
+        root = etree.fromstring(content, p)
     except etree.XMLSyntaxError as exc:
-        _critica_sintaxe(exc, encoding, declarado, criticas)
+        ultima_linha = content.count(b"\n", 0, len(content.rstrip())) + 1
+        _critica_sintaxe(exc, p.error_log, encoding, declarado, criticas, ultima_linha)
         return Leitura(None, encoding, declarado)
     if root.getroottree().docinfo.doctype:
         criticas.fatal("5001", "o arquivo contém declaração DOCTYPE/DTD, não permitida")
@@ -133,14 +135,27 @@ def ler(content: bytes, criticas: Criticas) -> Leitura:
 
 
 def _critica_sintaxe(
-    exc: etree.XMLSyntaxError, encoding: str | None, declarado: bool, criticas: Criticas
+    exc: etree.XMLSyntaxError,
+    log: etree._ListErrorLog,
+    encoding: str | None,
+    declarado: bool,
+    criticas: Criticas,
+    ultima_linha: int,
 ) -> None:
-    msg = str(exc.msg or exc)
-    linha = exc.lineno or None
-    coluna = exc.offset
+    # The parser's own log: exc.error_log may also hold earlier errors of this thread.
+    primeiro = log[0] if len(log) else None
+    if primeiro is not None:
+        msg, linha, coluna, tipo = (
+            primeiro.message,
+            primeiro.line or None,
+            primeiro.column,
+            primeiro.type_name,
+        )
+    else:
+        msg, linha, coluna, tipo = str(exc.msg or exc), exc.lineno or None, exc.offset, ""
     onde = f" (linha {linha}, coluna {coluna})" if linha else ""
-    tipo = getattr(exc, "type_name", "") or ""
     baixo = msg.lower()
+    no_fim = linha is not None and linha >= ultima_linha
     if "document is empty" in baixo or "start tag expected" in baixo:
         criticas.fatal("5001", "o conteúdo não é um documento XML", linha=linha)
     elif "encoding" in baixo or "ENCODING" in tipo or "input is not proper" in baixo:
@@ -159,12 +174,7 @@ def _critica_sintaxe(
             f"aninhamento de elementos acima de {PROFUNDIDADE_MAXIMA} níveis{onde}",
             linha=linha,
         )
-    elif (
-        "premature end" in baixo
-        or "not finished" in baixo
-        or "endtag" in baixo
-        or ("TAG_NOT_FINISHED" in tipo)
-    ):
+    elif no_fim or "premature end" in baixo or "TAG_NOT_FINISHED" in tipo:
         criticas.fatal(
             "5007",
             f"o arquivo XML está incompleto (truncado): termina antes de fechar os elementos{onde}",

@@ -1,0 +1,122 @@
+"""Hostile and broken files: one clear critique each, fast, no exception, no file read."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from tissflow_validation.engine import validate
+from tissflow_validation.samples import build_lote
+
+from .conftest import unica
+
+LIMITE_S = 0.1
+
+
+def _validar_rapido(content, ctx):
+    inicio = time.perf_counter()
+    r = validate(content, ctx)
+    assert time.perf_counter() - inicio < LIMITE_S
+    return r
+
+
+def test_xxe_nao_le_arquivo(tmp_path, ctx):
+    segredo = tmp_path / "segredo.txt"
+    segredo.write_text("SEGREDO-DO-SERVIDOR")
+    xml = (
+        f'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file://{segredo}">]>'
+        '<ans:mensagemTISS xmlns:ans="http://www.ans.gov.br/padroes/tiss/schemas">&x;'
+        "</ans:mensagemTISS>"
+    ).encode()
+    r = _validar_rapido(xml, ctx)
+    c = unica(r, "5001")
+    assert "DOCTYPE" in c.mensagem
+    assert c.linha == 1
+    assert "SEGREDO" not in json.dumps(r.to_dict())
+
+
+def test_bomba_de_entidades(ctx):
+    ents = '<!ENTITY a0 "lol">' + "".join(
+        f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    xml = f'<?xml version="1.0"?>\n<!DOCTYPE bomba [{ents}]>\n<bomba>&a9;</bomba>'.encode()
+    c = unica(_validar_rapido(xml, ctx), "5001")
+    assert "DOCTYPE" in c.mensagem
+    assert c.linha == 2
+
+
+def test_doctype_apos_comentario(ctx):
+    xml = b'<?xml version="1.0"?><!-- x --><!DOCTYPE ans:mensagemTISS><ans:mensagemTISS/>'
+    assert "DOCTYPE" in unica(_validar_rapido(xml, ctx), "5001").mensagem
+
+
+def test_aninhamento_profundo(ctx):
+    xml = b"<a>" * 10_000 + b"</a>" * 10_000
+    c = unica(_validar_rapido(xml, ctx), "5001")
+    assert "256 níveis" in c.mensagem
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n", b"\xef\xbb\xbf"])
+def test_arquivo_vazio(content, ctx):
+    c = unica(_validar_rapido(content, ctx), "5001")
+    assert "vazio" in c.mensagem or "não é um documento XML" in c.mensagem
+
+
+@pytest.mark.parametrize("content", [b"%PDF-1.4 binario \x00\x01", b"nome;valor\n1;2\n"])
+def test_nao_e_xml(content, ctx):
+    assert "não é um documento XML" in unica(_validar_rapido(content, ctx), "5001").mensagem
+
+
+def test_truncado(ctx):
+    content = build_lote("sp_sadt", n_guias=3)
+    corte = content[: len(content) // 2]
+    c = unica(_validar_rapido(corte, ctx), "5007")
+    assert "truncado" in c.mensagem
+    assert c.linha == corte.count(b"\n") + 1
+
+
+def test_bytes_invalidos_para_utf8_declarado(ctx):
+    content = build_lote("odontologia", encoding="ISO-8859-1").replace(
+        b'encoding="ISO-8859-1"', b'encoding="UTF-8"'
+    )
+    c = unica(_validar_rapido(content, ctx), "5001")
+    assert "codificação declarada (UTF-8)" in c.mensagem
+    assert c.linha == content[: content.index("BÁSICO".encode("latin-1"))].count(b"\n") + 1
+
+
+def test_latin1_sem_declaracao(ctx):
+    content = build_lote("odontologia", encoding="ISO-8859-1").replace(
+        b' encoding="ISO-8859-1"', b""
+    )
+    c = unica(_validar_rapido(content, ctx), "5001")
+    assert "não declara a codificação" in c.mensagem
+
+
+def test_codificacao_desconhecida(ctx):
+    content = build_lote().replace(b"ISO-8859-1", b"KLINGON-9", 1)
+    c = unica(_validar_rapido(content, ctx), "5001")
+    assert "KLINGON-9" in c.mensagem
+
+
+def test_utf16_recusado(ctx):
+    content = build_lote(encoding="UTF-8").decode().replace("UTF-8", "UTF-16").encode("utf-16")
+    assert "UTF-16" in unica(_validar_rapido(content, ctx), "5001").mensagem
+
+
+def test_maior_que_15mb(ctx):
+    content = b"<a>" + b"x" * (15 * 1024 * 1024) + b"</a>"
+    assert "15 MB" in unica(_validar_rapido(content, ctx), "5001").mensagem
+
+
+def test_mal_formado(ctx):
+    content = build_lote().replace(b"</ans:numeroLote>", b"</ans:numeroLot>", 1)
+    c = unica(_validar_rapido(content, ctx), "5001")
+    assert c.mensagem.startswith(
+        "MENSAGEM ELETRÔNICA FORA DO PADRÃO TISS Detalhes: XML mal formado"
+    )
+
+
+def test_nao_bytes_nao_explode(ctx):
+    r = validate("<texto/>", ctx)  # type: ignore[arg-type]
+    assert [c.codigo for c in r.critiques] == ["5002"]
