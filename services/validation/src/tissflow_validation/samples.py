@@ -440,12 +440,14 @@ def build_lote(
     data: date | None = None,
     hash_utf8: bool | None = None,
     numeros_guia: Iterable[str] | None = None,
+    data_registro: date | None = None,
 ) -> bytes:
     """A valid ENVIO_LOTE_GUIAS message as bytes in `encoding` (see the module docstring).
 
     `carteiras` cycle over the guides (default: the active demo carteiras); guide numbers
     are `numero_guia_inicial`, +1, ... unless `numeros_guia` gives them; `data` is the
-    attendance date (default: three days ago). Consulta guides carry one item whatever
+    attendance date (default: three days ago) and `data_registro` the transaction date
+    (default: today). Consulta guides carry one item whatever
     `itens_por_guia` says. The hash is computed over the text in `encoding` unless
     `hash_utf8` forces UTF-8 (True) or ISO-8859-1 (False).
     """
@@ -469,7 +471,7 @@ def build_lote(
     w.open("identificacaoTransacao")
     w.leaf("tipoTransacao", "ENVIO_LOTE_GUIAS")
     w.leaf("sequencialTransacao", numero_lote)
-    w.leaf("dataRegistroTransacao", hoje.isoformat())
+    w.leaf("dataRegistroTransacao", (data_registro or hoje).isoformat())
     w.leaf("horaRegistroTransacao", "10:30:00")
     w.close("identificacaoTransacao")
     w.open("origem")
