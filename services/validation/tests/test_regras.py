@@ -5,7 +5,11 @@ from __future__ import annotations
 import copy
 from datetime import date, timedelta
 
+import pytest
+from lxml import etree
 from tissflow_validation.engine import OperatorContext, RuleConfig, validate
+from tissflow_validation.engine.leitura import parser
+from tissflow_validation.engine.regras import SPECS, guias_do_lote
 from tissflow_validation.samples import (
     CARTEIRA_INATIVA,
     build_lote,
@@ -108,8 +112,6 @@ def test_mais_de_um_tipo_de_guia(ctx):
     consulta = build_lote("consulta", numero_guia_inicial=50)
 
     def misturar(root):
-        from lxml import etree
-
         outra = etree.fromstring(consulta).find(f".//{A}guiaConsulta")
         root.find(f".//{A}guiasTISS").append(outra)
 
@@ -272,3 +274,57 @@ def test_itens_com_campos_opcionais_usam_o_caminho_geral(ctx):
     assert r.critiques[0].xpath.startswith(
         SADT + "[1]/procedimentosExecutados/procedimentoExecutado[2]"
     )
+
+
+def _opcionais(padrao):
+    """Edit fn adding optional leaves to item i according to padrao(i) -> set of names."""
+
+    def fn(root):
+        for i, item in enumerate(root.iter(f"{A}procedimentoExecutado")):
+            nomes = padrao(i)
+            if "horaInicial" in nomes:
+                hora = item.makeelement(f"{A}horaInicial")
+                hora.text = "08:00:00"
+                item.find(f"{A}dataExecucao").addnext(hora)
+            if "viaAcesso" in nomes:
+                via = item.makeelement(f"{A}viaAcesso")
+                via.text = "1"
+                item.find(f"{A}quantidadeExecutada").addnext(via)
+
+    return fn
+
+
+def _lido_por_tag(content):
+    root = etree.fromstring(content)
+    campos = (
+        "dataExecucao",
+        "procedimento/{A}codigoTabela",
+        "procedimento/{A}codigoProcedimento",
+        "quantidadeExecutada",
+        "reducaoAcrescimo",
+        "valorUnitario",
+        "valorTotal",
+    )
+    return [
+        tuple(item.findtext(A + c.format(A=A)) for c in campos)
+        for item in root.iter(f"{A}procedimentoExecutado")
+    ]
+
+
+@pytest.mark.parametrize(
+    "padrao",
+    [
+        lambda i: set(),
+        lambda i: {"horaInicial"},
+        lambda i: {"horaInicial", "viaAcesso"},
+        lambda i: {"horaInicial"} if i % 2 else {"viaAcesso"},  # same count, other leaves
+        lambda i: {"horaInicial"} if i == 0 else set(),
+    ],
+)
+def test_leitura_dos_itens_igual_a_leitura_por_tag(padrao):
+    content = editar(build_lote("sp_sadt", n_guias=2, itens_por_guia=6), _opcionais(padrao))
+    root = etree.fromstring(content, parser())
+    spec = SPECS["sp_sadt"]
+    linhas = [row for g in guias_do_lote(root) for row in spec.linhas(g)]
+    assert linhas == _lido_por_tag(content)
+    assert validate(content, OperatorContext(registro_ans="331988")).valido

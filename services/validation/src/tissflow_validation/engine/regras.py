@@ -76,14 +76,17 @@ class Spec:
     datas: tuple[str, ...] = ()  # guide-level dates
     data_guia: str | None = None  # the date shown in the summary (else first item date)
     outras_despesas: bool = False
-    # Fast path: text-node positions of `campos` in an item holding only its required
-    # leaves, and how many leaves that is (see `linhas`).
-    posicoes: tuple[int, ...] = ()
-    folhas: int = 0
+    # Fast path (see `linhas`): the item's leaves in schema order, "?" marking an
+    # optional leaf (at most one per item).
+    layout: tuple[str, ...] = ()
     _mapa: dict[str, Any] = field(init=False, repr=False, compare=False)
     _passos: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _textos: etree.XPath | None = field(init=False, repr=False, compare=False)
     _container: str | None = field(init=False, repr=False, compare=False)
+    _opcionais: dict[str, etree.XPath] = field(init=False, repr=False, compare=False)
+    _posicoes: dict[tuple[str, ...], tuple[int, int, tuple[int, ...]]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         # child tag -> column, or child tag -> {grandchild tag -> column}
@@ -96,7 +99,12 @@ class Spec:
                 mapa.setdefault(partes[0], {})[partes[1]] = i
         object.__setattr__(self, "_mapa", mapa)
         container = self.itens.rsplit("/", 1)[0] if "/" in self.itens else None
-        object.__setattr__(self, "_textos", _TEXTOS if container and self.posicoes else None)
+        object.__setattr__(self, "_textos", _TEXTOS if container and self.layout else None)
+        opcionais = {
+            nome[1:]: X(f"count(*/ans:{nome[1:]})") for nome in self.layout if nome[0] == "?"
+        }
+        object.__setattr__(self, "_opcionais", opcionais)
+        object.__setattr__(self, "_posicoes", {})
         object.__setattr__(self, "_container", q(container.split(":")[-1]) if container else None)
         passos = tuple(q(p.split(":")[-1]) for p in self.itens.split("/"))
         object.__setattr__(self, "_passos", passos)
@@ -116,19 +124,32 @@ class Spec:
         """One row per item with the texts of `campos`, in order (None when absent).
 
         Fast path: one XPath call returns the item texts of the guide (blank text is gone
-        after `leitura`); if there are exactly `folhas` per item, no optional leaf is
-        present (each required leaf of a schema-valid item has a text node) and the
+        after `leitura`). Each optional leaf of `layout` is counted; when every kind is in
+        all items or in none, the items share one layout of k leaves, and if there are
+        exactly n × k texts then every leaf has exactly one text node (each leaf of a
+        schema-valid item has at least one; any leaf not in `layout` would add more), so
         positions are fixed. Otherwise plain child iteration by tag.
         """
         if self._textos is not None and self._container is not None:
             container = guia.find(self._container)
             if container is None:
                 return []
+            n = len(container)
             textos = self._textos(container)
-            n, k = len(container), self.folhas
-            if len(textos) == n * k:
-                pos = self.posicoes
-                return [tuple([textos[b + p] for p in pos]) for b in range(0, n * k, k)]
+            presentes: tuple[str, ...] = ()
+            if n and len(textos) != n * self._layout(())[0]:
+                # Optional leaves somewhere: take the first item's kinds, and require each
+                # of them in every item; the total count below rules out anything else.
+                opcionais = self._opcionais
+                presentes = tuple(
+                    nome for ch in container[0] if (nome := ch.tag.rpartition("}")[2]) in opcionais
+                )
+                if any(int(opcionais[nome](container)) != n for nome in presentes):
+                    presentes = ("-",)
+            if presentes != ("-",):
+                k, pos = self._layout(presentes)
+                if len(textos) == n * k:
+                    return [tuple([textos[b + p] for p in pos]) for b in range(0, n * k, k)]
         mapa = self._mapa
         k = len(self.campos)
         rows = []
@@ -147,6 +168,15 @@ class Spec:
                             row[j] = gc.text
             rows.append(tuple(row))
         return rows
+
+    def _layout(self, presentes: tuple[str, ...]) -> tuple[int, tuple[int, ...]]:
+        cached = self._posicoes.get(presentes)
+        if cached is None:
+            folhas = [n.lstrip("?") for n in self.layout if n[0] != "?" or n[1:] in presentes]
+            pos = tuple(folhas.index(path.split(":")[-1]) for _, path in self.campos)
+            cached = (len(folhas), len(folhas), pos)
+            self._posicoes[presentes] = cached
+        return cached[0], cached[2]
 
     def item(self, guia: etree._Element, i: int) -> etree._Element:
         return self.elementos(guia)[i]
@@ -167,9 +197,34 @@ _ITEM_MEDICO = (
     ("total", "ans:valorTotal"),
 )
 
-# sequencialItem, dataExecucao, codigoTabela, codigoProcedimento, descricaoProcedimento,
-# quantidadeExecutada, reducaoAcrescimo, valorUnitario, valorTotal
-_POS_MEDICO = (1, 2, 3, 5, 6, 7, 8)
+# Leaves of ct_procedimentoExecutadoSadt/Int/HonorIndiv in schema order. Repeatable
+# groups (equipeSadt, identEquipe) are left out: when present, the count check fails
+# and the general path runs.
+_LAYOUT_MEDICO = (
+    "sequencialItem",
+    "dataExecucao",
+    "?horaInicial",
+    "?horaFinal",
+    "codigoTabela",
+    "codigoProcedimento",
+    "descricaoProcedimento",
+    "quantidadeExecutada",
+    "?viaAcesso",
+    "?tecnicaUtilizada",
+    "reducaoAcrescimo",
+    "valorUnitario",
+    "valorTotal",
+)
+# the one required profissionais of an honorários item (codProfissional is a choice)
+_LAYOUT_PROFISSIONAL = (
+    "grauParticipacao",
+    "codProfissional",
+    "nomeProfissional",
+    "conselhoProfissional",
+    "numeroConselhoProfissional",
+    "UF",
+    "CBO",
+)
 
 SPECS: dict[str, Spec] = {
     "sp_sadt": Spec(
@@ -179,8 +234,7 @@ SPECS: dict[str, Spec] = {
         carteira="ans:dadosBeneficiario/ans:numeroCarteira",
         itens="ans:procedimentosExecutados/ans:procedimentoExecutado",
         campos=_ITEM_MEDICO,
-        posicoes=_POS_MEDICO,
-        folhas=9,
+        layout=_LAYOUT_MEDICO,
         total="ans:valorTotal/ans:valorProcedimentos",
         total_geral="ans:valorTotal",
         datas=("ans:dadosSolicitacao/ans:dataSolicitacao",),
@@ -193,8 +247,7 @@ SPECS: dict[str, Spec] = {
         carteira="ans:dadosBeneficiario/ans:numeroCarteira",
         itens="ans:procedimentosExecutados/ans:procedimentoExecutado",
         campos=_ITEM_MEDICO,
-        posicoes=_POS_MEDICO,
-        folhas=9,
+        layout=(*_LAYOUT_MEDICO, "?centroConsumo"),
         total="ans:valorTotal/ans:valorProcedimentos",
         total_geral="ans:valorTotal",
         datas=(
@@ -211,8 +264,7 @@ SPECS: dict[str, Spec] = {
         carteira="ans:beneficiario/ans:numeroCarteira",
         itens="ans:procedimentosRealizados/ans:procedimentoRealizado",
         campos=_ITEM_MEDICO,
-        posicoes=_POS_MEDICO,
-        folhas=16,  # 9 of the item + 7 of its one required profissionais
+        layout=(*_LAYOUT_MEDICO, *_LAYOUT_PROFISSIONAL),
         total="ans:valorTotalHonorarios",
         total_geral=None,
         datas=(
