@@ -153,3 +153,9 @@ def test_console_script_em_subprocesso(arquivos):
     )
     assert proc.returncode == 1
     assert "VÁLIDO" in proc.stdout and "INVÁLIDO" in proc.stdout
+
+
+def test_benchmark_pequeno(capsys):
+    assert main(["benchmark", "--mb", "0.3", "--guias", "5", "--repeticoes", "1"]) == 0
+    saida = capsys.readouterr().out
+    assert "5 guias" in saida and "validate:" in saida and "x)" in saida

@@ -2,6 +2,7 @@
 
     tissflow validate ARQUIVO... [--format text|json] [--operadora 331988] [--cadastro DIR]
     tissflow reference import CAMINHO   (folder or .zip with tissV*.xsd)
+    tissflow benchmark [--mb 10] [--guias 100] [--repeticoes 5]
 
 `--cadastro DIR` reads `prestadores.csv` (`cnpj_cpf;codigo_prestador;nome`) and
 `beneficiarios.csv` (`numero_carteira;nome;ativo`, ativo = S/N), `;`-separated UTF-8
@@ -72,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
         "import", help=f"importa um pacote de schemas da ANS para ${ENV_REFERENCE_DIR}/schemas"
     )
     imp.add_argument("caminho", metavar="CAMINHO", help="pasta ou .zip com arquivos tissV*.xsd")
+    b = sub.add_parser(
+        "benchmark", help="mede validate contra parse + XSD puros do lxml num lote SP/SADT"
+    )
+    b.add_argument("--mb", type=float, default=10.0, help="tamanho do lote em MB (padrão 10)")
+    b.add_argument("--guias", type=int, default=100, help="número de guias (padrão 100)")
+    b.add_argument("--repeticoes", type=int, default=5, help="repetições; vale a melhor")
     return p
 
 
@@ -242,11 +249,46 @@ def _reference_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _benchmark(args: argparse.Namespace) -> int:
+    import time
+
+    from lxml import etree
+
+    from tissflow_validation.engine.reference import schema
+    from tissflow_validation.samples import build_lote_grande
+
+    content = build_lote_grande(tamanho_mb=args.mb, n_guias=args.guias)
+    ctx = OperatorContext(registro_ans="331988")
+    compiled = schema("4.03.00")
+    assert compiled is not None
+    validate(content, ctx)  # warm-up: schema compilation and TUSS loading
+
+    def bare() -> None:
+        compiled.validate(etree.fromstring(content, etree.XMLParser()))
+
+    def melhor(fn: Any) -> float:
+        tempos = []
+        for _ in range(max(1, args.repeticoes)):
+            inicio = time.perf_counter()
+            fn()
+            tempos.append(time.perf_counter() - inicio)
+        return min(tempos) * 1000
+
+    t_bare = melhor(bare)
+    t_val = melhor(lambda: validate(content, ctx))
+    print(f"lote SP/SADT: {len(content) / 1e6:.1f} MB, {args.guias} guias")
+    print(f"lxml parse + XSD: {t_bare:.1f} ms")
+    print(f"validate:         {t_val:.1f} ms ({t_val / t_bare:.2f}x)")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.comando == "validate":
             return _validate(args)
+        if args.comando == "benchmark":
+            return _benchmark(args)
         return _reference_import(args)
     except UsoInvalido as exc:
         print(f"tissflow: erro: {exc}", file=sys.stderr)
