@@ -86,7 +86,7 @@ def versao_de_arquivo(nome: str) -> str | None:
     return f"{m[1]}.{m[2]}.{m[3]}" if m else None
 
 
-def _xsd_principal(pasta: Path | resources.abc.Traversable, versao: str) -> str:
+def _xsd_principal(versao: str) -> str:
     return "tissV" + versao.replace(".", "_") + ".xsd"
 
 
@@ -107,7 +107,7 @@ def versoes_disponiveis() -> dict[str, Path]:
         for pasta in sorted(base.iterdir()):
             if not (pasta.is_dir() and _VERSAO_RE.match(pasta.name)):
                 continue
-            principal = pasta / _xsd_principal(pasta, pasta.name)
+            principal = pasta / _xsd_principal(pasta.name)
             if principal.is_file():
                 found.setdefault(pasta.name, principal)
     return dict(sorted(found.items()))

@@ -84,7 +84,7 @@ class Spec:
     _textos: etree.XPath | None = field(init=False, repr=False, compare=False)
     _container: str | None = field(init=False, repr=False, compare=False)
     _opcionais: dict[str, etree.XPath] = field(init=False, repr=False, compare=False)
-    _posicoes: dict[tuple[str, ...], tuple[int, int, tuple[int, ...]]] = field(
+    _posicoes: dict[tuple[str, ...], tuple[int, tuple[int, ...]]] = field(
         init=False, repr=False, compare=False
     )
 
@@ -174,9 +174,9 @@ class Spec:
         if cached is None:
             folhas = [n.lstrip("?") for n in self.layout if n[0] != "?" or n[1:] in presentes]
             pos = tuple(folhas.index(path.split(":")[-1]) for _, path in self.campos)
-            cached = (len(folhas), len(folhas), pos)
+            cached = (len(folhas), pos)
             self._posicoes[presentes] = cached
-        return cached[0], cached[2]
+        return cached
 
     def item(self, guia: etree._Element, i: int) -> etree._Element:
         return self.elementos(guia)[i]

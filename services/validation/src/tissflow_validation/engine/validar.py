@@ -15,10 +15,8 @@ from lxml import etree
 
 from .criticas import Criticas
 from .documento import (
-    ELEMENTO_GUIA,
     GUIA_ELEMENTO,
     NS,
-    hash_para,
     leaf_text,
     local_name,
     md5_hex,
@@ -172,7 +170,13 @@ def _pipeline(
     if erros or forma_ruim:
         return
     # 5. operator rules
+    inicio = len(criticas.items)
     lote = aplicar(root, ctx, criticas)
+    # Rules run check by check; the clerk reads them in document order.
+    regras = sorted(criticas.items[inicio:], key=lambda c: c.linha or 0)
+    criticas.items[inicio:] = regras
+    for n, c in enumerate(criticas.items, 1):
+        c.sequencial = n
     result.prestador = lote.prestador
     result.tipo_guia = lote.tipo_guia or result.tipo_guia
     result.guias = lote.guias
@@ -234,4 +238,4 @@ def _hash(
     )
 
 
-__all__ = ["validate", "hash_para", "ELEMENTO_GUIA"]
+__all__ = ["validate"]
