@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from tissflow_validation.engine import validate
 from tissflow_validation.engine.reference import ENV_REFERENCE_DIR
 from tissflow_validation.samples import build_lote, substituir
@@ -147,3 +148,25 @@ def test_hash_de_texto_alterado(ctx):
     content = build_lote("odontologia")
     alterado = content.replace(b"ODONTO PLANO", b"ODONTO PLANA")
     assert codigos(validate(alterado, ctx)) == ["5014"]
+
+
+def test_hash_com_folha_so_de_espacos_e_comentario(ctx):
+    """The fast leaf-text path agrees with the definition on blank leaves and comments."""
+
+    def fn(root):
+        guia = root.find(f".//{A}guiaSP-SADT")
+        obs = guia.makeelement(f"{A}observacao")
+        obs.text = "   "
+        guia.find(f"{A}valorTotal").addprevious(obs)
+        clinica = guia.find(f"{A}dadosSolicitacao/{A}indicacaoClinica")
+        clinica.text = "Avaliação "
+        comentario = etree.Comment(" revisado ")
+        comentario.tail = "laboratorial"
+        clinica.append(comentario)
+
+    content = editar(build_lote("sp_sadt"), fn)
+    assert b"<ans:observacao>   </ans:observacao>" in content
+    r = validate(content, ctx)
+    assert r.valido, [c.to_dict() for c in r.critiques]
+    sem_espacos = content.replace(b"<ans:observacao>   <", b"<ans:observacao> <")
+    assert codigos(validate(sem_espacos, ctx)) == ["5014"]
