@@ -42,6 +42,11 @@ def create_topics(kafka: str) -> None:
     asyncio.run(ensure_topics(kafka))
 
 
+def fresh_guia() -> int:
+    """A guide number no earlier test used: the engine refuses guides already presented."""
+    return int(uuid.uuid4().int % 10**9) + 10**9
+
+
 def wait_for(probe: Callable[[], T | None], timeout: float = 30.0, what: str = "") -> T:
     """Poll `probe` until it returns something truthy; fail with `what` on timeout."""
     deadline = time.monotonic() + timeout

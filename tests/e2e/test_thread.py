@@ -6,13 +6,15 @@ from __future__ import annotations
 import pytest
 from tissflow_validation.samples import build_lote
 
-from tests.support import Api, wait_for
+from tests.support import Api, fresh_guia, wait_for
 
 pytestmark = pytest.mark.e2e
 
 
 def test_upload_to_payment_statement(clinica: Api, operadora: Api) -> None:
-    content = build_lote(tipo_guia="sp_sadt", n_guias=3, numero_lote="900001")
+    content = build_lote(
+        tipo_guia="sp_sadt", n_guias=3, numero_lote="900001", numero_guia_inicial=fresh_guia()
+    )
     response = clinica.upload(content, filename="lote-900001.xml")
     assert response.status_code == 202, response.text
     file_id = response.json()["file_id"]
@@ -106,7 +108,9 @@ def test_upload_limits_and_errors(clinica: Api) -> None:
 
 
 def test_provider_cannot_see_another_providers_file(clinica: Api, outra_clinica: Api) -> None:
-    content = build_lote(tipo_guia="consulta", n_guias=1, numero_lote="900002")
+    content = build_lote(
+        tipo_guia="consulta", n_guias=1, numero_lote="900002", numero_guia_inicial=fresh_guia()
+    )
     file_id = clinica.upload(content, filename="privado.xml").json()["file_id"]
     clinica.wait_file(file_id)
     assert outra_clinica.get(f"/files/{file_id}").status_code == 404

@@ -13,7 +13,15 @@ import pytest
 from tissflow_contracts import FileValidated, LoteSent, Topic, dlq, new_envelope
 from tissflow_validation.samples import build_lote
 
-from tests.support import Api, Stack, count_matching, publish, read_topic, wait_for
+from tests.support import (
+    Api,
+    Stack,
+    count_matching,
+    fresh_guia,
+    publish,
+    read_topic,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -131,7 +139,7 @@ def test_killed_between_write_and_publish_publishes_after_restart(stack: Stack) 
     created = httpx.post(
         f"{ingest}/internal/files",
         params={"provider_id": "07906129000102", "filename": "crash.xml", "uploaded_by": "t"},
-        content=build_lote(numero_lote="424242"),
+        content=build_lote(numero_lote="424242", numero_guia_inicial=fresh_guia()),
         headers=headers,
     )
     assert created.status_code == 201, created.text
