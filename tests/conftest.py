@@ -3,7 +3,8 @@
 `make test` starts an isolated Kafka (127.0.0.1:19092) and FerretDB (127.0.0.1:27018) and
 exports their addresses; the `stack` fixture starts all six services once per session with
 their own database prefix and ports (18000, 18101, ...), seeds the demo and stops them at
-the end. Service logs land in `test-artifacts/logs/`.
+the end. Service logs land in `test-artifacts/logs/`. `TISSFLOW_TEST_PORT_OFFSET` moves
+the services' ports (default 10000: 18000, 18101, ...).
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ def stack() -> Iterator[Stack]:
     check_servers(KAFKA, MONGO)
     create_topics(KAFKA)
     prefix = "t" + uuid.uuid4().hex[:8]
+    # Parallel runs on one machine (several engineers) pick another offset.
+    offset = int(os.environ.get("TISSFLOW_TEST_PORT_OFFSET", "10000"))
     env = service_env(
-        10000,
+        offset,
         TISSFLOW_KAFKA_BOOTSTRAP=KAFKA,
         TISSFLOW_MONGODB_URL=MONGO,
         TISSFLOW_DB_PREFIX=prefix,
