@@ -1,9 +1,15 @@
 """Validation service: judges each uploaded revision with the TISS engine, keeps critiques.
 
 Consumes `file.uploaded` (fetching the bytes from ingest: claim check), runs
-`tissflow_validation.engine.validate` off the event loop, records the result and the
-critiques, indexes the guides of imported files (for "guia já apresentada", 1308) and
-produces `file.validated`. Owns the database `<prefix>_validation`.
+`tissflow_validation.engine.validate` off the event loop with the operator's registry,
+rule settings and the file's ignored critiques, records the result and the critiques,
+indexes the guides of imported files (for "guia já apresentada", 1308) and produces
+`file.validated`. Owns the database `<prefix>_validation`.
+
+Its internal API (under `/internal`, internal token) also serves the provider's online
+correction (ignore a critique, save corrections, save and reprocess: a new revision
+stored by ingest, which goes through the same pipeline), the operator's registry (JSON
+and CSV) and the operator's rule settings (`/regras`), read at each validation.
 """
 
 from __future__ import annotations
@@ -11,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+import httpx
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
@@ -23,9 +31,31 @@ from tissflow_runtime.consumer import PermanentError
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
-from tissflow_validation.engine import OperatorContext, ValidationResult, validate
+from tissflow_validation.cadastro import CsvInvalido, TipoCadastro, decodificar, ler_csv
+from tissflow_validation.correcoes import (
+    com_ignorada,
+    encontrar_critica,
+    mesclar_pendentes,
+    motivo,
+    novo_estado,
+    pares,
+    pares_ignorados,
+    publico,
+    revisao_aplicada,
+    sem_aplicadas,
+)
+from tissflow_validation.engine import (
+    OperatorContext,
+    ValidationResult,
+    apply_correction,
+    validate,
+)
+from tissflow_validation.regras_operadora import CATALOGO, contexto_regras, item_regra
 
 log = logging.getLogger(__name__)
+
+MAX_CSV_BYTES = 20 * 1024 * 1024
+_TENTATIVAS_ESTADO = 20
 
 
 class ValidationSettings(ServiceSettings):
@@ -39,6 +69,10 @@ results = runtime.db["results"]
 guias = runtime.db["guias"]
 prestadores = runtime.db["prestadores"]
 beneficiarios = runtime.db["beneficiarios"]
+# One document per file: pending corrections, ignored critiques, reprocess in flight.
+arquivos = runtime.db["arquivos"]
+# One document per configured table-38 code: {"_id": codigo, enabled, ignoravel}.
+regras = runtime.db["regras"]
 router = APIRouter(prefix="/internal")
 
 
@@ -46,6 +80,10 @@ router = APIRouter(prefix="/internal")
 async def create_indexes(db: Any) -> None:
     await results.create_index([("file_id", ASCENDING), ("revision", DESCENDING)])
     await guias.create_index([("provider_id", ASCENDING)])
+
+
+def erro(status: int, code: str, message: str) -> HTTPException:
+    return HTTPException(status, {"code": code, "message": message})
 
 
 async def operator_context(provider_id: str, file_id: str) -> OperatorContext:
@@ -56,12 +94,15 @@ async def operator_context(provider_id: str, file_id: str) -> OperatorContext:
         if d.get("codigo_prestador"):
             prest[d["codigo_prestador"]] = d
     benef = {d["_id"]: bool(d.get("ativo", True)) async for d in beneficiarios.find({})}
+    # A file's own guides (any revision) never count as already presented.
     seen = {
         d["numero_guia"]
         async for d in guias.find(
             {"provider_id": provider_id, "file_id": {"$ne": file_id}}, {"numero_guia": 1}
         )
     }
+    rules = contexto_regras([d async for d in regras.find({})])
+    estado = await arquivos.find_one({"_id": file_id}, {"ignoradas": 1})
 
     def ja_apresentada(prestador: str, numero_guia: str) -> bool:
         return numero_guia in seen
@@ -71,6 +112,8 @@ async def operator_context(provider_id: str, file_id: str) -> OperatorContext:
         prestadores=prest or None,
         beneficiarios=benef or None,
         guia_ja_apresentada=ja_apresentada,
+        rules=rules,
+        ignored=pares_ignorados((estado or {}).get("ignoradas", [])),
     )
 
 
@@ -119,6 +162,8 @@ def result_document(
 @runtime.consumers.on(Topic.FILE_UPLOADED)
 async def on_file_uploaded(envelope: Envelope) -> None:
     event = envelope.payload_as(FileUploaded)
+    # A reprocess whose caller died after ingest stored the revision: finish it here.
+    await concluir_se_for_a_revisao(event.file_id, event.revision, event.sha256)
     result_id = f"{event.file_id}:{event.revision}"
     if await results.find_one({"_id": result_id}, {"_id": 1}) is not None:
         return  # already judged: a redelivery
@@ -153,15 +198,324 @@ async def on_file_uploaded(envelope: Envelope) -> None:
     runtime.relay.notify()
 
 
+# --- a file's correction state (one document, guarded single-document writes) ----------
+
+
+async def ler_estado(file_id: str) -> dict[str, Any]:
+    return await arquivos.find_one({"_id": file_id}) or novo_estado(file_id)
+
+
+async def alterar_estado(
+    file_id: str, mudar: Callable[[dict[str, Any]], dict[str, Any] | None]
+) -> dict[str, Any]:
+    """Apply `mudar(estado) -> fields to $set | None (nothing to do)` without losing writes.
+
+    Optimistic concurrency on the document's `versao`: FerretDB has no transactions, so
+    a read-modify-write is one update guarded by the version it read, retried on a race.
+    """
+    for _ in range(_TENTATIVAS_ESTADO):
+        doc = await arquivos.find_one({"_id": file_id})
+        atual = doc or novo_estado(file_id)
+        mudancas = mudar(atual)
+        if mudancas is None:
+            return atual
+        versao = int(atual.get("versao", 0))
+        novo = {**atual, **mudancas, "versao": versao + 1}
+        if doc is None:
+            try:
+                await arquivos.insert_one(novo)
+            except DuplicateKeyError:
+                continue
+            return novo
+        feito = await arquivos.update_one(
+            {"_id": file_id, "versao": versao}, {"$set": {**mudancas, "versao": versao + 1}}
+        )
+        if feito.matched_count:
+            return novo
+    raise erro(
+        409,
+        "edicao_concorrente",
+        "O arquivo está sendo corrigido por outra pessoa neste momento; tente novamente.",
+    )
+
+
+async def concluir(file_id: str, em: dict[str, Any]) -> None:
+    """Ingest holds the revision `em` describes: drop the corrections it carries."""
+
+    def mudar(e: dict[str, Any]) -> dict[str, Any] | None:
+        atual = e.get("em_andamento")
+        if not atual or atual["sha256"] != em["sha256"] or atual["revision"] != em["revision"]:
+            return None
+        return {
+            "pendentes": sem_aplicadas(e.get("pendentes", []), atual["aplicadas"]),
+            "em_andamento": None,
+            "ultimo_reprocessamento": {
+                "revision": atual["revision"],
+                "sha256": atual["sha256"],
+                "by": atual.get("by"),
+                "reason": atual.get("reason"),
+                "aplicadas": len(atual["aplicadas"]),
+                "idempotency_key": atual.get("idempotency_key"),
+                "concluido_em": datetime.now(UTC),
+            },
+        }
+
+    await alterar_estado(file_id, mudar)
+
+
+async def abandonar(file_id: str, em: dict[str, Any]) -> None:
+    """The revision `em` describes will never exist: forget it, keep the corrections."""
+
+    def mudar(e: dict[str, Any]) -> dict[str, Any] | None:
+        atual = e.get("em_andamento")
+        if not atual or atual["sha256"] != em["sha256"] or atual["revision"] != em["revision"]:
+            return None
+        return {"em_andamento": None}
+
+    await alterar_estado(file_id, mudar)
+
+
+async def concluir_se_for_a_revisao(file_id: str, revision: int, sha256: str) -> None:
+    estado = await arquivos.find_one({"_id": file_id}, {"em_andamento": 1})
+    em = (estado or {}).get("em_andamento")
+    if em and em["revision"] == revision and em["sha256"] == sha256:
+        await concluir(file_id, em)
+
+
+# --- ingest (owner of the files and revisions) ---------------------------------------------
+
+
+def _detalhe(response: httpx.Response) -> dict[str, Any]:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        detail = None
+    if isinstance(detail, dict) and "code" in detail:
+        return detail
+    return {"code": "erro_ingest", "message": "O serviço de arquivos recusou o pedido."}
+
+
+async def _ingest(method: str, path: str, **kwargs: Any) -> httpx.Response:
+    try:
+        response = await runtime.http.request(method, f"{settings.ingest_url}{path}", **kwargs)
+    except httpx.HTTPError as exc:
+        raise erro(
+            503, "ingest_indisponivel", "O serviço de arquivos não respondeu; tente novamente."
+        ) from exc
+    if response.status_code in (404, 409, 413, 422):
+        raise HTTPException(response.status_code, _detalhe(response))
+    if response.status_code >= 400:
+        raise erro(502, "ingest_indisponivel", "O serviço de arquivos falhou; tente novamente.")
+    return response
+
+
+async def arquivo_ingest(file_id: str) -> dict[str, Any]:
+    return (await _ingest("GET", f"/internal/files/{file_id}")).json()
+
+
+async def conteudo(file_id: str, revision: int) -> bytes:
+    return (await _ingest("GET", f"/internal/files/{file_id}/revisions/{revision}/content")).content
+
+
+async def corrigir(content: bytes, correcoes: list[tuple[str, str]], recalcular: bool) -> bytes:
+    """`apply_correction` off the event loop; a correction that cannot apply is a 422."""
+    try:
+        return await asyncio.to_thread(apply_correction, content, correcoes, recalcular)
+    except ValueError as exc:  # CorrecaoInvalida, or a value lxml cannot hold
+        raise erro(
+            422, "correcao_invalida", f"Não foi possível aplicar a correção: {exc}."
+        ) from exc
+
+
+# --- critiques and online correction -------------------------------------------------------
+
+
 @router.get("/results/{file_id}")
 async def latest_result(file_id: str) -> dict[str, Any]:
+    """The latest validated revision's result, the pending corrections and ignored critiques."""
     doc = await results.find_one({"file_id": file_id}, {"outbox": 0}, sort=[("revision", -1)])
     if doc is None:
-        raise HTTPException(
-            404, {"code": "resultado_nao_encontrado", "message": "Arquivo ainda não validado."}
-        )
+        raise erro(404, "resultado_nao_encontrado", "Arquivo ainda não validado.")
     doc.pop("_id")
+    doc.update(publico(await ler_estado(file_id)))
     return doc
+
+
+@router.get("/files/{file_id}/correcoes")
+async def correction_state(file_id: str) -> dict[str, Any]:
+    return {"file_id": file_id, **publico(await ler_estado(file_id))}
+
+
+class IgnorarIn(BaseModel):
+    codigo: str = Field(min_length=1, max_length=10)
+    xpath: str | None = Field(default=None, max_length=2000)
+    by: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/files/{file_id}/ignorar")
+async def ignore_critique(file_id: str, body: IgnorarIn) -> dict[str, Any]:
+    """Mark an ignorable critique of the latest result as ignored for this file.
+
+    Does not reprocess: the next revision (reprocessar) is validated with it ignored.
+    """
+    doc = await results.find_one({"file_id": file_id}, {"outbox": 0}, sort=[("revision", -1)])
+    if doc is None:
+        raise erro(404, "resultado_nao_encontrado", "Arquivo ainda não validado.")
+    critica = encontrar_critica(doc["result"].get("critiques", []), body.codigo, body.xpath)
+    if critica is None:
+        raise erro(
+            404,
+            "critica_nao_encontrada",
+            f"O arquivo não tem a crítica {body.codigo} em {body.xpath or '(sem localização)'}.",
+        )
+    if not critica.get("ignoravel"):
+        raise erro(
+            409,
+            "critica_nao_ignoravel",
+            f"A crítica {body.codigo} ({critica.get('descricao')}) não pode ser ignorada; "
+            "corrija o arquivo.",
+        )
+    agora = datetime.now(UTC)
+
+    def mudar(e: dict[str, Any]) -> dict[str, Any] | None:
+        novas = com_ignorada(
+            e.get("ignoradas", []), body.codigo, body.xpath, by=body.by, agora=agora
+        )
+        return None if novas is None else {"ignoradas": novas}
+
+    estado = await alterar_estado(file_id, mudar)
+    return {"file_id": file_id, "revision": doc["revision"], **publico(estado)}
+
+
+class CorrecaoIn(BaseModel):
+    xpath: str = Field(min_length=1, max_length=2000)
+    valor: str = Field(max_length=10_000)
+
+
+class CorrecoesIn(BaseModel):
+    correcoes: list[CorrecaoIn] = Field(min_length=1, max_length=1000)
+    by: str = Field(min_length=1, max_length=200)
+
+
+async def _salvar(
+    file_id: str, revision: int, content: bytes, novas: list[tuple[str, str]], by: str
+) -> dict[str, Any]:
+    await corrigir(content, novas, False)  # every path must exist in this revision
+    agora = datetime.now(UTC)
+
+    def mudar(e: dict[str, Any]) -> dict[str, Any] | None:
+        atuais = e.get("pendentes", [])
+        novos = mesclar_pendentes(atuais, novas, by=by, revision=revision, agora=agora)
+        return None if novos == atuais else {"pendentes": novos}
+
+    return await alterar_estado(file_id, mudar)
+
+
+@router.post("/files/{file_id}/correcoes")
+async def save_corrections(file_id: str, body: CorrecoesIn) -> dict[str, Any]:
+    """ "Salvar": keep corrections as pending for the file (checked on the current revision)."""
+    arquivo = await arquivo_ingest(file_id)
+    revision = int(arquivo["current_revision"])
+    content = await conteudo(file_id, revision)
+    novas = [(c.xpath, c.valor) for c in body.correcoes]
+    estado = await _salvar(file_id, revision, content, novas, body.by)
+    return {"file_id": file_id, "revision": revision, **publico(estado)}
+
+
+@router.delete("/files/{file_id}/correcoes")
+async def discard_corrections(file_id: str) -> dict[str, Any]:
+    """Discard every pending correction of the file (nothing is reprocessed)."""
+    estado = await alterar_estado(
+        file_id, lambda e: {"pendentes": []} if e.get("pendentes") else None
+    )
+    return {"file_id": file_id, **publico(estado)}
+
+
+class ReprocessarIn(BaseModel):
+    by: str = Field(min_length=1, max_length=200)
+    recalcular_totais: bool = False
+    correcoes: list[CorrecaoIn] = Field(default_factory=list, max_length=1000)
+    # Optional: the same key retried returns the revision the first call created.
+    idempotency_key: str | None = Field(default=None, max_length=200)
+
+
+def _resposta(file_id: str, revision: int, reason: str, aplicadas: int) -> dict[str, Any]:
+    return {
+        "file_id": file_id,
+        "revision": revision,
+        "status": "em_processamento",
+        "reason": reason,
+        "correcoes_aplicadas": aplicadas,
+    }
+
+
+@router.post("/files/{file_id}/reprocessar")
+async def reprocess(file_id: str, body: ReprocessarIn) -> dict[str, Any]:
+    """ "Salvar e Reprocessar": a new revision with the pending corrections, validated anew.
+
+    The new revision is made from the latest one, with the pending corrections (plus
+    `correcoes`) applied, totals recalculated on request and the hash always recomputed;
+    ingest stores it and emits `file.uploaded`. Pending corrections are dropped only once
+    ingest has accepted the revision.
+    """
+    arquivo = await arquivo_ingest(file_id)
+    base = int(arquivo["current_revision"])
+    estado = await ler_estado(file_id)
+    em = estado.get("em_andamento")
+    if em:
+        if revisao_aplicada(em, arquivo.get("revisions", [])):
+            await concluir(file_id, em)
+            if body.idempotency_key and em.get("idempotency_key") == body.idempotency_key:
+                return _resposta(file_id, em["revision"], em["reason"], len(em["aplicadas"]))
+        else:
+            await abandonar(file_id, em)
+    ultimo = estado.get("ultimo_reprocessamento") or {}
+    if (
+        body.idempotency_key
+        and ultimo.get("idempotency_key") == body.idempotency_key
+        and ultimo.get("revision") == base
+    ):
+        return _resposta(
+            file_id, base, ultimo.get("reason") or "reprocessamento", ultimo.get("aplicadas", 0)
+        )
+    content = await conteudo(file_id, base)
+    novas = [(c.xpath, c.valor) for c in body.correcoes]
+    if novas:
+        estado = await _salvar(file_id, base, content, novas, body.by)
+    else:
+        estado = await ler_estado(file_id)
+    pendentes = estado.get("pendentes", [])
+    novo = await corrigir(content, pares(pendentes), body.recalcular_totais)
+    reason = motivo(pendentes) if not body.recalcular_totais else "correcao"
+    em = {
+        "base_revision": base,
+        "revision": base + 1,
+        "sha256": hashlib.sha256(novo).hexdigest(),
+        "aplicadas": [p["id"] for p in pendentes],
+        "reason": reason,
+        "by": body.by,
+        "idempotency_key": body.idempotency_key,
+        "iniciado_em": datetime.now(UTC),
+    }
+    await alterar_estado(file_id, lambda e: {"em_andamento": em})
+    try:
+        response = await _ingest(
+            "POST",
+            f"/internal/files/{file_id}/revisions",
+            params={"created_by": body.by, "base_revision": base, "reason": reason},
+            content=novo,
+            headers={"Content-Type": "application/xml"},
+        )
+    except HTTPException as exc:
+        if exc.status_code < 500:  # refused: that revision will never exist
+            await abandonar(file_id, em)
+        raise
+    await concluir(file_id, em)
+    revision = int(response.json().get("current_revision", base + 1))
+    return _resposta(file_id, revision, reason, len(pendentes))
+
+
+# --- the operator's registry ------------------------------------------------------------------
 
 
 class Prestador(BaseModel):
@@ -192,6 +546,89 @@ async def import_beneficiarios(items: list[Beneficiario]) -> dict[str, int]:
     if ops:
         await beneficiarios.bulk_write(ops, ordered=False)
     return {"importados": len(ops)}
+
+
+async def _importar_csv(tipo: TipoCadastro, request: Request) -> dict[str, Any]:
+    partes: list[bytes] = []
+    tamanho = 0
+    async for parte in request.stream():
+        tamanho += len(parte)
+        if tamanho > MAX_CSV_BYTES:
+            raise erro(413, "csv_muito_grande", "O limite é 20 MB por arquivo CSV.")
+        partes.append(parte)
+    try:
+        importacao = ler_csv(tipo, decodificar(b"".join(partes)))
+    except CsvInvalido as exc:
+        raise erro(422, "csv_invalido", f"Arquivo CSV inválido: {exc}.") from exc
+    colecao = prestadores if tipo == "prestadores" else beneficiarios
+    ops = [
+        UpdateOne(
+            {"_id": r["_id"]}, {"$set": {k: v for k, v in r.items() if k != "_id"}}, upsert=True
+        )
+        for r in importacao.registros
+    ]
+    if ops:
+        await colecao.bulk_write(ops, ordered=True)  # in file order: a later line wins
+    return {"importados": len(importacao.registros), "erros": importacao.erros}
+
+
+_CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.post("/cadastro/prestadores/csv", openapi_extra=_CSV_BODY)
+async def import_prestadores_csv(request: Request) -> dict[str, Any]:
+    """`cnpj_cpf;codigo_prestador;nome` (UTF-8, `;`); bad lines are reported, not imported."""
+    return await _importar_csv("prestadores", request)
+
+
+@router.post("/cadastro/beneficiarios/csv", openapi_extra=_CSV_BODY)
+async def import_beneficiarios_csv(request: Request) -> dict[str, Any]:
+    """`numero_carteira;nome;ativo` (ativo S/N; UTF-8, `;`); bad lines are reported."""
+    return await _importar_csv("beneficiarios", request)
+
+
+# --- the operator's rule settings --------------------------------------------------------------
+
+
+@router.get("/regras")
+async def list_rules() -> dict[str, Any]:
+    """Every table-38 code the engine can raise, with the operator's setting."""
+    salvos = {d["_id"]: d async for d in regras.find({})}
+    items = [item_regra(codigo, salvos.get(codigo)) for codigo in CATALOGO]
+    return {"items": items, "total": len(items)}
+
+
+class RegraIn(BaseModel):
+    enabled: bool
+    ignoravel: bool
+    by: str | None = Field(default=None, max_length=200)
+
+
+@router.put("/regras/{codigo}")
+async def configure_rule(codigo: str, body: RegraIn) -> dict[str, Any]:
+    """Switch a rule on/off or make it ignorable; applies to the next validations."""
+    entrada = CATALOGO.get(codigo)
+    if entrada is None:
+        raise erro(404, "regra_nao_encontrada", f"O validador não usa o código {codigo}.")
+    if not entrada.configuravel:
+        raise erro(
+            409,
+            "regra_nao_configuravel",
+            f"A crítica {codigo} ({entrada.etapa}) é estrutural: sempre ativa e não ignorável.",
+        )
+    salvo = {
+        "enabled": body.enabled,
+        "ignoravel": body.ignoravel,
+        "atualizado_por": body.by,
+        "atualizado_em": datetime.now(UTC),
+    }
+    await regras.update_one({"_id": codigo}, {"$set": salvo}, upsert=True)
+    return item_regra(codigo, salvo)
 
 
 app = runtime.create_app([router])

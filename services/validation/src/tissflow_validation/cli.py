@@ -3,11 +3,17 @@
     tissflow validate ARQUIVO... [--format text|json] [--operadora 331988] [--cadastro DIR]
     tissflow reference import CAMINHO   (folder or .zip with tissV*.xsd)
     tissflow benchmark [--mb 10] [--guias 100] [--repeticoes 5]
+    tissflow cadastro import [--prestadores ARQ] [--beneficiarios ARQ] [--validation-url URL]
 
 `--cadastro DIR` reads `prestadores.csv` (`cnpj_cpf;codigo_prestador;nome`) and
 `beneficiarios.csv` (`numero_carteira;nome;ativo`, ativo = S/N), `;`-separated UTF-8
 with a header line, and runs every registry rule. Exit status: 0 all files valid,
 1 some file invalid, 2 usage error (bad option, unreadable file or folder).
+
+`cadastro import` sends those same CSV files to the validation service (the operator's
+registry; token from `TISSFLOW_INTERNAL_TOKEN`, URL from `--validation-url` or
+`TISSFLOW_VALIDATION_URL`) and prints the lines it refused: exit 0 all lines imported,
+1 some line refused, 2 usage error or service unreachable.
 """
 
 from __future__ import annotations
@@ -79,6 +85,17 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--mb", type=float, default=10.0, help="tamanho do lote em MB (padrão 10)")
     b.add_argument("--guias", type=int, default=100, help="número de guias (padrão 100)")
     b.add_argument("--repeticoes", type=int, default=5, help="repetições; vale a melhor")
+    c = sub.add_parser("cadastro", help="cadastro da operadora (prestadores, beneficiários)")
+    csub = c.add_subparsers(dest="acao", metavar="ACAO", parser_class=_Parser)
+    csub.required = True
+    ci = csub.add_parser("import", help="envia os CSV do cadastro ao serviço de validação")
+    ci.add_argument("--prestadores", metavar="ARQ", help="CSV cnpj_cpf;codigo_prestador;nome")
+    ci.add_argument("--beneficiarios", metavar="ARQ", help="CSV numero_carteira;nome;ativo")
+    ci.add_argument(
+        "--validation-url",
+        metavar="URL",
+        help="endereço do serviço de validação (padrão: $TISSFLOW_VALIDATION_URL)",
+    )
     return p
 
 
@@ -249,6 +266,46 @@ def _reference_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cadastro_import(args: argparse.Namespace) -> int:
+    import httpx
+    from tissflow_runtime.settings import ServiceSettings
+
+    from tissflow_validation.cadastro import CsvInvalido, enviar_csv
+
+    arquivos = [
+        (t, a)
+        for t, a in (("prestadores", args.prestadores), ("beneficiarios", args.beneficiarios))
+        if a
+    ]
+    if not arquivos:
+        raise UsoInvalido("informe --prestadores e/ou --beneficiarios")
+    conteudos = []
+    for tipo, nome in arquivos:
+        try:
+            conteudos.append((tipo, nome, Path(nome).read_bytes()))
+        except OSError as exc:
+            raise UsoInvalido(f"não foi possível ler o arquivo {nome}: {exc.strerror}") from exc
+    config = ServiceSettings()
+    url = args.validation_url or config.validation_url
+    recusadas = 0
+    for tipo, nome, dados in conteudos:
+        try:
+            resposta = enviar_csv(url, config.internal_token, tipo, dados)  # type: ignore[arg-type]
+        except CsvInvalido as exc:
+            raise UsoInvalido(f"{nome}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise UsoInvalido(f"serviço de validação inacessível em {url}: {exc}") from exc
+        erros = resposta.get("erros", [])
+        recusadas += len(erros)
+        print(
+            f"{nome}: {resposta['importados']} {tipo} importado(s), "
+            f"{len(erros)} linha(s) recusada(s)"
+        )
+        for e in erros:
+            print(f"  linha {e['linha']}: {e['mensagem']}")
+    return EXIT_INVALIDO if recusadas else EXIT_OK
+
+
 def _benchmark(args: argparse.Namespace) -> int:
     import time
 
@@ -289,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.comando == "benchmark":
             return _benchmark(args)
+        if args.comando == "cadastro":
+            return _cadastro_import(args)
         return _reference_import(args)
     except UsoInvalido as exc:
         print(f"tissflow: erro: {exc}", file=sys.stderr)

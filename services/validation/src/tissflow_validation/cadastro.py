@@ -1,0 +1,162 @@
+"""The operator's registry as CSV: parse provider and beneficiary files, line by line.
+
+The format is the one `tissflow validate --cadastro` reads: `;`-separated UTF-8 (a BOM
+is accepted) with a header line, `prestadores.csv` = `cnpj_cpf;codigo_prestador;nome`
+and `beneficiarios.csv` = `numero_carteira;nome;ativo` (ativo = S/N). A bad line is
+reported with its line number (the header is line 1) and the others are still imported.
+`enviar_csv` is the client side used by `tissflow cadastro import`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tissflow_validation.engine.regras import cnpj_valido, cpf_valido
+
+TipoCadastro = Literal["prestadores", "beneficiarios"]
+
+COLUNAS: dict[str, tuple[str, ...]] = {
+    "prestadores": ("cnpj_cpf", "codigo_prestador", "nome"),
+    "beneficiarios": ("numero_carteira", "nome", "ativo"),
+}
+_VERDADEIRO = {"s", "sim", "1", "true", "ativo", "a", "y", "yes"}
+_FALSO = {"n", "nao", "não", "0", "false", "inativo", "i", "no"}
+_PONTUACAO_DOC = re.compile(r"[.\-/\s]")
+
+
+class CsvInvalido(ValueError):
+    """The file as a whole cannot be read (encoding, header); the message is pt-BR."""
+
+
+@dataclass
+class Importacao:
+    """Accepted records (ready to store, keyed by `_id`) and the rejected lines."""
+
+    registros: list[dict[str, Any]] = field(default_factory=list)
+    erros: list[dict[str, Any]] = field(default_factory=list)
+
+
+def decodificar(data: bytes) -> str:
+    """The CSV text of an upload; only UTF-8 (with or without BOM) is accepted."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CsvInvalido(
+            f"o arquivo CSV deve estar em UTF-8 (byte inválido na posição {exc.start})"
+        ) from exc
+
+
+def _prestador(row: dict[str, str]) -> dict[str, Any]:
+    bruto = row["cnpj_cpf"]
+    doc = _PONTUACAO_DOC.sub("", bruto)
+    if not doc:
+        raise ValueError("cnpj_cpf não informado")
+    if not doc.isdigit() or len(doc) not in (11, 14):
+        raise ValueError(f"cnpj_cpf '{bruto}' deve ter 11 (CPF) ou 14 (CNPJ) dígitos")
+    if len(doc) == 14 and not cnpj_valido(doc):
+        raise ValueError(f"CNPJ {doc} com dígitos verificadores inválidos")
+    if len(doc) == 11 and not cpf_valido(doc):
+        raise ValueError(f"CPF {doc} com dígitos verificadores inválidos")
+    codigo = row["codigo_prestador"] or None
+    if codigo is not None and len(codigo) > 20:
+        raise ValueError("codigo_prestador com mais de 20 caracteres")
+    if not row["nome"]:
+        raise ValueError("nome não informado")
+    return {"_id": doc, "cnpj_cpf": doc, "codigo_prestador": codigo, "nome": row["nome"]}
+
+
+def _beneficiario(row: dict[str, str]) -> dict[str, Any]:
+    carteira = row["numero_carteira"]
+    if not carteira:
+        raise ValueError("numero_carteira não informado")
+    if len(carteira) > 20:
+        raise ValueError(f"numero_carteira '{carteira}' com mais de 20 caracteres")
+    if not row["nome"]:
+        raise ValueError("nome não informado")
+    ativo = row["ativo"].lower()
+    if ativo in _VERDADEIRO:
+        flag = True
+    elif ativo in _FALSO:
+        flag = False
+    else:
+        raise ValueError(f"ativo '{row['ativo']}' inválido: use S ou N")
+    return {"_id": carteira, "numero_carteira": carteira, "nome": row["nome"], "ativo": flag}
+
+
+_CONVERSORES: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
+    "prestadores": _prestador,
+    "beneficiarios": _beneficiario,
+}
+
+
+def ler_csv(tipo: TipoCadastro, texto: str) -> Importacao:
+    """Parse one registry CSV; raises CsvInvalido only for a missing/wrong header."""
+    colunas = COLUNAS[tipo]
+    reader = csv.DictReader(io.StringIO(texto, newline=""), delimiter=";")
+    try:
+        cabecalho = [c.strip() for c in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise CsvInvalido(f"cabeçalho ilegível: {exc}") from exc
+    reader.fieldnames = cabecalho
+    faltando = [c for c in colunas if c not in cabecalho]
+    if faltando:
+        raise CsvInvalido(
+            f"o cabeçalho deve ser {';'.join(colunas)} (faltando: {', '.join(faltando)})"
+        )
+    converter = _CONVERSORES[tipo]
+    out = Importacao()
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            out.erros.append({"linha": reader.line_num, "mensagem": f"linha ilegível: {exc}"})
+            continue
+        linha = reader.line_num
+        if None in row:
+            out.erros.append(
+                {"linha": linha, "mensagem": f"colunas a mais: esperadas {len(cabecalho)}"}
+            )
+            continue
+        valores = {k: (v or "").strip() for k, v in row.items()}
+        if not any(valores.values()):
+            continue  # a line of separators only
+        try:
+            out.registros.append(converter(valores))
+        except ValueError as exc:
+            out.erros.append({"linha": linha, "mensagem": str(exc)})
+    return out
+
+
+def enviar_csv(
+    validation_url: str, token: str, tipo: TipoCadastro, conteudo: bytes, timeout: float = 60.0
+) -> dict[str, Any]:
+    """POST one CSV to the validation service; returns `{"importados", "erros"}`.
+
+    Raises `CsvInvalido` with the service's pt-BR message when it refuses the file, and
+    httpx errors when the service cannot be reached.
+    """
+    import httpx
+
+    response = httpx.post(
+        f"{validation_url.rstrip('/')}/internal/cadastro/{tipo}/csv",
+        content=conteudo,
+        headers={"X-Internal-Token": token, "Content-Type": "text/csv; charset=utf-8"},
+        timeout=timeout,
+    )
+    if response.status_code == 401:
+        raise CsvInvalido("token interno recusado pelo serviço de validação")
+    if response.status_code >= 400:
+        try:
+            detalhe = response.json().get("detail")
+        except ValueError:
+            detalhe = None
+        mensagem = detalhe.get("message") if isinstance(detalhe, dict) else None
+        raise CsvInvalido(mensagem or f"o serviço respondeu {response.status_code}")
+    return response.json()
