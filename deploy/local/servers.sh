@@ -80,6 +80,14 @@ port_open() { # port_open <port>: true if something accepts connections on 127.0
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# alive <pid>: the process exists and is not a zombie waiting to be reaped.
+alive() {
+    local stat
+    stat=$(<"/proc/$1/stat") 2>/dev/null || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z ]]
+}
+
 # pid_of <name>: prints the pid from the pid file if that process is alive and is ours.
 pid_of() {
     local pidfile pattern pid
@@ -89,9 +97,11 @@ pid_of() {
     esac
     [[ -s $pidfile ]] || return 1
     pid=$(<"$pidfile")
-    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
     # Guard against a recycled pid: the command line must still be the server's.
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern" || return 1
+    local cmdline
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    [[ $cmdline == *"$pattern"* ]] || return 1
     echo "$pid"
 }
 
@@ -108,9 +118,13 @@ install_kafka() {
     local tmp="$KAFKA_LIBS.tmp.$$"
     rm -rf "$tmp"
     mkdir -p "$tmp"
-    mvn -q -B -Dstyle.color=never -f "$SCRIPT_DIR/pom.xml" dependency:copy-dependencies \
+    # Maven's output goes to a file (its -q mode still prints stray colour codes) and
+    # is shown only if it fails.
+    local mvn_log="$INSTALL_DIR/kafka/mvn.log"
+    mvn -q -B -f "$SCRIPT_DIR/pom.xml" dependency:copy-dependencies \
         -Dkafka.version="$KAFKA_VERSION" -DoutputDirectory="$tmp" -DincludeScope=runtime \
-        || { rm -rf "$tmp"; die "Maven could not resolve kafka_2.13:$KAFKA_VERSION"; }
+        >"$mvn_log" 2>&1 \
+        || { cat "$mvn_log" >&2; rm -rf "$tmp"; die "Maven could not resolve kafka_2.13:$KAFKA_VERSION"; }
     rm -rf "$KAFKA_LIBS" "$INSTALL_DIR"/kafka/.installed-kafka-*
     mv "$tmp" "$KAFKA_LIBS"
     touch "$KAFKA_MARKER"
@@ -118,7 +132,10 @@ install_kafka() {
 }
 
 ferretdb_installed() {
-    [[ -x $FERRETDB_BIN ]] && "$FERRETDB_BIN" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"
+    # Capture first (see kafka_ready on `| grep -q` under pipefail).
+    local out
+    [[ -x $FERRETDB_BIN ]] && out=$("$FERRETDB_BIN" --version 2>/dev/null) || return 1
+    [[ $'\n'$out$'\n' == *$'\n'"version: $FERRETDB_VERSION"$'\n'* ]]
 }
 
 install_ferretdb() {
@@ -128,10 +145,13 @@ install_ferretdb() {
     fi
     command -v go >/dev/null || die "go is needed to build FerretDB"
     log "FerretDB $FERRETDB_VERSION: downloading the module from the Go module proxy"
-    local dir
-    dir=$(go mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" |
-        sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
-    [[ -n $dir && -d $dir ]] || die "go mod download did not report a Dir for $FERRETDB_MODULE@$FERRETDB_VERSION"
+    # Go's chatter ("go: downloading ...", one line per module) goes to a file that is
+    # shown only on failure.
+    mkdir -p "$INSTALL_DIR/build"
+    local go_log="$INSTALL_DIR/build/go.log" dir
+    dir=$(go mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" 2>"$go_log" |
+        sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p') || true
+    [[ -n $dir && -d $dir ]] || { cat "$go_log" >&2; die "go mod download did not report a Dir for $FERRETDB_MODULE@$FERRETDB_VERSION"; }
     # `go install ...@version` would build a binary that panics at start: the module
     # ships no build/version/version.txt, which the binary embeds. Build from a copy.
     rm -rf "$FERRETDB_SRC"
@@ -140,7 +160,8 @@ install_ferretdb() {
     chmod -R u+w "$FERRETDB_SRC"
     printf '%s\n' "$FERRETDB_VERSION" >"$FERRETDB_SRC/build/version/version.txt"
     log "FerretDB $FERRETDB_VERSION: building (about a minute the first time)"
-    (cd "$FERRETDB_SRC" && go build -o "$FERRETDB_BIN.tmp.$$" ./cmd/ferretdb)
+    (cd "$FERRETDB_SRC" && go build -o "$FERRETDB_BIN.tmp.$$" ./cmd/ferretdb) >>"$go_log" 2>&1 \
+        || { tail -n 40 "$go_log" >&2; die "building FerretDB failed (log: $go_log)"; }
     mv "$FERRETDB_BIN.tmp.$$" "$FERRETDB_BIN"
     ferretdb_installed || die "the FerretDB binary at $FERRETDB_BIN does not report $FERRETDB_VERSION"
     log "FerretDB $FERRETDB_VERSION: built $FERRETDB_BIN"
@@ -201,13 +222,25 @@ format_kafka_storage() {
     echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" >"$ports_file"
 }
 
+# Refuse before starting anything if a port we are about to listen on is taken by a
+# process that is not this state dir's server.
+check_ports_free() {
+    local bad=()
+    if ! pid_of kafka >/dev/null; then
+        port_open "$KAFKA_PORT" && bad+=("$KAFKA_PORT (TISSFLOW_KAFKA_PORT)")
+        port_open "$KAFKA_CONTROLLER_PORT" && bad+=("$KAFKA_CONTROLLER_PORT (TISSFLOW_KAFKA_CONTROLLER_PORT)")
+    fi
+    if ! pid_of ferretdb >/dev/null; then
+        port_open "$MONGO_PORT" && bad+=("$MONGO_PORT (TISSFLOW_MONGO_PORT)")
+    fi
+    ((${#bad[@]} == 0)) || die "port(s) in use by another process: ${bad[*]}; choose other ports"
+}
+
 start_kafka() {
     if pid_of kafka >/dev/null; then
         log "Kafka: already running (pid $(pid_of kafka), port $KAFKA_PORT)"
         return
     fi
-    port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is in use by another process; set TISSFLOW_KAFKA_PORT"
-    port_open "$KAFKA_CONTROLLER_PORT" && die "port $KAFKA_CONTROLLER_PORT is in use by another process; set TISSFLOW_KAFKA_CONTROLLER_PORT"
     write_kafka_config
     format_kafka_storage
     log "Kafka: starting on 127.0.0.1:$KAFKA_PORT (log: $KAFKA_LOG)"
@@ -228,7 +261,6 @@ start_ferretdb() {
         log "FerretDB: already running (pid $(pid_of ferretdb), port $MONGO_PORT)"
         return
     fi
-    port_open "$MONGO_PORT" && die "port $MONGO_PORT is in use by another process; set TISSFLOW_MONGO_PORT"
     mkdir -p "$FERRETDB_DIR/data" "$FERRETDB_DIR/state"
     log "FerretDB: starting on 127.0.0.1:$MONGO_PORT (log: $FERRETDB_LOG)"
     nohup setsid "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$FERRETDB_DIR/data/" \
@@ -244,7 +276,9 @@ kafka_ready() {
     # line once the broker has caught up with the metadata log and been unfenced.
     local offset=0
     [[ -s $KAFKA_LOG_OFFSET ]] && offset=$(<"$KAFKA_LOG_OFFSET")
-    tail -c "+$((offset + 1))" "$KAFKA_LOG" | grep -q 'Kafka Server started'
+    # (Process substitution, not a pipe: with pipefail, `tail | grep -q` fails when grep
+    # stops reading early and tail dies of SIGPIPE.)
+    grep -q 'Kafka Server started' < <(tail -c "+$((offset + 1))" "$KAFKA_LOG")
 }
 
 ferretdb_ready() {
@@ -256,6 +290,7 @@ not_ready() { # not_ready <name> <log> <why>
         "$1" "$3" "$STATE" "$2" >&2
     printf -- '--- last 20 lines of %s ---\n' "$2" >&2
     tail -n 20 "$2" >&2 2>/dev/null || true
+    printf -- '---\nA server that is still starting keeps running; stop it with: %s stop\n' "$0" >&2
     exit 1
 }
 
@@ -264,6 +299,7 @@ cmd_start() {
     ferretdb_installed || die "FerretDB is not built; run 'servers.sh install' first"
     mkdir -p "$LOG_DIR" "$RUN_DIR"
     lock "$RUN_DIR/servers.flock" $((START_TIMEOUT + 60))
+    check_ports_free
     start_kafka
     start_ferretdb
     local deadline=$((SECONDS + START_TIMEOUT)) k=0 f=0
@@ -288,11 +324,11 @@ stop_one() { # stop_one <name> <label> <pidfile>
     if pid=$(pid_of "$1"); then
         log "$2: stopping (pid $pid)"
         kill -TERM "$pid" 2>/dev/null || true
-        while kill -0 "$pid" 2>/dev/null && ((waited < 150)); do
+        while alive "$pid" && ((waited < 150)); do
             sleep 0.1
             waited=$((waited + 1))
         done
-        if kill -0 "$pid" 2>/dev/null; then
+        if alive "$pid"; then
             log "$2: still running after 15 s, sending SIGKILL"
             kill -KILL "$pid" 2>/dev/null || true
         fi
