@@ -215,7 +215,7 @@ def run(n: int = 60, concurrency: int = 4, singles: int = 15) -> str:
         rows.append(["sem veredito em 120 s", str(len(missing)), "", ""])
     return (
         table(
-            "Pipeline: upload pela API pública até file.validated (serviços, Kafka e FerretDB reais)",
+            "Pipeline: upload pela API até file.validated (serviços, Kafka e FerretDB reais)",
             ["medida", "valor", "carga", "razão"],
             rows,
         )

@@ -6,18 +6,33 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from tissflow_gateway import files, lotes
 from tissflow_gateway.auth import CurrentUser, OperatorUser, authenticate, issue_token
-from tissflow_gateway.core import ApiError, call, not_found
+from tissflow_gateway.core import ApiError, call
+from tissflow_gateway.files import own as _own
+from tissflow_gateway.schemas import (
+    ActionOut,
+    CorrectionsRequest,
+    DemonstrativoOut,
+    DemonstrativoPage,
+    ErrorBody,
+    FileOut,
+    FilePage,
+    IgnoreRequest,
+    LoteOut,
+    LotePage,
+    Me,
+    ProtocoloOut,
+    ProtocoloPage,
+    ReprocessOut,
+    ReprocessRequest,
+    ValidationOut,
+)
 from tissflow_gateway.uploads import receive_single_xml
-
-
-class ErrorBody(BaseModel):
-    code: str = Field(description="Stable machine-readable code")
-    message: str = Field(description="pt-BR message for people")
-    details: Any = None
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -38,13 +53,6 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 COMMON = errors(401, 422, 503)
 router = APIRouter(prefix="/api/v1", responses=COMMON)
-
-
-class Page(BaseModel):
-    items: list[dict[str, Any]]
-    total: int
-    page: int
-    page_size: int
 
 
 class TokenRequest(BaseModel):
@@ -68,21 +76,18 @@ async def create_token(body: TokenRequest) -> TokenResponse:
 
 
 @router.get("/me", tags=["auth"])
-async def me(user: CurrentUser) -> dict[str, Any]:
-    return {
-        "username": user.username,
-        "nome": user.nome,
-        "role": user.role,
-        "provider_id": user.provider_id,
-        "provider_nome": user.provider_nome,
-    }
+async def me(user: CurrentUser) -> Me:
+    """Who the token or session belongs to."""
+    return Me(
+        username=user.username,
+        nome=user.nome,
+        role=user.role,
+        provider_id=user.provider_id,
+        provider_nome=user.provider_nome,
+    )
 
 
 # -- files ---------------------------------------------------------------------------
-def _own(user: Any, doc: dict[str, Any], what: str) -> dict[str, Any]:
-    if not user.can_see_provider(doc.get("provider_id")):
-        raise not_found(what)  # never reveal that another provider's id exists
-    return doc
 
 
 @router.post(
@@ -109,7 +114,7 @@ async def upload(
     request: Request,
     user: CurrentUser,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> dict[str, Any]:
+) -> FileOut:
     """Send one TISS XML (≤ 15 MB). It is validated asynchronously: follow `GET /files/{id}`.
 
     An `Idempotency-Key` header makes a retried upload return the first one's file.
@@ -124,7 +129,7 @@ async def upload(
     }
     if idempotency_key:
         params["idempotency_key"] = idempotency_key
-    return await call(
+    stored = await call(
         "POST",
         "ingest",
         "/internal/files",
@@ -132,6 +137,7 @@ async def upload(
         content=received.content,
         headers={"Content-Type": "application/xml"},
     )
+    return FileOut(**stored)
 
 
 @router.get("/files", tags=["arquivos"])
@@ -143,7 +149,7 @@ async def list_files(
     ate: datetime | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> Page:
+) -> FilePage:
     """Histórico de Arquivos Enviados, newest first, with the portal's filters."""
     params: dict[str, Any] = {"page": page, "page_size": page_size}
     for key, value in {
@@ -155,19 +161,73 @@ async def list_files(
     }.items():
         if value:
             params[key] = value
-    return Page(**await call("GET", "ingest", "/internal/files", params=params))
+    return FilePage(**await call("GET", "ingest", "/internal/files", params=params))
 
 
 @router.get("/files/{file_id}", tags=["arquivos"], responses=errors(404))
-async def get_file(file_id: str, user: CurrentUser) -> dict[str, Any]:
-    return _own(user, await call("GET", "ingest", f"/internal/files/{file_id}"), "Arquivo")
+async def get_file(file_id: str, user: CurrentUser) -> FileOut:
+    """One file: status (em_processamento, importado, invalido), revisions, verdict summary."""
+    return FileOut(**await files.get_file(user, file_id))
 
 
 @router.get("/files/{file_id}/criticas", tags=["arquivos"], responses=errors(404))
-async def get_critiques(file_id: str, user: CurrentUser) -> dict[str, Any]:
-    """The latest revision's verdict and critiques (table-38 codes, pt-BR messages)."""
-    _own(user, await call("GET", "ingest", f"/internal/files/{file_id}"), "Arquivo")
-    return await call("GET", "validation", f"/internal/results/{file_id}")
+async def get_critiques(file_id: str, user: CurrentUser) -> ValidationOut:
+    """The latest revision's verdict and critiques (table-38 codes, pt-BR messages).
+
+    404 `resultado_nao_encontrado` while the file has not been validated yet.
+    """
+    return ValidationOut(**await files.get_result(user, file_id))
+
+
+@router.get(
+    "/files/{file_id}/revisions/{revision}/content",
+    tags=["arquivos"],
+    responses={
+        200: {
+            "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The revision's bytes, as stored (1 = original upload)",
+        },
+        **errors(404),
+    },
+    response_class=StreamingResponse,
+)
+async def download_revision(
+    file_id: str, revision: Annotated[int, Path(ge=1)], user: CurrentUser
+) -> StreamingResponse:
+    """Download the original (revision 1) or a corrected revision of a file."""
+    return await files.stream_revision(user, file_id, revision)
+
+
+@router.post(
+    "/files/{file_id}/criticas/ignorar", tags=["correcao"], responses=errors(403, 404, 409)
+)
+async def ignore_critique(file_id: str, body: IgnoreRequest, user: CurrentUser) -> ActionOut:
+    """Ignore an ignorable critique (409 `critica_nao_ignoravel` otherwise)."""
+    return ActionOut(**await files.ignore(user, file_id, body.codigo, body.xpath))
+
+
+@router.post("/files/{file_id}/correcoes", tags=["correcao"], responses=errors(403, 404, 409))
+async def save_corrections(file_id: str, body: CorrectionsRequest, user: CurrentUser) -> ActionOut:
+    """ "Salvar": keep new values for fields (by xpath) without reprocessing yet.
+
+    422 `correcao_invalida` when a path does not name a simple field of the file.
+    """
+    correcoes = [c.model_dump() for c in body.correcoes]
+    return ActionOut(**await files.save_corrections(user, file_id, correcoes))
+
+
+@router.post(
+    "/files/{file_id}/reprocessar",
+    status_code=202,
+    tags=["correcao"],
+    responses=errors(403, 404, 409),
+)
+async def reprocess(file_id: str, body: ReprocessRequest, user: CurrentUser) -> ReprocessOut:
+    """ "Salvar e Reprocessar": apply saved and given corrections into a new revision
+    (optionally recalculating totals; the hash always) and validate it again.
+    Follow `GET /files/{id}` until it leaves em_processamento."""
+    correcoes = [c.model_dump() for c in body.correcoes] if body.correcoes else None
+    return ReprocessOut(**await files.reprocess(user, file_id, body.recalcular_totais, correcoes))
 
 
 # -- lotes ---------------------------------------------------------------------------
@@ -179,7 +239,8 @@ async def list_lotes(
     file_id: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> Page:
+) -> LotePage:
+    """Lotes de Pagamento, newest first (Pesquisa de Lotes filters)."""
     params: dict[str, Any] = {"page": page, "page_size": page_size}
     for key, value in {
         "provider_id": user.provider_filter(),
@@ -189,25 +250,21 @@ async def list_lotes(
     }.items():
         if value:
             params[key] = value
-    return Page(**await call("GET", "batching", "/internal/lotes", params=params))
+    return LotePage(**await call("GET", "batching", "/internal/lotes", params=params))
 
 
 @router.get("/lotes/{lote_id}", tags=["lotes"], responses=errors(404))
-async def get_lote(lote_id: str, user: CurrentUser) -> dict[str, Any]:
-    return _own(user, await call("GET", "batching", f"/internal/lotes/{lote_id}"), "Lote")
+async def get_lote(lote_id: str, user: CurrentUser) -> LoteOut:
+    """One lote: status, guides, value and its protocol (PEG) once sent."""
+    return LoteOut(**await lotes.get_lote(user, lote_id))
 
 
 @router.post("/lotes/{lote_id}/{acao}", tags=["lotes"], responses=errors(403, 404, 409))
 async def lote_action(
     lote_id: str, acao: Literal["fechar", "reabrir", "enviar", "excluir"], user: CurrentUser
-) -> dict[str, Any]:
+) -> LoteOut:
     """Fechar, reabrir, enviar (sending twice sends once) or excluir (not once sent)."""
-    _own(user, await call("GET", "batching", f"/internal/lotes/{lote_id}"), "Lote")
-    if user.role != "prestador":
-        raise ApiError(403, "acesso_negado", "Somente o prestador do lote pode alterá-lo.")
-    return await call(
-        "POST", "batching", f"/internal/lotes/{lote_id}/{acao}", json={"by": user.username}
-    )
+    return LoteOut(**await lotes.act(user, lote_id, acao))
 
 
 # -- protocols -----------------------------------------------------------------------
@@ -218,7 +275,8 @@ async def list_protocolos(
     status: Annotated[int | None, Query(ge=1, le=10)] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> Page:
+) -> ProtocoloPage:
+    """Protocols (PEG) and their stages."""
     params: dict[str, Any] = {"page": page, "page_size": page_size}
     for key, value in {
         "provider_id": user.provider_filter(),
@@ -227,12 +285,13 @@ async def list_protocolos(
     }.items():
         if value:
             params[key] = value
-    return Page(**await call("GET", "protocol", "/internal/protocolos", params=params))
+    return ProtocoloPage(**await call("GET", "protocol", "/internal/protocolos", params=params))
 
 
 @router.get("/protocolos/{peg}", tags=["protocolos"], responses=errors(404))
-async def get_protocolo(peg: str, user: CurrentUser) -> dict[str, Any]:
-    return _own(user, await call("GET", "protocol", f"/internal/protocolos/{peg}"), "Protocolo")
+async def get_protocolo(peg: str, user: CurrentUser) -> ProtocoloOut:
+    """One protocol with its status history."""
+    return ProtocoloOut(**await lotes.get_protocolo(user, peg))
 
 
 class StatusChange(BaseModel):
@@ -247,16 +306,9 @@ class StatusChange(BaseModel):
     tags=["operadora"],
     responses=errors(403, 404, 409),
 )
-async def change_protocol_status(
-    peg: str, body: StatusChange, user: OperatorUser
-) -> dict[str, Any]:
+async def change_protocol_status(peg: str, body: StatusChange, user: OperatorUser) -> ProtocoloOut:
     """Operator side: move a protocol forward (e.g. 2 Em análise, 5 Liberado, 3 Faturado)."""
-    return await call(
-        "POST",
-        "protocol",
-        f"/internal/protocolos/{peg}/status",
-        json={**body.model_dump(mode="json"), "by": user.username},
-    )
+    return ProtocoloOut(**await lotes.change_status(user, peg, body.model_dump(mode="json")))
 
 
 # -- statements ----------------------------------------------------------------------
@@ -267,15 +319,19 @@ async def list_demonstrativos(
     peg: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> Page:
+) -> DemonstrativoPage:
+    """Demonstrativos de Análise de Conta and de Pagamento."""
     params: dict[str, Any] = {"page": page, "page_size": page_size}
     for key, value in {"provider_id": user.provider_filter(), "tipo": tipo, "peg": peg}.items():
         if value:
             params[key] = value
-    return Page(**await call("GET", "statements", "/internal/demonstrativos", params=params))
+    return DemonstrativoPage(
+        **await call("GET", "statements", "/internal/demonstrativos", params=params)
+    )
 
 
 @router.get("/demonstrativos/{statement_id}", tags=["demonstrativos"], responses=errors(404))
-async def get_demonstrativo(statement_id: str, user: CurrentUser) -> dict[str, Any]:
+async def get_demonstrativo(statement_id: str, user: CurrentUser) -> DemonstrativoOut:
+    """One demonstrativo (análise or pagamento)."""
     doc = await call("GET", "statements", f"/internal/demonstrativos/{statement_id}")
-    return _own(user, doc, "Demonstrativo")
+    return DemonstrativoOut(**_own(user, doc, "Demonstrativo"))

@@ -12,13 +12,13 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pymongo.errors import DuplicateKeyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from tissflow_contracts import Envelope, StatementReady, Topic
 
-from tissflow_gateway import api, portal
+from tissflow_gateway import api, pages_arquivos, pages_lotes, portal
 from tissflow_gateway.core import db, runtime
 
 notifications = db["notifications"]
@@ -55,29 +55,68 @@ app = runtime.create_app(
 )
 app.include_router(api.router)
 app.include_router(portal.router)
+app.include_router(pages_arquivos.router)
+app.include_router(pages_lotes.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
+# The portal loads nothing from elsewhere and runs no inline script; /docs (Swagger UI)
+# is left to FastAPI's defaults.
+PORTAL_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
-def _error(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+
+@app.middleware("http")
+async def security_headers(request: Request, call_next: Any) -> Response:
+    response: Response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.url.path.startswith(("/docs", "/redoc")):
+        response.headers.setdefault("Content-Security-Policy", PORTAL_CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def _wants_html(request: Request) -> bool:
+    """Portal pages answer errors with a page; the API and probes always with JSON."""
+    path = request.url.path
+    if path.startswith(("/api/", "/internal/", "/static/", "/openapi", "/docs")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _error(request: Request, status: int, code: str, message: str, details: Any = None) -> Response:
+    if _wants_html(request):
+        return portal.error_page(request, status, message)
     return JSONResponse({"code": code, "message": message, "details": details}, status_code=status)
 
 
+@app.exception_handler(portal.LoginRequired)
+async def login_required(request: Request, exc: portal.LoginRequired) -> Response:
+    return RedirectResponse("/login", status_code=303)
+
+
 @app.exception_handler(StarletteHTTPException)
-async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     if isinstance(exc.detail, dict) and "code" in exc.detail:
         return _error(
-            exc.status_code, exc.detail["code"], exc.detail["message"], exc.detail.get("details")
+            request,
+            exc.status_code,
+            exc.detail["code"],
+            exc.detail["message"],
+            exc.detail.get("details"),
         )
     if exc.status_code == 404:
-        return _error(404, "nao_encontrado", "Recurso não encontrado.")
+        return _error(request, 404, "nao_encontrado", "Página ou recurso não encontrado.")
     if exc.status_code == 405:
-        return _error(405, "metodo_nao_permitido", "Método não permitido.")
-    return _error(exc.status_code, "erro", str(exc.detail))
+        return _error(request, 405, "metodo_nao_permitido", "Método não permitido.")
+    return _error(request, exc.status_code, "erro", str(exc.detail))
 
 
 @app.exception_handler(RequestValidationError)
-async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def validation_error(request: Request, exc: RequestValidationError) -> Response:
     details = [
         {"campo": ".".join(str(p) for p in e["loc"]), "erro": e["msg"]} for e in exc.errors()
     ]
-    return _error(422, "dados_invalidos", "Dados inválidos na requisição.", details)
+    return _error(request, 422, "dados_invalidos", "Dados inválidos na requisição.", details)

@@ -1,16 +1,26 @@
-"""The provider portal (pt-BR, server-rendered): login, logout and the home page."""
+"""The provider portal (pt-BR, server-rendered): session, CSRF, rendering, login and home.
+
+Pages live in `pages_arquivos.py` (uploads, histórico, correction) and `pages_lotes.py`
+(lotes, demonstrativos, operator protocols); this module holds what they share.
+"""
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from tissflow_gateway.auth import (
     SESSION_COOKIE,
+    User,
     authenticate,
     create_session,
     end_session,
@@ -18,20 +28,146 @@ from tissflow_gateway.auth import (
 )
 from tissflow_gateway.core import ApiError, call, settings
 
+LOGIN_CSRF_COOKIE = "tissflow_login_csrf"
+TZ = ZoneInfo("America/Sao_Paulo")
+STATUS_LABELS = {
+    "em_processamento": "Em Processamento",
+    "importado": "Importado com Sucesso",
+    "invalido": "Inválido",
+}
+TIPOS_GUIA = {
+    "consulta": "Consulta",
+    "sp_sadt": "SP/SADT",
+    "odontologia": "Tratamento Odontológico",
+    "honorarios": "Honorários",
+    "resumo_internacao": "Resumo de Internação",
+}
+
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def _datahora(value: Any, with_seconds: bool = False) -> str:
+    """A stored UTC instant as São Paulo local time, dd/mm/aaaa hh:mm."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(TZ).strftime("%d/%m/%Y %H:%M" + (":%S" if with_seconds else ""))
+
+
+def _data(value: Any) -> str:
+    if not value:
+        return "—"
+    try:
+        return datetime.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
+
+
+def _moeda(value: Any) -> str:
+    """R$ 1.234,56"""
+    if value in (None, ""):
+        return "—"
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    text = f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    return f"R$ {text}"
+
+
+templates.env.filters["datahora"] = _datahora
+templates.env.filters["data"] = _data
+templates.env.filters["moeda"] = _moeda
+templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
+templates.env.globals["TIPOS_GUIA"] = TIPOS_GUIA
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf: str
+
+
+class LoginRequired(Exception):
+    """Raised by pages when there is no valid session; the app redirects to /login."""
+
+
+async def portal_session(request: Request) -> Session:
+    found = await session_user(request)
+    if found is None:
+        raise LoginRequired
+    return Session(*found)
+
+
+PortalSession = Annotated[Session, Depends(portal_session)]
+
+
+def require_csrf(session: Session, token: str) -> None:
+    """Every state-changing form carries the session's CSRF token."""
+    if not token or not secrets.compare_digest(token, session.csrf):
+        raise ApiError(
+            403, "csrf_invalido", "Sessão expirada ou formulário inválido; recarregue a página."
+        )
+
+
+def render(
+    request: Request,
+    name: str,
+    session: Session | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
     context.setdefault("operadora", settings.operadora_nome)
+    context.setdefault("registro_ans", settings.operadora_registro_ans)
+    if session is not None:
+        context["user"] = session.user
+        context["csrf"] = session.csrf
     return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:
+    titles = {
+        401: "Acesso necessário",
+        403: "Acesso negado",
+        404: "Página não encontrada",
+        409: "Operação não permitida",
+        503: "Serviço indisponível",
+    }
+    return render(
+        request,
+        "erro.html",
+        status_code=status_code,
+        titulo=titles.get(status_code, "Não foi possível concluir"),
+        mensagem=message,
+    )
+
+
+def _login_form(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", status_code=status_code, login_csrf=token, **context)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        max_age=3600,
+    )
+    return response
 
 
 @router.get("/login")
 async def login_page(request: Request) -> Response:
     if await session_user(request):
         return RedirectResponse("/", status_code=303)
-    return render(request, "login.html")
+    return _login_form(request)
 
 
 @router.post("/login")
@@ -39,16 +175,21 @@ async def login(
     request: Request,
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not secrets.compare_digest(cookie, csrf_token):
+        return _login_form(
+            request,
+            status_code=403,
+            error="A página de acesso expirou; informe usuário e senha novamente.",
+            username=username,
+        )
     try:
         user = await authenticate(username.strip(), password)
     except ApiError as exc:
-        return render(
-            request,
-            "login.html",
-            status_code=exc.status_code,
-            error=exc.detail["message"],
-            username=username,
+        return _login_form(
+            request, status_code=exc.status_code, error=exc.detail["message"], username=username
         )
     session_id, _ = await create_session(user)
     response = RedirectResponse("/", status_code=303)
@@ -60,13 +201,14 @@ async def login(
         secure=settings.cookie_secure,
         max_age=settings.session_hours * 3600,
     )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     found = await session_user(request)
-    if found and found[1] == csrf_token:
+    if found and secrets.compare_digest(found[1], csrf_token):
         await end_session(request.cookies[SESSION_COOKIE])
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -74,12 +216,8 @@ async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> R
 
 
 @router.get("/")
-async def home(request: Request) -> Response:
-    found = await session_user(request)
-    if found is None:
-        return RedirectResponse("/login", status_code=303)
-    user, csrf = found
-    provider = user.provider_filter()
+async def home(request: Request, session: PortalSession) -> Response:
+    provider = session.user.provider_filter()
     params = {"page_size": 5, **({"provider_id": provider} if provider else {})}
     summary: dict[str, Any] = {}
     try:
@@ -91,4 +229,4 @@ async def home(request: Request) -> Response:
         )
     except ApiError as exc:
         summary["erro"] = exc.detail["message"]
-    return render(request, "home.html", user=user, csrf=csrf, summary=summary)
+    return render(request, "home.html", session, summary=summary, active="home")
