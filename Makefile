@@ -12,6 +12,10 @@ install: ## Python deps (uv), Kafka jars and FerretDB; cached after the first ti
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 	@$(SERVERS) install
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		echo "==> Chromium do Debian (testes de navegador)" && \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+		echo "aviso: instale o chromium (apt-get install chromium) para os testes de navegador"
 
 run: install ## start everything and the demo; Ctrl-C stops
 	@$(UV) run --frozen python deploy/local/run.py
