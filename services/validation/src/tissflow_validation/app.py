@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 
 MAX_CSV_BYTES = 20 * 1024 * 1024
 _TENTATIVAS_ESTADO = 20
+# Longer than the internal HTTP timeout: past it, an unfinished reprocess is dead.
+_PRAZO_REPROCESSO = timedelta(seconds=120)
 
 
 class ValidationSettings(ServiceSettings):
@@ -413,7 +415,7 @@ async def _salvar(
 
 @router.post("/files/{file_id}/correcoes")
 async def save_corrections(file_id: str, body: CorrecoesIn) -> dict[str, Any]:
-    """ "Salvar": keep corrections as pending for the file (checked on the current revision)."""
+    """Salvar: keep corrections as pending for the file (checked on the current revision)."""
     arquivo = await arquivo_ingest(file_id)
     revision = int(arquivo["current_revision"])
     content = await conteudo(file_id, revision)
@@ -439,6 +441,24 @@ class ReprocessarIn(BaseModel):
     idempotency_key: str | None = Field(default=None, max_length=200)
 
 
+def em_curso(em: dict[str, Any]) -> bool:
+    """A reprocess started less than `_PRAZO_REPROCESSO` ago may still reach ingest."""
+    iniciado = em.get("iniciado_em")
+    if iniciado is None:
+        return False
+    if iniciado.tzinfo is None:
+        iniciado = iniciado.replace(tzinfo=UTC)
+    return datetime.now(UTC) - iniciado < _PRAZO_REPROCESSO
+
+
+def _ja_reprocessando() -> HTTPException:
+    return erro(
+        409,
+        "reprocessamento_em_andamento",
+        "O arquivo já está sendo reprocessado; aguarde alguns segundos e recarregue.",
+    )
+
+
 def _resposta(file_id: str, revision: int, reason: str, aplicadas: int) -> dict[str, Any]:
     return {
         "file_id": file_id,
@@ -451,7 +471,7 @@ def _resposta(file_id: str, revision: int, reason: str, aplicadas: int) -> dict[
 
 @router.post("/files/{file_id}/reprocessar")
 async def reprocess(file_id: str, body: ReprocessarIn) -> dict[str, Any]:
-    """ "Salvar e Reprocessar": a new revision with the pending corrections, validated anew.
+    """Salvar e Reprocessar: a new revision with the pending corrections, validated anew.
 
     The new revision is made from the latest one, with the pending corrections (plus
     `correcoes`) applied, totals recalculated on request and the hash always recomputed;
@@ -467,7 +487,9 @@ async def reprocess(file_id: str, body: ReprocessarIn) -> dict[str, Any]:
             await concluir(file_id, em)
             if body.idempotency_key and em.get("idempotency_key") == body.idempotency_key:
                 return _resposta(file_id, em["revision"], em["reason"], len(em["aplicadas"]))
-        else:
+        elif em_curso(em):
+            raise _ja_reprocessando()
+        else:  # its caller died before ingest stored anything
             await abandonar(file_id, em)
     ultimo = estado.get("ultimo_reprocessamento") or {}
     if (
@@ -497,7 +519,13 @@ async def reprocess(file_id: str, body: ReprocessarIn) -> dict[str, Any]:
         "idempotency_key": body.idempotency_key,
         "iniciado_em": datetime.now(UTC),
     }
-    await alterar_estado(file_id, lambda e: {"em_andamento": em})
+
+    def iniciar(e: dict[str, Any]) -> dict[str, Any]:
+        if e.get("em_andamento"):  # another reprocess started meanwhile
+            raise _ja_reprocessando()
+        return {"em_andamento": em}
+
+    await alterar_estado(file_id, iniciar)
     try:
         response = await _ingest(
             "POST",
