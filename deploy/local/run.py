@@ -90,6 +90,7 @@ def main() -> int:
         shutdown()
     for seed in ("tissflow_validation.seed", "tissflow_gateway.seed"):
         subprocess.run([sys.executable, "-m", seed], env=env, check=True)
+    services.start("protocol.demo_operadora")  # the operator's core, simulated
     gateway = services.url("gateway")
     print(
         f"""
@@ -103,6 +104,9 @@ tissflow está no ar.
     equipe da operadora:                               operadora / operadora123
     outro prestador CLINICA SORRISO LTDA:               sorriso / sorriso123
     operações:                                         ops / ops123
+
+  A operadora de demonstração analisa e paga cada protocolo enviado: uma etapa a cada
+  20 s (Em análise → Liberado para Faturamento → Faturado), com os demonstrativos.
 
   Logs: {STATE / "logs"}    Dados: {STATE}
   Ctrl-C (ou `make stop` em outro terminal) para parar; `make reset` apaga os dados.
