@@ -4,9 +4,10 @@ and switch a rule off; each time the corrected revision goes through the whole p
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -253,3 +254,65 @@ def test_switching_a_rule_off_applies_to_the_next_validation(
     finally:
         validacao.put("/regras/1001", json={"enabled": True, "ignoravel": False, "by": "op"})
     assert {r["codigo"]: r for r in validacao.get("/regras").json()["items"]}["1001"]["enabled"]
+
+
+def test_a_reprocess_cut_short_after_ingest_stored_it_still_clears_the_pending(
+    stack: Stack, clinica: Api, validacao: httpx.Client
+) -> None:
+    """The caller dies between ingest's answer and clearing the pending corrections: the
+    consumer of the new revision finishes the job."""
+    from pymongo import MongoClient
+    from tissflow_validation.engine import apply_correction
+
+    content = build_lote(tipo_guia="sp_sadt", cnpj=CNPJ_RUIM, numero_guia_inicial=fresh_guia())
+    file_id = _enviar(clinica, content, "lote-interrompido.xml")["file_id"]
+    criticas = _resultado(validacao, file_id)["result"]["critiques"]
+    correcoes = [{"xpath": c["xpath"], "valor": CNPJ_PADRAO} for c in criticas]
+    salvo = validacao.post(
+        f"/files/{file_id}/correcoes", json={"correcoes": correcoes, "by": "ana"}
+    )
+    assert salvo.status_code == 200, salvo.text
+    pendentes = salvo.json()["pendentes"]
+    corrigido = apply_correction(content, [(p["xpath"], p["valor"]) for p in pendentes])
+
+    # What reprocessar records just before calling ingest...
+    with MongoClient(stack.mongo, tz_aware=True) as mongo:
+        estado = mongo[f"{stack.prefix}_validation"]["arquivos"]
+        versao = estado.find_one({"_id": file_id})["versao"]
+        feito = estado.update_one(
+            {"_id": file_id, "versao": versao},
+            {
+                "$set": {
+                    "versao": versao + 1,
+                    "em_andamento": {
+                        "base_revision": 1,
+                        "revision": 2,
+                        "sha256": hashlib.sha256(corrigido).hexdigest(),
+                        "aplicadas": [p["id"] for p in pendentes],
+                        "reason": "correcao",
+                        "by": "ana",
+                        "idempotency_key": None,
+                        "iniciado_em": datetime.now(UTC),
+                    },
+                }
+            },
+        )
+        assert feito.matched_count == 1
+    # ...and the call that reached ingest; then the caller is gone.
+    stored = httpx.post(
+        f"{stack.services.url('ingest')}/internal/files/{file_id}/revisions",
+        params={"created_by": "ana", "base_revision": 1, "reason": "correcao"},
+        content=corrigido,
+        headers={"X-Internal-Token": "tissflow-local-internal-token"},
+    )
+    assert stored.status_code == 201, stored.text
+
+    assert clinica.wait_file(file_id)["status"] == "importado"
+    final = wait_for(
+        lambda: (r := _resultado(validacao, file_id))["revision"] == 2 and r,
+        what="o resultado da revisão 2",
+    )
+    assert final["pendentes"] == []
+    # A retried reprocess is not refused as "in progress".
+    again = validacao.post(f"/files/{file_id}/reprocessar", json={"by": "ana"})
+    assert again.status_code == 200 and again.json()["revision"] == 3
