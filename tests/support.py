@@ -107,60 +107,39 @@ def publish(
     asyncio.run(run())
 
 
-def read_topic(
-    kafka: str,
-    topic: str,
-    match: Callable[[Any], bool],
-    timeout: float = 30.0,
-) -> Any:
-    """The first record on `topic` (from the beginning) for which `match` is true."""
+async def _scan(
+    kafka: str, topic: str, match: Callable[[Any], bool], seconds: float, first: bool
+) -> list[Any]:
+    """Records on `topic`, from the beginning, for which `match` is true."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=kafka,
+        group_id=f"test-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=300)
+            found += [r for rs in batches.values() for r in rs if match(r)]
+            if first and found:
+                break
+        return found
+    finally:
+        await consumer.stop()
 
-    async def run() -> Any:
-        consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=kafka,
-            group_id=f"test-{uuid.uuid4().hex}",
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-        )
-        await consumer.start()
-        try:
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                batches = await consumer.getmany(timeout_ms=500)
-                for records in batches.values():
-                    for record in records:
-                        if match(record):
-                            return record
-            return None
-        finally:
-            await consumer.stop()
 
-    return asyncio.run(run())
+def read_topic(kafka: str, topic: str, match: Callable[[Any], bool], timeout: float = 30.0) -> Any:
+    """The first record on `topic` for which `match` is true, or None after `timeout`."""
+    found = asyncio.run(_scan(kafka, topic, match, timeout, first=True))
+    return found[0] if found else None
 
 
 def count_matching(
     kafka: str, topic: str, match: Callable[[Any], bool], settle: float = 3.0
 ) -> int:
     """How many records on `topic` match, reading for `settle` seconds."""
-
-    async def run() -> int:
-        consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=kafka,
-            group_id=f"test-{uuid.uuid4().hex}",
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-        )
-        await consumer.start()
-        found = 0
-        try:
-            deadline = time.monotonic() + settle
-            while time.monotonic() < deadline:
-                batches = await consumer.getmany(timeout_ms=300)
-                found += sum(1 for rs in batches.values() for r in rs if match(r))
-            return found
-        finally:
-            await consumer.stop()
-
-    return asyncio.run(run())
+    return len(asyncio.run(_scan(kafka, topic, match, settle, first=False)))

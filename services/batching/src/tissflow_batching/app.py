@@ -17,6 +17,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import Envelope, FileValidated, LoteSent, ProtocoloStatusChanged, Topic
 from tissflow_runtime.consumer import mark_handled, not_handled
+from tissflow_runtime.listing import HIDDEN, match, page_of
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
@@ -180,33 +181,18 @@ async def list_lotes(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
-    query: dict[str, Any] = {"status": {"$ne": LoteStatus.EXCLUIDO.value}}
-    if provider_id:
-        query["provider_id"] = provider_id
-    if status:
-        query["status"] = status.value
-    if numero_lote:
-        query["numero_lote"] = numero_lote
-    if file_id:
-        query["file_id"] = file_id
-    total = await lotes.count_documents(query)
-    cursor = (
-        lotes.find(query, {"outbox": 0, "handled": 0})
-        .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
-        .skip((page - 1) * page_size)
-        .limit(page_size)
+    query = match(
+        provider_id=provider_id,
+        status=status.value if status else {"$ne": LoteStatus.EXCLUIDO.value},
+        numero_lote=numero_lote,
+        file_id=file_id,
     )
-    return {
-        "items": [public(d) async for d in cursor],
-        "total": total,
-        "page": page,
-        "page_size": page_size,
-    }
+    return await page_of(lotes, query, page, page_size, public)
 
 
 @router.get("/lotes/{lote_id}")
 async def get_lote(lote_id: str) -> dict[str, Any]:
-    doc = await lotes.find_one({"_id": lote_id}, {"outbox": 0, "handled": 0})
+    doc = await lotes.find_one({"_id": lote_id}, HIDDEN)
     if doc is None:
         raise HTTPException(404, NOT_FOUND)
     return public(doc)

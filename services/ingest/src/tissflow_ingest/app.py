@@ -17,6 +17,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import Envelope, FileUploaded, FileValidated, Topic
 from tissflow_runtime.consumer import mark_handled, not_handled
+from tissflow_runtime.listing import match, page_of
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
@@ -217,24 +218,13 @@ async def list_files(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
-    query: dict[str, Any] = {}
-    if provider_id:
-        query["provider_id"] = provider_id
-    if status:
-        query["status"] = status.value
-    if nome:
-        query["filename"] = {"$regex": re.escape(nome), "$options": "i"}
-    if de or ate:
-        query["created_at"] = {**({"$gte": de} if de else {}), **({"$lte": ate} if ate else {})}
-    total = await files.count_documents(query)
-    cursor = (
-        files.find(query, {"outbox": 0, "handled": 0})
-        .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
-        .skip((page - 1) * page_size)
-        .limit(page_size)
+    query = match(
+        provider_id=provider_id,
+        status=status.value if status else None,
+        filename={"$regex": re.escape(nome), "$options": "i"} if nome else None,
+        created_at={**({"$gte": de} if de else {}), **({"$lte": ate} if ate else {})} or None,
     )
-    items = [public(doc) async for doc in cursor]
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    return await page_of(files, query, page, page_size, public)
 
 
 @router.get("/files/{file_id}")

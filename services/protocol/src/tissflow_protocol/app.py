@@ -17,6 +17,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import Envelope, LoteSent, OperadoraReport, ProtocoloStatusChanged, Topic
 from tissflow_runtime.consumer import PermanentError, mark_handled, not_handled
+from tissflow_runtime.listing import HIDDEN, match, page_of
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
@@ -194,31 +195,13 @@ async def list_protocolos(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
-    query: dict[str, Any] = {}
-    if provider_id:
-        query["provider_id"] = provider_id
-    if lote_id:
-        query["lote_id"] = lote_id
-    if status:
-        query["status"] = status
-    total = await protocolos.count_documents(query)
-    cursor = (
-        protocolos.find(query, {"outbox": 0, "handled": 0})
-        .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
-        .skip((page - 1) * page_size)
-        .limit(page_size)
-    )
-    return {
-        "items": [public(d) async for d in cursor],
-        "total": total,
-        "page": page,
-        "page_size": page_size,
-    }
+    query = match(provider_id=provider_id, lote_id=lote_id, status=status)
+    return await page_of(protocolos, query, page, page_size, public)
 
 
 @router.get("/protocolos/{peg}")
 async def get_protocolo(peg: str) -> dict[str, Any]:
-    doc = await protocolos.find_one({"_id": peg}, {"outbox": 0, "handled": 0})
+    doc = await protocolos.find_one({"_id": peg}, HIDDEN)
     if doc is None:
         raise HTTPException(404, NOT_FOUND)
     return public(doc)

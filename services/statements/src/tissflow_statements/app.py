@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import Envelope, ProtocoloStatusChanged, StatementReady, Topic
+from tissflow_runtime.listing import match, page_of
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
@@ -83,26 +84,8 @@ async def list_demonstrativos(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
-    query: dict[str, Any] = {}
-    if provider_id:
-        query["provider_id"] = provider_id
-    if tipo:
-        query["tipo"] = tipo
-    if peg:
-        query["peg"] = peg
-    total = await demonstrativos.count_documents(query)
-    cursor = (
-        demonstrativos.find(query, {"outbox": 0})
-        .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
-        .skip((page - 1) * page_size)
-        .limit(page_size)
-    )
-    return {
-        "items": [public(d) async for d in cursor],
-        "total": total,
-        "page": page,
-        "page_size": page_size,
-    }
+    query = match(provider_id=provider_id, tipo=tipo, peg=peg)
+    return await page_of(demonstrativos, query, page, page_size, public)
 
 
 @router.get("/demonstrativos/{statement_id}")
