@@ -10,6 +10,7 @@ from tissflow_validation.samples import build_lote
 
 from .conftest import unica
 
+
 # How fast hostile files are rejected is measured by `make bench`, not asserted here.
 def _validar_rapido(content, ctx):
     return validate(content, ctx)
