@@ -27,7 +27,9 @@ reset: ## stop and delete local data (keeps installed software)
 	@$(UV) run --frozen python deploy/local/run.py stop
 	@$(SERVERS) reset
 
-test: install ## the whole suite: unit, integration and e2e on real Kafka and FerretDB
+test: install ## the whole suite: lint, unit, integration and e2e on real Kafka and FerretDB
+	@$(UV) run --frozen ruff check --quiet .
+	@$(UV) run --frozen ruff format --check --quiet .
 	@$(TEST_ENV) $(SERVERS) reset >/dev/null
 	@$(TEST_ENV) $(SERVERS) start
 	@set -o pipefail; trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
