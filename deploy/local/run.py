@@ -62,6 +62,8 @@ def main() -> int:
         return 0
     servers("start")
     env = service_env(TISSFLOW_DB_PREFIX="tissflow")
+    # ANS schema packages an operator imports with `tissflow reference import` land here.
+    env.setdefault("TISSFLOW_REFERENCE_DIR", str(STATE / "reference"))
     print("==> tópicos Kafka", flush=True)
     asyncio.run(ensure_topics(env.get("TISSFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:9092")))
     services = ServiceSet(env=env, log_dir=STATE / "logs", run_dir=RUN_DIR)

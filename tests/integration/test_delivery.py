@@ -117,6 +117,15 @@ def test_poison_message_goes_to_dlq_and_consumer_goes_on(stack: Stack, clinica: 
         lambda: clinica.get("/lotes", params={"file_id": good}).json()["total"],
         what="o consumidor seguir após a mensagem inválida",
     )
+    # Ops see the parked message in the consumer's service, and replaying garbage fails again.
+    batching = stack.services.url("batching")
+    internal = {"X-Internal-Token": "tissflow-local-internal-token"}
+    parked_list = httpx.get(f"{batching}/internal/dlq", headers=internal).json()["items"]
+    ours = [p for p in parked_list if p["key"] == poison_key]
+    assert len(ours) == 2 and all(p["status"] == "pendente" for p in ours)
+    garbage = next(p for p in ours if p["body"] == "{isto nao e json")
+    replay = httpx.post(f"{batching}/internal/dlq/{garbage['id']}/reprocessar", headers=internal)
+    assert replay.status_code == 409 and replay.json()["detail"]["code"] == "reprocessamento_falhou"
     assert (
         count_matching(
             stack.kafka, dlq(Topic.FILE_VALIDATED), lambda r: r.key == poison_key.encode()

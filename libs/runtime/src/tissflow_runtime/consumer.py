@@ -13,13 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import Envelope, dlq
 
 from tissflow_runtime.logs import correlation_id
@@ -59,9 +63,13 @@ class Consumers:
         self._max_attempts = max_attempts
         self._backoff = retry_backoff_seconds
         self.topics: list[str] = []
+        self.handlers: dict[str, Handler] = {}
+        # Where parked messages are also recorded, for the ops pages and replay.
+        self.dead_letters: AsyncCollection | None = None
 
     def register(self, topic: str, handler: Handler) -> None:
         self.topics.append(topic)
+        self.handlers[topic] = handler
 
         async def consume(msg: KafkaMessage) -> None:
             await self._consume(topic, handler, msg)
@@ -133,6 +141,8 @@ class Consumers:
         key = getattr(raw, "key", None)
         try:
             await self._broker.publish(msg.body, topic=dlq(topic), key=key, headers=headers)
+            if self.dead_letters is not None:
+                await self._record(topic, raw, msg.body, key, error, attempts)
         except Exception:
             # Could not park it: rewind so the message is seen again, never lost.
             log.exception("could not publish to %s; message will be redelivered", dlq(topic))
@@ -143,3 +153,47 @@ class Consumers:
         MESSAGES_DEAD_LETTERED.labels(topic).inc()
         MESSAGES_HANDLED.labels(topic, "dead_lettered").inc()
         log.error("dead-lettered after %d attempt(s): %s", attempts, error, extra={"topic": topic})
+
+    async def _record(
+        self, topic: str, raw: Any, body: bytes, key: bytes | None, error: str, attempts: int
+    ) -> None:
+        assert self.dead_letters is not None
+        doc_id = f"{topic}:{getattr(raw, 'partition', '-')}:{getattr(raw, 'offset', uuid.uuid4())}"
+        try:
+            await self.dead_letters.insert_one(
+                {
+                    "_id": doc_id,
+                    "topic": topic,
+                    "key": key.decode(errors="replace") if key else None,
+                    "body": body.decode(errors="replace"),
+                    "error": error[:2000],
+                    "attempts": attempts,
+                    "group": self.group_id,
+                    "at": datetime.now(UTC),
+                    "status": "pendente",
+                }
+            )
+        except DuplicateKeyError:
+            pass  # parked before a crash, redelivered and parked again
+
+    async def replay(self, dead_letter_id: str) -> dict[str, Any]:
+        """Run the topic's handler again on a parked message (handlers are idempotent)."""
+        assert self.dead_letters is not None
+        doc = await self.dead_letters.find_one({"_id": dead_letter_id})
+        if doc is None:
+            raise LookupError(dead_letter_id)
+        try:
+            envelope = Envelope.model_validate_json(doc["body"])
+            await self.handlers[doc["topic"]](envelope)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            await self.dead_letters.update_one(
+                {"_id": dead_letter_id}, {"$set": {"error": error}, "$inc": {"attempts": 1}}
+            )
+            raise PermanentError(error) from exc
+        await self.dead_letters.update_one(
+            {"_id": dead_letter_id},
+            {"$set": {"status": "reprocessado", "replayed_at": datetime.now(UTC)}},
+        )
+        doc["status"] = "reprocessado"
+        return doc

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tissflow_runtime.consumer import Consumers
+from tissflow_runtime.consumer import Consumers, PermanentError
 from tissflow_runtime.logs import setup_logging
 from tissflow_runtime.outbox import OutboxRelay, outbox_entry
 from tissflow_runtime.settings import ServiceSettings
@@ -56,6 +56,7 @@ class ServiceRuntime:
             max_attempts=settings.max_attempts,
             retry_backoff_seconds=settings.retry_backoff_seconds,
         )
+        self.consumers.dead_letters = self.db["dead_letters"]
         self.relay = OutboxRelay(self.db, [], self._publish, settings.outbox_poll_seconds)
         self.outbox_relay_enabled = settings.outbox_relay
         self._startup: list[StartupHook] = []
@@ -147,9 +148,41 @@ class ServiceRuntime:
 
         app.include_router(probes)
         internal = [Depends(self.require_internal())]
+        app.include_router(self._dead_letter_router(), dependencies=internal)
         for router in routers:
             app.include_router(router, dependencies=internal)
         return app
+
+    def _dead_letter_router(self) -> APIRouter:
+        """Ops: this service's parked messages, and replaying one through its handler."""
+        router = APIRouter(prefix="/internal/dlq", tags=["ops"])
+        dead = self.db["dead_letters"]
+
+        @router.get("")
+        async def list_dead_letters(status: str | None = None, limit: int = 100) -> dict[str, Any]:
+            query = {"status": status} if status else {}
+            items = [
+                {**doc, "id": doc.pop("_id"), "service": self.name}
+                async for doc in dead.find(query).sort("at", -1).limit(min(limit, 500))
+            ]
+            return {"items": items, "total": await dead.count_documents(query)}
+
+        @router.post("/{dead_letter_id}/reprocessar")
+        async def replay(dead_letter_id: str) -> dict[str, Any]:
+            try:
+                doc = await self.consumers.replay(dead_letter_id)
+            except LookupError:
+                raise HTTPException(
+                    404, {"code": "mensagem_nao_encontrada", "message": "Mensagem não encontrada."}
+                ) from None
+            except PermanentError as exc:
+                raise HTTPException(
+                    409,
+                    {"code": "reprocessamento_falhou", "message": f"Falhou de novo: {exc}"},
+                ) from None
+            return {**doc, "id": doc.pop("_id"), "service": self.name}
+
+        return router
 
     def serve(self, app: FastAPI) -> None:
         setup_logging(self.name, self.settings.log_level)

@@ -165,7 +165,10 @@ async def change_status(
 async def on_operadora_report(envelope: Envelope) -> None:
     report = envelope.payload_as(OperadoraReport)
     doc = await protocolos.find_one({"_id": report.peg}, {"handled": 1})
-    if doc is None or str(envelope.event_id) in doc.get("handled", []):
+    if doc is None:
+        # Parked, not dropped: ops can replay it once the PEG exists.
+        raise PermanentError(f"protocolo {report.peg} não encontrado")
+    if str(envelope.event_id) in doc.get("handled", []):
         return
     change = StatusChange(
         status=report.status,
