@@ -86,9 +86,11 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def _error(request: Request, status: int, code: str, message: str, details: Any = None) -> Response:
+async def _error(
+    request: Request, status: int, code: str, message: str, details: Any = None
+) -> Response:
     if _wants_html(request):
-        return portal.error_page(request, status, message)
+        return await portal.error_page(request, status, message)
     return JSONResponse({"code": code, "message": message, "details": details}, status_code=status)
 
 
@@ -100,7 +102,7 @@ async def login_required(request: Request, exc: portal.LoginRequired) -> Respons
 @app.exception_handler(StarletteHTTPException)
 async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     if isinstance(exc.detail, dict) and "code" in exc.detail:
-        return _error(
+        return await _error(
             request,
             exc.status_code,
             exc.detail["code"],
@@ -108,10 +110,10 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
             exc.detail.get("details"),
         )
     if exc.status_code == 404:
-        return _error(request, 404, "nao_encontrado", "Página ou recurso não encontrado.")
+        return await _error(request, 404, "nao_encontrado", "Página ou recurso não encontrado.")
     if exc.status_code == 405:
-        return _error(request, 405, "metodo_nao_permitido", "Método não permitido.")
-    return _error(request, exc.status_code, "erro", str(exc.detail))
+        return await _error(request, 405, "metodo_nao_permitido", "Método não permitido.")
+    return await _error(request, exc.status_code, "erro", str(exc.detail))
 
 
 @app.exception_handler(RequestValidationError)
@@ -119,4 +121,4 @@ async def validation_error(request: Request, exc: RequestValidationError) -> Res
     details = [
         {"campo": ".".join(str(p) for p in e["loc"]), "erro": e["msg"]} for e in exc.errors()
     ]
-    return _error(request, 422, "dados_invalidos", "Dados inválidos na requisição.", details)
+    return await _error(request, 422, "dados_invalidos", "Dados inválidos na requisição.", details)

@@ -132,7 +132,7 @@ def render(
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
-def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:
+async def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:
     titles = {
         401: "Acesso necessário",
         403: "Acesso negado",
@@ -140,9 +140,11 @@ def error_page(request: Request, status_code: int, message: str) -> HTMLResponse
         409: "Operação não permitida",
         503: "Serviço indisponível",
     }
+    found = await session_user(request)
     return render(
         request,
         "erro.html",
+        Session(*found) if found else None,
         status_code=status_code,
         titulo=titles.get(status_code, "Não foi possível concluir"),
         mensagem=message,
@@ -150,7 +152,8 @@ def error_page(request: Request, status_code: int, message: str) -> HTMLResponse
 
 
 def _login_form(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
-    token = secrets.token_urlsafe(24)
+    # Reused while it lives, so two login tabs do not invalidate each other.
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = render(request, "login.html", status_code=status_code, login_csrf=token, **context)
     response.set_cookie(
         LOGIN_CSRF_COOKIE,

@@ -1,0 +1,139 @@
+"""Use cases on a provider's files shared by the API and the portal: ownership first.
+
+Every function takes the user and checks the file is theirs before touching it; a file
+of another provider is "not found", never "forbidden", so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+from fastapi.responses import StreamingResponse
+
+from tissflow_gateway.auth import User
+from tissflow_gateway.core import ApiError, call, not_found, runtime, settings
+
+
+def own(user: User, doc: dict[str, Any], what: str) -> dict[str, Any]:
+    if not user.can_see_provider(doc.get("provider_id")):
+        raise not_found(what)  # never reveal that another provider's id exists
+    return doc
+
+
+async def get_file(user: User, file_id: str) -> dict[str, Any]:
+    try:
+        doc = await call("GET", "ingest", f"/internal/files/{file_id}")
+    except ApiError as exc:
+        if exc.status_code == 404:
+            raise not_found("Arquivo") from None
+        raise
+    return own(user, doc, "Arquivo")
+
+
+async def get_result(user: User, file_id: str) -> dict[str, Any]:
+    """The latest judged revision's result (404 `resultado_nao_encontrado` until then)."""
+    await get_file(user, file_id)
+    return await call("GET", "validation", f"/internal/results/{file_id}")
+
+
+async def editable_file(user: User, file_id: str) -> dict[str, Any]:
+    """The file, if this user may correct it: its own provider's user, not processing."""
+    doc = await get_file(user, file_id)
+    if user.role != "prestador":
+        raise ApiError(403, "acesso_negado", "Somente o prestador do arquivo pode corrigi-lo.")
+    if doc["status"] == "em_processamento":
+        raise ApiError(
+            409,
+            "arquivo_em_processamento",
+            "O arquivo está em processamento; aguarde o resultado para corrigi-lo.",
+        )
+    return doc
+
+
+async def ignore(user: User, file_id: str, codigo: str, xpath: str | None) -> dict[str, Any]:
+    await editable_file(user, file_id)
+    return await call(
+        "POST",
+        "validation",
+        f"/internal/files/{file_id}/ignorar",
+        json={"codigo": codigo, "xpath": xpath, "by": user.username},
+    )
+
+
+async def save_corrections(
+    user: User, file_id: str, correcoes: list[dict[str, str]]
+) -> dict[str, Any]:
+    """ "Salvar": keep the corrections as pending, without reprocessing."""
+    await editable_file(user, file_id)
+    return await call(
+        "POST",
+        "validation",
+        f"/internal/files/{file_id}/correcoes",
+        json={"correcoes": correcoes, "by": user.username},
+    )
+
+
+async def reprocess(
+    user: User,
+    file_id: str,
+    recalcular_totais: bool,
+    correcoes: list[dict[str, str]] | None,
+) -> dict[str, Any]:
+    """ "Salvar e Reprocessar": a corrected revision goes through the pipeline again."""
+    await editable_file(user, file_id)
+    body: dict[str, Any] = {"by": user.username, "recalcular_totais": recalcular_totais}
+    if correcoes:
+        body["correcoes"] = correcoes
+    return await call("POST", "validation", f"/internal/files/{file_id}/reprocessar", json=body)
+
+
+async def revision_content(user: User, file_id: str, revision: int) -> bytes:
+    await get_file(user, file_id)
+    response = await call(
+        "GET", "ingest", f"/internal/files/{file_id}/revisions/{revision}/content"
+    )
+    return response.content
+
+
+def download_name(filename: str, revision: int) -> str:
+    stem = filename[:-4] if filename.lower().endswith(".xml") else filename
+    return f"{stem}.xml" if revision == 1 else f"{stem}.corrigido-r{revision}.xml"
+
+
+async def stream_revision(user: User, file_id: str, revision: int) -> StreamingResponse:
+    """A revision's bytes as a download, passed through as they arrive from ingest."""
+    doc = await get_file(user, file_id)
+    if not any(r["revision"] == revision for r in doc.get("revisions", [])):
+        raise ApiError(404, "revisao_nao_encontrada", "Revisão não encontrada.")
+    url = f"{settings.ingest_url}/internal/files/{file_id}/revisions/{revision}/content"
+    request = runtime.http.build_request("GET", url)
+    try:
+        upstream = await runtime.http.send(request, stream=True)
+    except Exception as exc:  # noqa: BLE001 - any transport failure is "unavailable"
+        raise ApiError(
+            503, "servico_indisponivel", "Serviço temporariamente indisponível."
+        ) from exc
+    if upstream.status_code != 200:
+        await upstream.aclose()
+        raise ApiError(404, "revisao_nao_encontrada", "Revisão não encontrada.")
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in upstream.aiter_bytes():
+                yield chunk
+        finally:
+            await upstream.aclose()
+
+    name = download_name(doc["filename"], revision)
+    ascii_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{ascii_name}"; '
+        f"filename*=UTF-8''{quote(name, safe='')}",
+        "X-Content-SHA256": upstream.headers.get("X-Content-SHA256", ""),
+        "X-Content-Type-Options": "nosniff",
+    }
+    if "content-length" in upstream.headers:
+        headers["Content-Length"] = upstream.headers["content-length"]
+    return StreamingResponse(body(), media_type="application/xml", headers=headers)

@@ -1,0 +1,318 @@
+"""Portal pages for files: Uploads > Novo, Histórico de Arquivos Enviados, a file's
+verdict, Corrigir Críticas and revision downloads."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from tissflow_gateway import files, lotes
+from tissflow_gateway.core import ApiError, call
+from tissflow_gateway.portal import TZ, PortalSession, render, require_csrf
+from tissflow_gateway.uploads import MAX_FILE_BYTES
+from tissflow_gateway.xmlvalues import field_label, values_at
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 20
+TABS = {
+    "em_processamento": "Em Processamento",
+    "invalidos": "Inválidos",
+    "importados": "Importados",
+}
+TAB_STATUS = {
+    "em_processamento": "em_processamento",
+    "invalidos": "invalido",
+    "importados": "importado",
+}
+STATUS_TAB = {v: k for k, v in TAB_STATUS.items()}
+FLASH = {
+    "salvo": "Correções salvas. Use “Salvar e Reprocessar” para validar de novo.",
+    "ignorada": "Crítica ignorada. Reprocesse o arquivo para obter o novo resultado.",
+    "reprocessando": "Arquivo corrigido enviado para reprocessamento.",
+    "sem_alteracao": "Nenhum campo foi alterado.",
+}
+HISTORICO = ("Histórico de Arquivos Enviados", "/arquivos")
+
+
+@router.get("/uploads/novo")
+async def upload_page(request: Request, session: PortalSession) -> Response:
+    return render(
+        request,
+        "upload.html",
+        session,
+        active="novo",
+        crumbs=[("Uploads", None), ("Novo", None)],
+        max_bytes=MAX_FILE_BYTES,
+    )
+
+
+def _day(text: str) -> date | None:
+    """A date field of the filter form; blank or malformed means "no limit"."""
+    try:
+        return date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+
+
+def _range(de: date | None, ate: date | None) -> dict[str, str]:
+    """The Período filter as São Paulo days, sent as UTC-aware instants."""
+    params: dict[str, str] = {}
+    if de:
+        params["de"] = datetime.combine(de, time.min, TZ).isoformat()
+    if ate:
+        params["ate"] = datetime.combine(ate, time.max, TZ).isoformat()
+    return params
+
+
+@router.get("/arquivos")
+async def historico(
+    request: Request,
+    session: PortalSession,
+    aba: Literal["em_processamento", "invalidos", "importados"] | None = None,
+    nome: Annotated[str, Query(max_length=255)] = "",
+    de: Annotated[str, Query(max_length=10)] = "",
+    ate: Annotated[str, Query(max_length=10)] = "",
+    pagina: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    arquivo: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    user = session.user
+    desde, until = _day(de), _day(ate)
+    destaque = None
+    if arquivo:
+        try:
+            destaque = await files.get_file(user, arquivo)
+        except ApiError:
+            destaque = None
+    if aba is None:
+        aba = STATUS_TAB[destaque["status"]] if destaque else "importados"
+    base: dict[str, Any] = {**_range(desde, until)}
+    if nome.strip():
+        base["nome"] = nome.strip()
+    if user.provider_filter():
+        base["provider_id"] = user.provider_filter()
+    counts: dict[str, int] = {}
+    for tab, status in TAB_STATUS.items():
+        if tab != aba:
+            page = await call(
+                "GET",
+                "ingest",
+                "/internal/files",
+                params={**base, "status": status, "page_size": 1},
+            )
+            counts[tab] = page["total"]
+    listing = await call(
+        "GET",
+        "ingest",
+        "/internal/files",
+        params={**base, "status": TAB_STATUS[aba], "page": pagina, "page_size": PAGE_SIZE},
+    )
+    counts[aba] = listing["total"]
+    filtros = {
+        "nome": nome,
+        "de": desde.isoformat() if desde else "",
+        "ate": until.isoformat() if until else "",
+    }
+    return render(
+        request,
+        "historico.html",
+        session,
+        active="arquivos",
+        crumbs=[("Histórico de Arquivos Enviados", None)],
+        aba=aba,
+        abas=TABS,
+        counts=counts,
+        arquivos=listing["items"],
+        total=listing["total"],
+        pagina=pagina,
+        paginas=max(1, math.ceil(listing["total"] / PAGE_SIZE)),
+        filtros=filtros,
+        destaque=destaque,
+    )
+
+
+async def _result_or_none(session: PortalSession, file_id: str) -> dict[str, Any] | None:
+    try:
+        return await files.get_result(session.user, file_id)
+    except ApiError as exc:
+        if exc.status_code == 404 and exc.detail["code"] == "resultado_nao_encontrado":
+            return None
+        raise
+
+
+@router.get("/arquivos/{file_id}")
+async def arquivo(
+    request: Request,
+    file_id: str,
+    session: PortalSession,
+    ok: Annotated[str | None, Query(max_length=30)] = None,
+) -> Response:
+    doc = await files.get_file(session.user, file_id)
+    resultado = None
+    lote = None
+    if doc["status"] != "em_processamento":
+        resultado = await _result_or_none(session, file_id)
+    if doc["status"] == "importado":
+        lote = await lotes.lote_of_file(session.user, file_id)
+    return render(
+        request,
+        "arquivo.html",
+        session,
+        active="arquivos",
+        crumbs=[HISTORICO, (doc["filename"], None)],
+        arquivo=doc,
+        resultado=resultado,
+        lote=lote,
+        flash=FLASH.get(ok or ""),
+    )
+
+
+@router.get("/arquivos/{file_id}/revisoes/{revision}")
+async def download(file_id: str, revision: int, session: PortalSession) -> StreamingResponse:
+    return await files.stream_revision(session.user, file_id, revision)
+
+
+@router.get("/arquivos/{file_id}/lote")
+async def lote_do_arquivo(request: Request, file_id: str, session: PortalSession) -> Response:
+    """ "Detalhes do Lote" of an imported file (batching opens it a moment after import)."""
+    doc = await files.get_file(session.user, file_id)
+    lote = await lotes.lote_of_file(session.user, file_id) if doc["status"] == "importado" else None
+    if lote is not None:
+        return RedirectResponse(f"/lotes/{lote['lote_id']}", status_code=303)
+    return render(
+        request,
+        "lote_aguarde.html",
+        session,
+        active="lotes",
+        crumbs=[HISTORICO, (doc["filename"], f"/arquivos/{file_id}"), ("Lote", None)],
+        arquivo=doc,
+    )
+
+
+def _editor_fields(
+    critiques: list[dict[str, Any]], current: dict[str, str | None], pendentes: dict[str, str]
+) -> list[dict[str, Any]]:
+    """One editable field per distinct xpath of the open critiques, in critique order."""
+    fields: dict[str, dict[str, Any]] = {}
+    for c in critiques:
+        xpath = c.get("xpath")
+        if not xpath or c.get("ignorada") or current.get(xpath) is None:
+            continue
+        field = fields.setdefault(
+            xpath,
+            {
+                "xpath": xpath,
+                "nome": field_label(xpath),
+                "original": current[xpath],
+                "valor": pendentes.get(xpath, current[xpath]),
+                "pendente": xpath in pendentes,
+                "criticas": [],
+                "numero_guia": c.get("numero_guia"),
+            },
+        )
+        field["criticas"].append(c["sequencial"])
+    return list(fields.values())
+
+
+async def _correction_page(
+    request: Request,
+    session: PortalSession,
+    file_id: str,
+    erro: str | None = None,
+    flash: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    doc = await files.get_file(session.user, file_id)
+    if doc["status"] == "em_processamento":
+        return RedirectResponse(f"/arquivos/{file_id}", status_code=303)
+    resultado = await _result_or_none(session, file_id)
+    critiques = resultado["result"].get("critiques", []) if resultado else []
+    # Ignored since the last validation: shown as such until the next revision is judged.
+    ignoradas = {
+        (i.get("codigo"), i.get("xpath") or None) for i in (resultado or {}).get("ignoradas", [])
+    }
+    critiques = [
+        {**c, "ignorada": c.get("ignorada") or (c["codigo"], c.get("xpath")) in ignoradas}
+        for c in critiques
+    ]
+    pendentes = {p["xpath"]: p["valor"] for p in (resultado or {}).get("pendentes", [])}
+    xpaths = [c["xpath"] for c in critiques if c.get("xpath")]
+    current: dict[str, str | None] = {}
+    if xpaths:
+        content = await files.revision_content(session.user, file_id, doc["current_revision"])
+        current = values_at(content, xpaths)
+    return render(
+        request,
+        "corrigir.html",
+        session,
+        status_code=status_code,
+        active="arquivos",
+        crumbs=[HISTORICO, (doc["filename"], f"/arquivos/{file_id}"), ("Corrigir Críticas", None)],
+        arquivo=doc,
+        resultado=resultado,
+        critiques=critiques,
+        campos=_editor_fields(critiques, current, pendentes),
+        erro=erro,
+        flash=flash,
+    )
+
+
+@router.get("/arquivos/{file_id}/corrigir")
+async def corrigir_page(
+    request: Request,
+    file_id: str,
+    session: PortalSession,
+    ok: Annotated[str | None, Query(max_length=30)] = None,
+) -> Response:
+    return await _correction_page(request, session, file_id, flash=FLASH.get(ok or ""))
+
+
+@router.post("/arquivos/{file_id}/corrigir")
+async def corrigir(request: Request, file_id: str, session: PortalSession) -> Response:
+    form = await request.form()
+    require_csrf(session, str(form.get("csrf_token", "")))
+    acao = form.get("acao")
+    correcoes: list[dict[str, str]] = []
+    count = min(int(str(form.get("campos", "0")) or 0), 500)
+    for i in range(count):
+        xpath = str(form.get(f"xpath-{i}", ""))
+        valor = str(form.get(f"valor-{i}", "")).strip()
+        original = str(form.get(f"original-{i}", ""))
+        pendente = form.get(f"pendente-{i}") == "1"
+        if xpath and (valor != original or pendente):
+            correcoes.append({"xpath": xpath, "valor": valor})
+    try:
+        if acao == "reprocessar":
+            await files.reprocess(
+                session.user, file_id, form.get("recalcular_totais") == "1", correcoes or None
+            )
+            return RedirectResponse(f"/arquivos/{file_id}?ok=reprocessando", status_code=303)
+        if not correcoes:
+            return RedirectResponse(f"/arquivos/{file_id}/corrigir?ok=sem_alteracao", 303)
+        await files.save_corrections(session.user, file_id, correcoes)
+    except ApiError as exc:
+        if exc.status_code in (404, 403):
+            raise
+        return await _correction_page(
+            request, session, file_id, erro=exc.detail["message"], status_code=exc.status_code
+        )
+    return RedirectResponse(f"/arquivos/{file_id}/corrigir?ok=salvo", status_code=303)
+
+
+@router.post("/arquivos/{file_id}/ignorar")
+async def ignorar(request: Request, file_id: str, session: PortalSession) -> Response:
+    form = await request.form()
+    require_csrf(session, str(form.get("csrf_token", "")))
+    codigo, _, xpath = str(form.get("ignorar", "")).partition("|")
+    try:
+        await files.ignore(session.user, file_id, codigo, xpath or None)
+    except ApiError as exc:
+        if exc.status_code in (404, 403):
+            raise
+        return await _correction_page(
+            request, session, file_id, erro=exc.detail["message"], status_code=exc.status_code
+        )
+    return RedirectResponse(f"/arquivos/{file_id}/corrigir?ok=ignorada", status_code=303)

@@ -1,0 +1,202 @@
+"""Portal pages for lotes de pagamento, demonstrativos and the operator's protocols."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tissflow_gateway import lotes
+from tissflow_gateway.core import ApiError, call
+from tissflow_gateway.portal import PortalSession, render, require_csrf
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 20
+LOTES = ("Lotes de Pagamento", "/lotes")
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "aberto": ("enviar", "fechar", "excluir"),
+    "fechado": ("enviar", "reabrir", "excluir"),
+    "enviado": (),
+    "excluido": (),
+}
+ACTION_LABELS = {
+    "enviar": "Enviar à operadora",
+    "fechar": "Fechar lote",
+    "reabrir": "Reabrir lote",
+    "excluir": "Excluir lote",
+}
+FLASH = {
+    "enviar": "Lote enviado à operadora. O protocolo (PEG) aparece aqui em instantes.",
+    "fechar": "Lote fechado: envio pendente.",
+    "reabrir": "Lote reaberto.",
+    "excluir": "Lote excluído.",
+}
+STATUS_ANS = {
+    1: "Recebido",
+    2: "Em análise",
+    3: "Liberado para pagamento",
+    4: "Encerrado sem pagamento",
+    5: "Analisado e aguardando liberação para o pagamento",
+    6: "Pagamento efetuado",
+    7: "Não localizado",
+    8: "Aguardando informação complementar",
+    9: "Cancelado",
+    10: "Bloqueio judicial",
+}
+
+
+def _params(session: PortalSession, **extra: Any) -> dict[str, Any]:
+    params = {k: v for k, v in extra.items() if v not in (None, "")}
+    if session.user.provider_filter():
+        params["provider_id"] = session.user.provider_filter()
+    return params
+
+
+@router.get("/lotes")
+async def lista_lotes(
+    request: Request,
+    session: PortalSession,
+    status: Literal["aberto", "fechado", "enviado"] | None = None,
+    numero_lote: Annotated[str, Query(max_length=20)] = "",
+    pagina: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    params = _params(
+        session, status=status, numero_lote=numero_lote.strip(), page=pagina, page_size=PAGE_SIZE
+    )
+    listing = await call("GET", "batching", "/internal/lotes", params=params)
+    return render(
+        request,
+        "lotes.html",
+        session,
+        active="lotes",
+        crumbs=[("Lotes de Pagamento", None)],
+        lotes=listing["items"],
+        total=listing["total"],
+        pagina=pagina,
+        paginas=max(1, math.ceil(listing["total"] / PAGE_SIZE)),
+        filtros={"status": status or "", "numero_lote": numero_lote},
+    )
+
+
+@router.get("/lotes/{lote_id}")
+async def lote(
+    request: Request,
+    lote_id: str,
+    session: PortalSession,
+    ok: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    doc = await lotes.get_lote(session.user, lote_id)
+    protocolo = None
+    if doc.get("protocolo"):
+        try:
+            protocolo = await lotes.get_protocolo(session.user, doc["protocolo"]["peg"])
+        except ApiError:
+            protocolo = None
+    acoes = ACTIONS.get(doc["status"], ()) if session.user.role == "prestador" else ()
+    return render(
+        request,
+        "lote.html",
+        session,
+        active="lotes",
+        crumbs=[LOTES, (f"Lote {doc['numero_lote']}", None)],
+        lote=doc,
+        protocolo=protocolo,
+        acoes=[(a, ACTION_LABELS[a]) for a in acoes],
+        flash=FLASH.get(ok or ""),
+        status_ans=STATUS_ANS,
+    )
+
+
+@router.post("/lotes/{lote_id}/acao/{acao}")
+async def lote_acao(
+    request: Request,
+    lote_id: str,
+    acao: Literal["fechar", "reabrir", "enviar", "excluir"],
+    session: PortalSession,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    require_csrf(session, csrf_token)
+    await lotes.act(session.user, lote_id, acao)
+    target = "/lotes?ok=excluir" if acao == "excluir" else f"/lotes/{lote_id}?ok={acao}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/demonstrativos")
+async def demonstrativos(
+    request: Request,
+    session: PortalSession,
+    tipo: Literal["analise", "pagamento"] | None = None,
+    pagina: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    params = _params(session, tipo=tipo, page=pagina, page_size=PAGE_SIZE)
+    listing = await call("GET", "statements", "/internal/demonstrativos", params=params)
+    return render(
+        request,
+        "demonstrativos.html",
+        session,
+        active="demonstrativos",
+        crumbs=[("Demonstrativos", None)],
+        demonstrativos=listing["items"],
+        total=listing["total"],
+        pagina=pagina,
+        paginas=max(1, math.ceil(listing["total"] / PAGE_SIZE)),
+        filtros={"tipo": tipo or ""},
+    )
+
+
+def _operator(session: PortalSession) -> None:
+    if session.user.role not in ("operadora", "ops"):
+        raise ApiError(404, "nao_encontrado", "Página não encontrada.")
+
+
+@router.get("/operadora/protocolos")
+async def operadora_protocolos(
+    request: Request,
+    session: PortalSession,
+    pagina: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    ok: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    _operator(session)
+    listing = await call(
+        "GET", "protocol", "/internal/protocolos", params={"page": pagina, "page_size": PAGE_SIZE}
+    )
+    return render(
+        request,
+        "operadora_protocolos.html",
+        session,
+        active="operadora",
+        crumbs=[("Operadora", None), ("Protocolos", None)],
+        protocolos=listing["items"],
+        total=listing["total"],
+        pagina=pagina,
+        paginas=max(1, math.ceil(listing["total"] / PAGE_SIZE)),
+        status_ans=STATUS_ANS,
+        flash="Situação do protocolo atualizada." if ok else None,
+    )
+
+
+@router.post("/operadora/protocolos/{peg}/status")
+async def operadora_status(
+    peg: str,
+    session: PortalSession,
+    status: Annotated[int, Form(ge=1, le=10)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    data_pagamento: Annotated[str, Form(max_length=10)] = "",
+    valor_liberado: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    require_csrf(session, csrf_token)
+    _operator(session)
+    change: dict[str, Any] = {"status": status}
+    try:
+        if data_pagamento:
+            change["data_pagamento"] = date.fromisoformat(data_pagamento).isoformat()
+        if valor_liberado.strip():
+            change["valor_liberado"] = str(Decimal(valor_liberado.strip().replace(",", ".")))
+    except (ValueError, ArithmeticError):
+        raise ApiError(422, "dados_invalidos", "Data ou valor inválido.") from None
+    await lotes.change_status(session.user, peg, change)
+    return RedirectResponse("/operadora/protocolos?ok=1", status_code=303)

@@ -1,0 +1,58 @@
+"""Reads the current values of a TISS file's fields at the critiques' human xpaths.
+
+The correction editor shows each field's value as the file has it. Files are the
+provider's own uploads (≤ 15 MB), but still untrusted: a DOCTYPE is refused before
+parsing, so no entity can be declared, expanded or fetched.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+
+_STEP = re.compile(r"^(?:[\w.-]+:)?([\w.-]+)(?:\[(\d+)\])?$")
+
+
+def _local(tag: object) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _resolve(root: ET.Element, path: str) -> ET.Element | None:
+    steps = [s for s in path.strip().split("/") if s]
+    first = _STEP.match(steps[0]) if steps else None
+    if first is None or first[1] != _local(root.tag):
+        return None
+    node = root
+    for step in steps[1:]:
+        m = _STEP.match(step)
+        if m is None:
+            return None
+        matches = [c for c in node if _local(c.tag) == m[1]]
+        index = int(m[2] or 1)
+        if not 1 <= index <= len(matches):
+            return None
+        node = matches[index - 1]
+    return node
+
+
+def values_at(content: bytes, xpaths: Iterable[str]) -> dict[str, str | None]:
+    """`{xpath: text}` for each path naming a simple field; None where it does not."""
+    paths = list(dict.fromkeys(xpaths))
+    if not paths or b"<!DOCTYPE" in content or b"<!ENTITY" in content:
+        return dict.fromkeys(paths)
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError:
+        return dict.fromkeys(paths)
+    out: dict[str, str | None] = {}
+    for path in paths:
+        el = _resolve(root, path)
+        out[path] = (el.text or "").strip() if el is not None and len(el) == 0 else None
+    return out
+
+
+def field_label(xpath: str) -> str:
+    """The field's own name: `.../contratadoExecutante/cnpjContratado` → `cnpjContratado`."""
+    last = xpath.rstrip("/").rpartition("/")[2]
+    return re.sub(r"\[\d+\]$", "", last)
