@@ -82,7 +82,17 @@ def _moeda(value: Any) -> str:
     return f"R$ {text}"
 
 
+def _detalhe(mensagem: str | None, descricao: str | None) -> str:
+    """The critique's message without repeating its table-38 description."""
+    text = (mensagem or "").strip()
+    if descricao and text.startswith(descricao):
+        text = text[len(descricao) :].strip()
+        text = text.removeprefix("Detalhes:").strip()
+    return text
+
+
 templates.env.filters["datahora"] = _datahora
+templates.env.filters["detalhe"] = _detalhe
 templates.env.filters["data"] = _data
 templates.env.filters["moeda"] = _moeda
 templates.env.globals["STATUS_LABELS"] = STATUS_LABELS

@@ -52,7 +52,45 @@ def values_at(content: bytes, xpaths: Iterable[str]) -> dict[str, str | None]:
     return out
 
 
+# Names a clerk knows, for the fields critiques most often point at.
+NOMES = {
+    "CNPJ": "CNPJ do prestador",
+    "CPF": "CPF do prestador",
+    "codigoPrestadorNaOperadora": "Código do prestador na operadora",
+    "cnpjContratado": "CNPJ do contratado",
+    "cpfContratado": "CPF do contratado",
+    "registroANS": "Registro ANS da operadora",
+    "numeroCarteira": "Número da carteira",
+    "numeroGuiaPrestador": "Número da guia no prestador",
+    "codigoProcedimento": "Código do procedimento",
+    "codigoTabela": "Tabela",
+    "valorUnitario": "Valor unitário",
+    "valorTotal": "Valor total",
+    "quantidadeExecutada": "Quantidade executada",
+    "dataExecucao": "Data de execução",
+    "dataAtendimento": "Data do atendimento",
+    "numeroLote": "Número do lote",
+    "hash": "Código hash",
+}
+CONTEXTO = {
+    "contratadoSolicitante": "solicitante",
+    "contratadoExecutante": "executante",
+    "dadosSolicitante": "solicitante",
+    "dadosExecutante": "executante",
+    "cabecalho": "cabeçalho",
+}
+
+
+def _name(step: str) -> str:
+    return re.sub(r"\[\d+\]$", "", step)
+
+
 def field_label(xpath: str) -> str:
-    """The field's own name: `.../contratadoExecutante/cnpjContratado` → `cnpjContratado`."""
-    last = xpath.rstrip("/").rpartition("/")[2]
-    return re.sub(r"\[\d+\]$", "", last)
+    """A field's name for people: `.../contratadoExecutante/cnpjContratado` →
+    `CNPJ do contratado (executante)`; unknown fields keep their TISS element name."""
+    steps = [_name(s) for s in xpath.strip("/").split("/") if s]
+    if not steps:
+        return xpath
+    nome = NOMES.get(steps[-1], steps[-1])
+    contexto = next((CONTEXTO[s] for s in reversed(steps[:-1]) if s in CONTEXTO), None)
+    return f"{nome} ({contexto})" if contexto else nome
