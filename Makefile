@@ -40,6 +40,7 @@ test-unit: ## only the tests that need no server
 	@$(UV) run --frozen pytest -q -m "not integration and not e2e" $(PYTEST_ARGS)
 
 bench: install ## benchmarks: tables with medians and ratios against a same-run baseline
+	@$(TEST_ENV) $(SERVERS) reset >/dev/null
 	@$(TEST_ENV) $(SERVERS) start
 	@trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
 	TISSFLOW_KAFKA_BOOTSTRAP=127.0.0.1:19092 TISSFLOW_MONGODB_URL=mongodb://127.0.0.1:27018 \
