@@ -122,8 +122,11 @@ def test_provider_cannot_see_another_providers_file(clinica: Api, outra_clinica:
 def test_api_errors_have_a_stable_shape(stack, clinica: Api) -> None:
     import httpx
 
-    anonymous = httpx.get(f"{stack.services.url('gateway')}/api/v1/files")
+    anonymous = httpx.get(
+        f"{stack.services.url('gateway')}/api/v1/files", headers={"X-Correlation-ID": "req-123"}
+    )
     assert anonymous.status_code == 401
+    assert anonymous.headers["X-Correlation-ID"] == "req-123"
     assert set(anonymous.json()) == {"code", "message", "details"}
     wrong = httpx.post(
         f"{stack.services.url('gateway')}/api/v1/auth/token",

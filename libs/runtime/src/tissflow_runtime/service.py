@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 import httpx
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -24,13 +25,14 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tissflow_runtime.consumer import Consumers, PermanentError
-from tissflow_runtime.logs import setup_logging
+from tissflow_runtime.logs import correlation_id, setup_logging
 from tissflow_runtime.outbox import OutboxRelay, outbox_entry
 from tissflow_runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
 StartupHook = Callable[[AsyncDatabase], Awaitable[None]]
+CORRELATION_HEADER = "X-Correlation-ID"
 
 
 class ServiceRuntime:
@@ -81,8 +83,16 @@ class ServiceRuntime:
     def http(self) -> httpx.AsyncClient:
         """Client for other services' internal APIs (carries the internal token)."""
         if self._http is None:
+
+            async def add_correlation(request: httpx.Request) -> None:
+                cid = correlation_id.get()
+                if cid and CORRELATION_HEADER not in request.headers:
+                    request.headers[CORRELATION_HEADER] = cid
+
             self._http = httpx.AsyncClient(
-                headers={"X-Internal-Token": self.settings.internal_token}, timeout=30.0
+                headers={"X-Internal-Token": self.settings.internal_token},
+                timeout=30.0,
+                event_hooks={"request": [add_correlation]},
             )
         return self._http
 
@@ -147,6 +157,19 @@ class ServiceRuntime:
             return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         app.include_router(probes)
+
+        @app.middleware("http")
+        async def correlate(request: Request, call_next: Any) -> Any:
+            # Follow a request across services: the id comes in, goes out and is logged.
+            cid = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
+            token = correlation_id.set(cid)
+            try:
+                response = await call_next(request)
+            finally:
+                correlation_id.reset(token)
+            response.headers[CORRELATION_HEADER] = cid
+            return response
+
         internal = [Depends(self.require_internal())]
         app.include_router(self._dead_letter_router(), dependencies=internal)
         for router in routers:
