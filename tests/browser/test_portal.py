@@ -107,8 +107,27 @@ def test_correct_cnpj_critique_online(
     shot(page, "06-corrigir")
     phone_shot(page, "06-corrigir")
 
+    file_id = page.url.split("/arquivos/", 1)[1].split("/", 1)[0]
+    csrf = page.locator("input[name=csrf_token]").first.input_value()
+    refused = page.request.post(
+        f"/api/v1/files/{file_id}/criticas/ignorar",
+        data={
+            "codigo": "1206",
+            "xpath": "/mensagemTISS/cabecalho/origem/identificacaoPrestador/CNPJ",
+        },
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert refused.status == 409 and refused.json()["code"] == "critica_nao_ignoravel"
+
+    # "Salvar" keeps a correction pending; the page shows it saved.
     fields = page.locator("#editor input[data-xpath]")
-    assert fields.count() >= 1
+    assert fields.count() == 3
+    fields.first.fill(CNPJ_CERTO)
+    page.get_by_role("button", name="Salvar", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Correções salvas")
+    expect(page.locator(".field-edit.pendente")).to_have_count(1)
+    expect(fields.first).to_have_value(CNPJ_CERTO)
+
     for i in range(fields.count()):
         field = fields.nth(i)
         if field.input_value() == CNPJ_ERRADO:
@@ -149,6 +168,30 @@ def test_correct_cnpj_critique_online(
     expect(row.get_by_role("link", name=re.compile("Corrigido"))).to_be_visible()
     shot(page, "11-historico-corrigido")
     page.close()
+
+
+def test_list_pages(clerk: BrowserContext, shot: Shot, phone_shot: Shot) -> None:
+    page = clerk.new_page()
+    page.goto("/lotes")
+    expect(page.get_by_role("heading", name="Lotes de Pagamento")).to_be_visible()
+    expect(page.locator("table")).to_contain_text("700102")
+    shot(page, "16-lotes")
+    phone_shot(page, "16-lotes")
+    page.get_by_role("link", name="Demonstrativos").click()
+    expect(page.get_by_role("heading", name="Demonstrativos")).to_be_visible()
+    shot(page, "17-demonstrativos")
+    page.close()
+
+
+def test_operator_sees_protocols(browser: Browser, portal_url: str, shot: Shot) -> None:
+    context = new_context(browser, portal_url)
+    try:
+        page = login(context, "operadora", "operadora123")
+        page.get_by_role("link", name="Protocolos", exact=True).click()
+        expect(page.get_by_role("heading", name="Protocolos recebidos")).to_be_visible()
+        shot(page, "18-operadora-protocolos")
+    finally:
+        context.close()
 
 
 def test_upload_limits_have_clear_messages(clerk: BrowserContext, shot: Shot) -> None:
