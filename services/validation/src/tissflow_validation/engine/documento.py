@@ -88,14 +88,53 @@ def resolve_human_xpath(root: etree._Element, path: str) -> etree._Element | Non
 
 
 _LIBXML_STEP_RE = re.compile(r"\*\[local-name\(\)\s*=\s*'([^']+)'\]|\*\[name\(\)\s*=\s*'([^']+)'\]")
+_GENERIC_STEP_RE = re.compile(r"^\*(?:\[(\d+)\])?$")
 
 
 def libxml_path_to_element(root: etree._Element, path: str | None) -> etree._Element | None:
-    """Find the element named by a libxml2 error path (`/ans:a/ans:b[2]` or `*[name()=..]`)."""
+    """Find the element named by a libxml2 error path.
+
+    libxml2 writes `/ans:a/ans:b[2]` for prefixed elements (the index counts siblings
+    of that name) and `/*/*[2]` for elements in a default namespace (the index counts
+    all element siblings, and is left out for an only child).
+    """
     if not path:
         return None
     norm = _LIBXML_STEP_RE.sub(lambda m: m[1] or m[2], path)
-    return resolve_human_xpath(root, norm)
+    if "*" not in norm:
+        return resolve_human_xpath(root, norm)
+    steps = [s for s in norm.strip().split("/") if s]
+    if not steps:
+        return None
+    node: etree._Element | None = None
+    for n, step in enumerate(steps):
+        g = _GENERIC_STEP_RE.match(step)
+        if n == 0:
+            if g is None and (_STEP_RE.match(step) or [None, None])[1] != local_name(root):
+                return None
+            node = root
+            continue
+        assert node is not None
+        if g is not None:
+            filhos = [c for c in node if isinstance(c.tag, str)]
+            idx = int(g[1] or 1)
+        else:
+            m = _STEP_RE.match(step)
+            if not m:
+                return None
+            filhos = [c for c in node if isinstance(c.tag, str) and local_name(c) == m[1]]
+            idx = int(m[2] or 1)
+        if idx < 1 or idx > len(filhos):
+            return None
+        node = filhos[idx - 1]
+    return node
+
+
+def texto_de(el: etree._Element) -> str:
+    """The string value of a leaf: its text, also when a comment or PI splits it."""
+    if len(el) == 0:
+        return el.text or ""
+    return "".join(el.itertext())
 
 
 def leaf_text(root: etree._Element) -> str:
@@ -115,3 +154,57 @@ def md5_hex(text: str, encoding: str) -> str | None:
 def hash_para(root: etree._Element, encoding: str) -> str | None:
     """The epilogue hash a message should carry, computed over `encoding` bytes."""
     return md5_hex(leaf_text(root), encoding)
+
+
+# --- readings of the hash other generators use -----------------------------------------
+
+_LEAVES = etree.XPath(
+    "//*[not(*)][not(self::ans:hash and parent::ans:epilogo)]",
+    namespaces=NSMAP,
+    smart_strings=False,
+)
+_DECL = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+_COMENTARIO = re.compile(r"<!--.*?-->|<\?.*?\?>", re.S)
+_ENTRE_TAGS = re.compile(r">\s+<")
+_HASH_EL = re.compile(r"(<(?:[\w.-]+:)?hash>)[^<]*(</(?:[\w.-]+:)?hash>)")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _escapar(texto: str) -> str:
+    return texto.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def leituras_alternativas(
+    root: etree._Element, content: bytes, encoding: str, padrao: str
+) -> set[str]:
+    """MD5s (ISO-8859-1 and UTF-8) of the readings of the hash found in the field.
+
+    Only computed when the standard reading (`leaf_text`) does not match, so they cost
+    nothing on a good file. Besides the standard text (recomputed the slow way) they are:
+    each leaf's first text node only (DOM `.text`: a comment inside a leaf cuts the
+    value); leaf values trimmed; line breaks as CRLF; values with `&`, `<`, `>`
+    escaped as in the file; and the "manual" reading of the raw file (tags, comments
+    and blank text between tags removed, entities left as written).
+    """
+    folhas = _LEAVES(root)
+    textos: list[str] = [padrao, leaf_text(root)]
+    valores = [texto_de(el) for el in folhas]
+    textos.append("".join(el.text or "" for el in folhas))
+    textos.append("".join(v.strip() for v in valores))
+    textos.append("".join(v.replace("\n", "\r\n") for v in valores))
+    textos.append("".join(_escapar(v) for v in valores))
+    try:
+        bruto = content.decode(encoding, errors="replace")
+    except LookupError:
+        bruto = content.decode("utf-8", errors="replace")
+    bruto = _DECL.sub("", bruto.lstrip("\ufeff"))
+    bruto = _COMENTARIO.sub("", bruto)
+    bruto = _HASH_EL.sub(r"\1\2", _ENTRE_TAGS.sub("><", bruto), count=1)
+    textos.append(_TAG.sub("", bruto).strip())
+    hashes: set[str] = set()
+    for texto in dict.fromkeys(textos):
+        for enc in ("iso-8859-1", "utf-8"):
+            h = md5_hex(texto, enc)
+            if h:
+                hashes.add(h)
+    return hashes

@@ -26,12 +26,13 @@ from typing import Any
 from lxml import etree
 
 from .criticas import Criticas
-from .documento import NSMAP, q
+from .documento import NSMAP, q, texto_de
 from .model import GuiaResumo, OperatorContext
 from .reference import tuss_codigos
 
 _CENT = Decimal("0.01")
 _TOLERANCIA = Decimal("0.01")
+_MEIO_CENTAVO = Decimal("0.005")
 TABELAS_TUSS = frozenset({"18", "19", "20", "22"})
 
 # ct_guiaValorTotal fields and the outrasDespesas codigoDespesa that feeds each.
@@ -120,7 +121,7 @@ class Spec:
             nivel = [c for el in nivel for c in el.iterchildren(tag)]
         return nivel
 
-    def linhas(self, guia: etree._Element) -> list[tuple[str | None, ...]]:
+    def linhas(self, guia: etree._Element, rapido: bool = True) -> list[tuple[str | None, ...]]:
         """One row per item with the texts of `campos`, in order (None when absent).
 
         Fast path: one XPath call returns the item texts of the guide (blank text is gone
@@ -128,9 +129,10 @@ class Spec:
         all items or in none, the items share one layout of k leaves, and if there are
         exactly n × k texts then every leaf has exactly one text node (each leaf of a
         schema-valid item has at least one; any leaf not in `layout` would add more), so
-        positions are fixed. Otherwise plain child iteration by tag.
+        positions are fixed. Otherwise, or when `rapido` is False (a comment or PI in the
+        lote can split a leaf's text in two), plain child iteration by tag.
         """
-        if self._textos is not None and self._container is not None:
+        if rapido and self._textos is not None and self._container is not None:
             container = guia.find(self._container)
             if container is None:
                 return []
@@ -160,12 +162,12 @@ class Spec:
                 if m is None:
                     continue
                 if m.__class__ is int:
-                    row[m] = ch.text
+                    row[m] = texto_de(ch)
                 else:
                     for gc in ch:
                         j = m.get(gc.tag)
                         if j is not None:
-                            row[j] = gc.text
+                            row[j] = texto_de(gc)
             rows.append(tuple(row))
         return rows
 
@@ -405,6 +407,10 @@ _ORIGEM = X("ans:cabecalho/ans:origem/ans:identificacaoPrestador/*")
 _DESTINO = X("ans:cabecalho/ans:destino/ans:registroANS")
 _DATA_TRANSACAO = X("ans:cabecalho/ans:identificacaoTransacao/ans:dataRegistroTransacao")
 _GUIAS = X("ans:prestadorParaOperadora/ans:loteGuias/ans:guiasTISS/*")
+_COMENTARIOS = X(
+    "boolean(ans:prestadorParaOperadora//comment()"
+    " | ans:prestadorParaOperadora//processing-instruction())"
+)
 _DOCS = (q("cnpjContratado"), q("cpfContratado"), q("cnpjLocalExecutante"))
 
 
@@ -426,7 +432,7 @@ def identificar_prestador(
         return None
     el = ident[0]
     tipo = el.tag.rpartition("}")[2]
-    valor = (el.text or "").strip()
+    valor = texto_de(el).strip()
     nome = None
     if ctx.prestadores is not None and valor in ctx.prestadores:
         nome = _nome_de(ctx.prestadores[valor])
@@ -446,13 +452,15 @@ class _Executor:
         self._itens: dict[tuple[str | None, ...], tuple[str, str] | None] = {}
         self._tuss: frozenset[tuple[str, str]] | None = None
         self._docs: dict[str, bool] = {}
+        # A comment or PI inside a leaf splits its text: no positional fast path then.
+        self.rapido = not _COMENTARIOS(root)
 
     # identity of the sender and the addressee
     def cabecalho(self, lote: Lote) -> None:
         ctx = self.ctx
         destino = _DESTINO(self.root)
         if ctx.registro_ans is not None and destino:
-            valor = (destino[0].text or "").strip()
+            valor = texto_de(destino[0]).strip()
             if valor != ctx.registro_ans:
                 self.c.add(
                     "5027",
@@ -462,7 +470,7 @@ class _Executor:
                 )
         data_tr = _DATA_TRANSACAO(self.root)
         if data_tr:
-            d = _data(data_tr[0].text)
+            d = _data(texto_de(data_tr[0]))
             if d is not None and d > self.hoje + timedelta(days=1):
                 self.c.add(
                     "5025", f"data de registro da transação {d.isoformat()} no futuro", data_tr[0]
@@ -483,7 +491,7 @@ class _Executor:
         """Check digits of every CNPJ/CPF of contracted parties inside the guides."""
         for guia, numero in guias:
             for el in guia.iter(*_DOCS):
-                valor = (el.text or "").strip()
+                valor = texto_de(el).strip()
                 ok = self._docs.get(valor)
                 if ok is None:
                     ok = cpf_valido(valor) if el.tag == _DOCS[1] else cnpj_valido(valor)
@@ -552,7 +560,12 @@ class _Executor:
             elif None not in (qtd, red, unit, total):
                 esperado = dinheiro(qtd * unit * red)  # type: ignore[operator]
                 diff = total - esperado  # type: ignore[operator]
-                if abs(diff) > _TOLERANCIA:
+                # Generators round unit × factor to cents before multiplying by the
+                # quantity: up to half a cent per unit either way is not an error.
+                tolerancia = _TOLERANCIA
+                if red != 1:
+                    tolerancia += qtd * _MEIO_CENTAVO  # type: ignore[operator]
+                if abs(diff) > tolerancia:
                     codigo = "1705" if diff > 0 else "1706"
                     res = (
                         codigo,
@@ -578,7 +591,8 @@ def _find_text(guia: etree._Element, path: str) -> tuple[str | None, etree._Elem
     if not found:
         return None, None
     el = found[0]
-    return (el.text.strip() if el.text else None), el
+    texto = texto_de(el).strip()
+    return (texto or None), el
 
 
 def guias_do_lote(root: etree._Element) -> list[etree._Element]:
@@ -679,11 +693,15 @@ def _regras_da_guia(
             ex.critica_data(codigo, texto, el, numero)
     # items
     papeis = spec.papeis
-    rows = spec.linhas(guia)
+    rows = spec.linhas(guia, ex.rapido)
     idx = {p: i for i, p in enumerate(papeis)}
     i_tab, i_cod, i_tot, i_data = idx["tabela"], idx["codigo"], idx["total"], idx.get("data")
     soma_itens = Decimal(0)
     somas_validas = True
+    # Without a unit value (odontologia's valorProc), generators read the item value
+    # either as the line total or as the unit value: the guide total may be either sum.
+    i_qtd = idx.get("quantidade") if "unitario" not in idx else None
+    soma_por_quantidade: Decimal | None = Decimal(0) if i_qtd is not None else None
     cache_itens: list[list[etree._Element]] = []
 
     def item_el(n: int, papel_idx: int | None = None) -> etree._Element:
@@ -721,6 +739,9 @@ def _regras_da_guia(
             somas_validas = False
         else:
             soma_itens += valor
+            if soma_por_quantidade is not None and i_qtd is not None:
+                qtd = dec_cache(row[i_qtd])
+                soma_por_quantidade = None if qtd is None else soma_por_quantidade + qtd * valor
     # other expenses (materials, drugs, fees): fewer, read one by one
     categorias: dict[str, Decimal] = {}
     if spec.outras_despesas:
@@ -753,7 +774,7 @@ def _regras_da_guia(
         declarado, el_total = _find_text(guia, spec.total)
     total_guia = dec(declarado)
     if el_total is not None and total_guia is not None and somas_validas and rows:
-        if total_guia != soma_itens:
+        if total_guia != soma_itens and total_guia != soma_por_quantidade:
             c.add(
                 "5042",
                 f"valor informado {declarado} em '{el_total.tag.rpartition('}')[2]}' difere da "
@@ -766,7 +787,9 @@ def _regras_da_guia(
         bloco = guia.find(q(spec.total_geral.split(":")[-1]))
         if bloco is not None:
             valores = {
-                ch.tag.rpartition("}")[2]: dec(ch.text) for ch in bloco if isinstance(ch.tag, str)
+                ch.tag.rpartition("}")[2]: dec(texto_de(ch))
+                for ch in bloco
+                if isinstance(ch.tag, str)
             }
             geral = valores.get("valorTotalGeral")
             partes = [v for k, v in valores.items() if k in CATEGORIAS and v is not None]

@@ -18,6 +18,7 @@ from .documento import (
     GUIA_ELEMENTO,
     NS,
     leaf_text,
+    leituras_alternativas,
     local_name,
     md5_hex,
     q,
@@ -166,7 +167,16 @@ def _pipeline(
 
         criticar(erros, root, criticas, numero_da_guia, descartar)
     # 4. hash
-    _hash(root, leitura.encoding or "UTF-8", hash_informado, el_hash, bool(erros), criticas, result)
+    _hash(
+        root,
+        content,
+        leitura.encoding or "UTF-8",
+        hash_informado,
+        el_hash,
+        bool(erros),
+        criticas,
+        result,
+    )
     if erros or forma_ruim:
         return
     # 5. operator rules
@@ -203,6 +213,7 @@ def _leaf_text_rapido(root: etree._Element) -> str | None:
 
 def _hash(
     root: etree._Element,
+    content: bytes,
     encoding: str,
     informado: str | None,
     el_hash: etree._Element | None,
@@ -226,14 +237,21 @@ def _hash(
             el_hash if el_hash is not None else root.find(q("epilogo")),
         )
         return
-    if informado.lower() in {h for h in (latin, utf8) if h}:
+    # Upper or lower case hex; Java's BigInteger(1, md5).toString(16) drops leading zeros.
+    valor = informado.lower()
+    if len(valor) < 32 and valor.isalnum():
+        valor = valor.zfill(32)
+    if valor in {h for h in (latin, utf8) if h}:
+        return
+    if valor in leituras_alternativas(root, content, encoding, texto):
         return
     esperado = result.hash_calculado
     outro = utf8 if esperado == latin else latin
     extra = f" (ou {outro} calculado sobre UTF-8)" if declarado_latin and outro else ""
     criticas.add(
         "5014",
-        f"hash informado {informado} não confere; valor esperado {esperado}{extra}",
+        f"hash informado {informado} não confere; valor esperado {esperado}{extra}: MD5 do "
+        "conteúdo de todos os campos da mensagem, em ordem, exceto o próprio hash",
         el_hash,
     )
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .criticas import Criticas
-from .documento import human_xpath, libxml_path_to_element, local_name
+from .documento import NS, human_xpath, libxml_path_to_element, local_name
 
 _locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -112,7 +112,10 @@ def _nao_esperado_com(m: re.Match[str], el: str) -> str:
 
 @_regra(r"This element is not expected")
 def _nao_esperado(m: re.Match[str], el: str) -> str:
-    return f"elemento '{el}' não esperado nesta posição do schema"
+    return (
+        f"elemento '{el}' fora de ordem ou não esperado nesta posição do schema "
+        "(confira a ordem dos campos definida pelo padrão TISS)"
+    )
 
 
 @_regra(r"Missing child element\(s\)\. Expected is \( (.+?) \)")
@@ -233,6 +236,18 @@ def traduzir(mensagem: str, elemento: str) -> tuple[str, bool]:
     return f"erro de schema em '{elemento}': {corpo}", False
 
 
+def _fora_do_namespace(el: etree._Element | None) -> str | None:
+    """pt-BR text when `el` is not in the TISS namespace (a prefix left out, say)."""
+    if el is None or not isinstance(el.tag, str) or el.tag.startswith("{" + NS + "}"):
+        return None
+    ns = el.tag[1:].partition("}")[0] if el.tag.startswith("{") else ""
+    onde = f"no namespace '{ns}'" if ns else "sem namespace"
+    return (
+        f"elemento '{local_name(el)}' está {onde}; todos os elementos da mensagem devem "
+        f"estar no namespace TISS {NS} (verifique o prefixo, ex.: ans:{local_name(el)})"
+    )
+
+
 def criticar(
     erros: list[ErroXsd],
     root: etree._Element,
@@ -254,6 +269,15 @@ def criticar(
         m = re.match(r"^Element '([^']*)'", erro.mensagem)
         nome = local_name(el) if el is not None else (_nome(m[1]) if m else "?")
         texto, de_valor = traduzir(erro.mensagem, nome)
+        fora_do_ns = _fora_do_namespace(el)
+        if fora_do_ns is not None:
+            texto, de_valor = fora_do_ns, False
+        elif el is not None and "not expected" in erro.mensagem:
+            anterior = el.getprevious()
+            while anterior is not None and not isinstance(anterior.tag, str):
+                anterior = anterior.getprevious()
+            if anterior is not None:
+                texto += f"; encontrado logo após '{local_name(anterior)}'"
         codigo = CODIGO_POR_ELEMENTO.get(nome, "5001") if de_valor else "5001"
         if n >= MAX_CRITICAS_XSD:
             criticas.fatal(
