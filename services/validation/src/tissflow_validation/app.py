@@ -50,6 +50,7 @@ from tissflow_validation.engine import (
     apply_correction,
     validate,
 )
+from tissflow_validation.lookups import carteiras_in, guias_in, lazy_registry, prestadores_in
 from tissflow_validation.regras_operadora import CATALOGO, contexto_regras, item_regra
 
 log = logging.getLogger(__name__)
@@ -88,21 +89,40 @@ def erro(status: int, code: str, message: str) -> HTTPException:
     return HTTPException(status, {"code": code, "message": message})
 
 
-async def operator_context(provider_id: str, file_id: str) -> OperatorContext:
-    """The operator data the engine needs; registries absent = those checks are skipped."""
-    prest: dict[str, Any] = {}
-    async for d in prestadores.find({}):
-        prest[d["_id"]] = d
-        if d.get("codigo_prestador"):
-            prest[d["codigo_prestador"]] = d
-    benef = {d["_id"]: bool(d.get("ativo", True)) async for d in beneficiarios.find({})}
-    # A file's own guides (any revision) never count as already presented.
-    seen = {
-        d["numero_guia"]
-        async for d in guias.find(
-            {"provider_id": provider_id, "file_id": {"$ne": file_id}}, {"numero_guia": 1}
-        )
-    }
+async def operator_context(provider_id: str, file_id: str, content: bytes) -> OperatorContext:
+    """The operator data the engine needs for this file; an empty registry skips its check."""
+    loop = asyncio.get_running_loop()
+
+    async def fetch_prestadores(keys: list[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        query = {"$or": [{"_id": {"$in": keys}}, {"codigo_prestador": {"$in": keys}}]}
+        async for d in prestadores.find(query):
+            for key in (d["_id"], d.get("codigo_prestador")):
+                if key in keys:
+                    found[key] = d
+        return found
+
+    async def fetch_beneficiarios(keys: list[str]) -> dict[str, Any]:
+        return {
+            d["_id"]: bool(d.get("ativo", True))
+            async for d in beneficiarios.find({"_id": {"$in": keys}})
+        }
+
+    async def fetch_guias(keys: list[str]) -> dict[str, Any]:
+        # A file's own guides (any revision) never count as already presented.
+        query = {
+            "provider_id": provider_id,
+            "numero_guia": {"$in": keys},
+            "file_id": {"$ne": file_id},
+        }
+        return {d["numero_guia"]: True async for d in guias.find(query, {"numero_guia": 1})}
+
+    prest = bene = None
+    if await prestadores.find_one({}, {"_id": 1}) is not None:
+        prest = await lazy_registry(prestadores_in(content), fetch_prestadores, loop)
+    if await beneficiarios.find_one({}, {"_id": 1}) is not None:
+        bene = await lazy_registry(carteiras_in(content), fetch_beneficiarios, loop)
+    seen = await lazy_registry(guias_in(content), fetch_guias, loop)
     rules = contexto_regras([d async for d in regras.find({})])
     estado = await arquivos.find_one({"_id": file_id}, {"ignoradas": 1})
 
@@ -111,8 +131,8 @@ async def operator_context(provider_id: str, file_id: str) -> OperatorContext:
 
     return OperatorContext(
         registro_ans=settings.operadora_registro_ans,
-        prestadores=prest or None,
-        beneficiarios=benef or None,
+        prestadores=prest,
+        beneficiarios=bene,
         guia_ja_apresentada=ja_apresentada,
         rules=rules,
         ignored=pares_ignorados((estado or {}).get("ignoradas", [])),
@@ -170,7 +190,7 @@ async def on_file_uploaded(envelope: Envelope) -> None:
     if await results.find_one({"_id": result_id}, {"_id": 1}) is not None:
         return  # already judged: a redelivery
     content = await fetch_content(event)
-    context = await operator_context(event.provider_id, event.file_id)
+    context = await operator_context(event.provider_id, event.file_id, content)
     result = await asyncio.to_thread(validate, content, context)
     doc = result_document(event, result, envelope.correlation_id)
     if result.valido:
