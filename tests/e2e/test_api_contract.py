@@ -110,5 +110,10 @@ def test_docs_are_served(stack: Stack, openapi: dict[str, Any]) -> None:
     docs = httpx.get(f"{stack.services.url('gateway')}/docs")
     assert docs.status_code == 200
     assert "swagger-ui" in docs.text.lower() and "/openapi.json" in docs.text
+    # Served from here, never from a CDN: every asset the page names answers locally.
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert assets and all(a.startswith("/static/swagger/") for a in assets), assets
+    for asset in assets:
+        assert httpx.get(f"{stack.services.url('gateway')}{asset}").status_code == 200
     assert openapi["info"]["title"] == "tissflow API"
     assert openapi["components"]["securitySchemes"]["HTTPBearer"]["type"] == "http"

@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pymongo.errors import DuplicateKeyError
@@ -52,7 +54,25 @@ app = runtime.create_app(
     version="1.0.0",
     description="Gateway de faturamento TISS entre prestadores e a operadora. "
     "Erros seguem o formato `{code, message, details}` com mensagens em pt-BR.",
+    docs_url=None,
+    redoc_url=None,
 )
+# Swagger UI from an installed package, served here: no CDN.
+SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+app.mount("/static/swagger", StaticFiles(directory=SWAGGER_ASSETS), name="swagger")
+
+
+@app.get("/docs", include_in_schema=False)
+async def docs() -> Response:
+    return get_swagger_ui_html(
+        openapi_url=app.openapi_url or "/openapi.json",
+        title="tissflow API",
+        swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+        swagger_css_url="/static/swagger/swagger-ui.css",
+        swagger_favicon_url="/static/swagger/favicon.png",
+    )
+
+
 app.include_router(api.router)
 app.include_router(portal.router)
 app.include_router(pages_arquivos.router)
@@ -60,7 +80,11 @@ app.include_router(pages_lotes.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
 # The portal loads nothing from elsewhere and runs no inline script; /docs (Swagger UI)
-# is left to FastAPI's defaults.
+# needs its own inline bootstrap script, so it gets a CSP that allows only that.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 PORTAL_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -72,9 +96,9 @@ async def security_headers(request: Request, call_next: Any) -> Response:
     response: Response = await call_next(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if not request.url.path.startswith(("/docs", "/redoc")):
-        response.headers.setdefault("Content-Security-Policy", PORTAL_CSP)
-        response.headers.setdefault("X-Frame-Options", "DENY")
+    csp = DOCS_CSP if request.url.path.startswith("/docs") else PORTAL_CSP
+    response.headers.setdefault("Content-Security-Policy", csp)
+    response.headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 
