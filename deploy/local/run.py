@@ -26,34 +26,70 @@ def servers(command: str) -> None:
     subprocess.run([*SERVERS, command], check=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait_gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.2)
+    return not _alive(pid)
+
+
 def stop_running() -> None:
-    """Stop services started by another `make run`, then the servers."""
-    for pid_file in sorted(RUN_DIR.glob("*.pid")):
-        pid = int(pid_file.read_text())
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        for _ in range(75):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.2)
-        else:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        pid_file.unlink(missing_ok=True)
+    """Stop a `make run` from another terminal: the runner first, so it restarts nothing,
+    then any service it left behind, then the servers."""
     runner = STATE / "run" / "runner.pid"
     if runner.exists():
-        try:
-            os.kill(int(runner.read_text()), signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        pid = int(runner.read_text())
+        if _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            _wait_gone(pid, 30)
         runner.unlink(missing_ok=True)
+    for pid_file in sorted(RUN_DIR.glob("*.pid")):
+        pid = int(pid_file.read_text())
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(pid, sig)
+            except ProcessLookupError:
+                break
+            if _wait_gone(pid, 15):
+                break
+        pid_file.unlink(missing_ok=True)
     servers("stop")
+
+
+def write_examples(folder: Path) -> list[Path]:
+    """Sample TISS files for the demo; new guide numbers each run (re-sending one shows 1308)."""
+    from tissflow_validation.samples import build_lote
+
+    folder.mkdir(parents=True, exist_ok=True)
+    base = int(time.time()) % 10**8 * 10
+    examples = {
+        "lote-sadt-valido.xml": build_lote(
+            "sp_sadt", 3, numero_lote="1001", numero_guia_inicial=base
+        ),
+        "lote-consulta-valido.xml": build_lote(
+            "consulta", 2, numero_lote="1002", numero_guia_inicial=base + 5
+        ),
+        "lote-cnpj-errado.xml": build_lote(
+            "odontologia",
+            1,
+            numero_lote="1003",
+            cnpj="07906129000100",
+            numero_guia_inicial=base + 8,
+        ),
+    }
+    for name, content in examples.items():
+        (folder / name).write_bytes(content)
+    return [folder / name for name in examples]
 
 
 def main() -> int:
@@ -93,6 +129,7 @@ def main() -> int:
     for seed in ("tissflow_validation.seed", "tissflow_gateway.seed"):
         subprocess.run([sys.executable, "-m", seed], env=env, check=True)
     services.start("protocol.demo_operadora")  # the operator's core, simulated
+    examples = write_examples(STATE / "exemplos")
     gateway = services.url("gateway")
     print(
         f"""
@@ -107,6 +144,9 @@ tissflow está no ar.
     outro prestador CLINICA SORRISO LTDA:               sorriso / sorriso123
     operações:                                         ops / ops123
 
+  Arquivos TISS de exemplo para enviar (o último tem uma crítica de CNPJ para corrigir):
+    {chr(10).join("    " + str(p) for p in examples).lstrip()}
+
   A operadora de demonstração analisa e paga cada protocolo enviado: uma etapa a cada
   20 s (Em análise → Liberado para Faturamento → Faturado), com os demonstrativos.
 
@@ -115,9 +155,9 @@ tissflow está no ar.
 """,
         flush=True,
     )
-    while True:
+    while not stopping:
         for name, proc in list(services.procs.items()):
-            if proc.poll() is not None:
+            if proc.poll() is not None and not stopping:
                 print(f"AVISO: {name} parou (código {proc.returncode}); reiniciando", flush=True)
                 services.procs.pop(name)
                 services.start(name)

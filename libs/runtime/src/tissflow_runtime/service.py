@@ -140,7 +140,7 @@ class ServiceRuntime:
     def create_app(self, routers: Sequence[APIRouter] = (), **kwargs: Any) -> FastAPI:
         kwargs.setdefault("title", f"tissflow {self.name} (interno)")
         app = FastAPI(lifespan=self.lifespan, **kwargs)
-        probes = APIRouter(tags=["probes"])
+        probes = APIRouter(tags=["probes"], include_in_schema=False)
 
         @probes.get("/healthz")
         async def healthz() -> dict[str, str]:
@@ -178,7 +178,7 @@ class ServiceRuntime:
 
     def _dead_letter_router(self) -> APIRouter:
         """Ops: this service's parked messages, and replaying one through its handler."""
-        router = APIRouter(prefix="/internal/dlq", tags=["ops"])
+        router = APIRouter(prefix="/internal/dlq", tags=["ops"], include_in_schema=False)
         dead = self.db["dead_letters"]
 
         @router.get("")
