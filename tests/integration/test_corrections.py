@@ -316,3 +316,27 @@ def test_a_reprocess_cut_short_after_ingest_stored_it_still_clears_the_pending(
     # A retried reprocess is not refused as "in progress".
     again = validacao.post(f"/files/{file_id}/reprocessar", json={"by": "ana"})
     assert again.status_code == 200 and again.json()["revision"] == 3
+
+
+def test_a_rule_made_an_alert_shows_but_does_not_block(
+    clinica: Api, validacao: httpx.Client
+) -> None:
+    carteira = "8" + uuid.uuid4().hex[:13].translate(str.maketrans("abcdef", "012345"))
+    content = build_lote(
+        tipo_guia="consulta", carteiras=[carteira], numero_guia_inicial=fresh_guia()
+    )
+    try:
+        alerta = validacao.put(
+            "/regras/1001",
+            json={"enabled": True, "ignoravel": False, "severidade": "alerta", "by": "op"},
+        )
+        assert alerta.status_code == 200 and alerta.json()["severidade"] == "alerta"
+        arquivo = _enviar(clinica, content, "lote-carteira-alerta.xml")
+        assert arquivo["status"] == "importado"
+        criticas = _resultado(validacao, arquivo["file_id"])["result"]["critiques"]
+        assert [(c["codigo"], c["severidade"]) for c in criticas] == [("1001", "alerta")]
+    finally:
+        validacao.put("/regras/1001", json={"enabled": True, "ignoravel": False, "by": "op"})
+    assert {r["codigo"]: r for r in validacao.get("/regras").json()["items"]}["1001"][
+        "severidade"
+    ] == "erro"

@@ -146,7 +146,7 @@ def test_rule_items_show_defaults_and_saved_settings() -> None:
     salvo = {"enabled": False, "ignoravel": True, "atualizado_por": "op", "atualizado_em": AGORA}
     item = item_regra("1001", salvo)
     assert (item["enabled"], item["ignoravel"], item["atualizado_por"]) == (False, True, "op")
-    assert item["padrao"] == {"enabled": True, "ignoravel": False}
+    assert item["padrao"] == {"enabled": True, "ignoravel": False, "severidade": "erro"}
     assert item["descricao"]
     estrutural = item_regra("5001", salvo)
     assert (estrutural["enabled"], estrutural["ignoravel"], estrutural["configuravel"]) == (

@@ -43,3 +43,19 @@ def test_registry_fetches_a_missed_key_from_a_worker_thread() -> None:
     a, b, z, calls = asyncio.run(main())
     assert (a, b, z) == (True, True, False)
     assert calls == 2  # one prefetch for the file's keys, one for the key the scan missed
+
+
+def test_alert_severity_keeps_the_file_valid() -> None:
+    from tissflow_validation.engine import OperatorContext, RuleConfig, validate
+
+    content = build_lote("consulta", carteiras=["77777777777777"], numero_guia_inicial=9)
+    erro = validate(content, OperatorContext(registro_ans="331988", beneficiarios={}))
+    assert not erro.valido and [c.codigo for c in erro.critiques] == ["1001"]
+    alerta_ctx = OperatorContext(
+        registro_ans="331988",
+        beneficiarios={},
+        rules={"1001": RuleConfig(severidade="alerta")},
+    )
+    alerta = validate(content, alerta_ctx)
+    assert alerta.valido
+    assert [(c.codigo, c.severidade) for c in alerta.critiques] == [("1001", "alerta")]

@@ -19,7 +19,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request
@@ -654,12 +654,14 @@ async def list_rules() -> dict[str, Any]:
 class RegraIn(BaseModel):
     enabled: bool
     ignoravel: bool
+    # "alerta": the critique is shown but does not make the file invalid.
+    severidade: Literal["erro", "alerta"] = "erro"
     by: str | None = Field(default=None, max_length=200)
 
 
 @router.put("/regras/{codigo}")
 async def configure_rule(codigo: str, body: RegraIn) -> dict[str, Any]:
-    """Switch a rule on/off or make it ignorable; applies to the next validations."""
+    """Switch a rule on/off, make it ignorable or a mere alert; applies to the next files."""
     entrada = CATALOGO.get(codigo)
     if entrada is None:
         raise erro(404, "regra_nao_encontrada", f"O validador não usa o código {codigo}.")
@@ -672,6 +674,7 @@ async def configure_rule(codigo: str, body: RegraIn) -> dict[str, Any]:
     salvo = {
         "enabled": body.enabled,
         "ignoravel": body.ignoravel,
+        "severidade": body.severidade,
         "atualizado_por": body.by,
         "atualizado_em": datetime.now(UTC),
     }

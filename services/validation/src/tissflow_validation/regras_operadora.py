@@ -83,11 +83,12 @@ def item_regra(codigo: str, salvo: Mapping[str, Any] | None) -> dict[str, Any]:
     entrada = CATALOGO[codigo]
     base = padrao(codigo)
     if not entrada.configuravel:
-        enabled, ignoravel = True, False
+        enabled, ignoravel, severidade = True, False, "erro"
     elif salvo is not None:
         enabled, ignoravel = bool(salvo["enabled"]), bool(salvo["ignoravel"])
+        severidade = salvo.get("severidade", "erro")
     else:
-        enabled, ignoravel = base.enabled, base.ignoravel
+        enabled, ignoravel, severidade = base.enabled, base.ignoravel, base.severidade
     return {
         "codigo": codigo,
         "descricao": descricao(codigo),
@@ -95,9 +96,11 @@ def item_regra(codigo: str, salvo: Mapping[str, Any] | None) -> dict[str, Any]:
         "configuravel": entrada.configuravel,
         "enabled": enabled,
         "ignoravel": ignoravel,
+        "severidade": severidade,
         "padrao": {
             "enabled": True,
             "ignoravel": base.ignoravel if entrada.configuravel else False,
+            "severidade": "erro",
         },
         "atualizado_por": (salvo or {}).get("atualizado_por") if entrada.configuravel else None,
         "atualizado_em": (salvo or {}).get("atualizado_em") if entrada.configuravel else None,
@@ -116,5 +119,9 @@ def contexto_regras(salvos: Iterable[Mapping[str, Any]]) -> dict[str, RuleConfig
         entrada = CATALOGO.get(codigo)
         if entrada is None or not entrada.configuravel:
             continue
-        out[codigo] = RuleConfig(enabled=bool(d["enabled"]), ignoravel=bool(d["ignoravel"]))
+        out[codigo] = RuleConfig(
+            enabled=bool(d["enabled"]),
+            ignoravel=bool(d["ignoravel"]),
+            severidade=d.get("severidade", "erro"),
+        )
     return out

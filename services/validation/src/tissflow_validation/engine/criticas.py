@@ -32,6 +32,7 @@ class Criticas:
         linha: int | None,
         numero_guia: str | None,
         ignoravel: bool,
+        severidade: str = "erro",
     ) -> Critique:
         g = glosa(codigo)
         if el is not None:
@@ -47,6 +48,7 @@ class Criticas:
             numero_guia=numero_guia,
             ignoravel=ignoravel,
             ignorada=ignoravel and (codigo, xpath or "") in self.ctx.ignored,
+            severidade=severidade,
         )
         self.items.append(c)
         return c
@@ -79,8 +81,10 @@ class Criticas:
         cfg = self.ctx.rule(codigo)
         if not cfg.enabled:
             return None
-        return self._make(codigo, detalhe, el, xpath, linha, numero_guia, cfg.ignoravel)
+        return self._make(
+            codigo, detalhe, el, xpath, linha, numero_guia, cfg.ignoravel, cfg.severidade
+        )
 
     @property
     def bloqueantes(self) -> int:
-        return sum(1 for c in self.items if not c.ignorada)
+        return sum(1 for c in self.items if not c.ignorada and c.severidade == "erro")

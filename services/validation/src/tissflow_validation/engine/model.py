@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 # Codes a provider may mark as ignored unless the operator's config says otherwise:
 # dates outside the plausible window and amounts billed below the computed value.
@@ -23,6 +23,7 @@ class RuleConfig:
 
     `enabled=False` drops the critiques of that code. `ignoravel=True` lets the provider
     mark such a critique as ignored (it then no longer makes the file invalid).
+    `severidade="alerta"` shows the critique but does not make the file invalid.
     Applies to the hash check (5014) and the operator rules (step 5); safe reading,
     message/version and XSD critiques are always on and never ignorable, because the
     later steps cannot run on such a file.
@@ -30,6 +31,7 @@ class RuleConfig:
 
     enabled: bool = True
     ignoravel: bool = False
+    severidade: Literal["erro", "alerta"] = "erro"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,8 @@ class Critique:
     numero_guia: str | None = None
     ignoravel: bool = False
     ignorada: bool = False
+    # "alerta": shown to the provider, but the file is still imported.
+    severidade: str = "erro"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +100,7 @@ class Critique:
             "numero_guia": self.numero_guia,
             "ignoravel": self.ignoravel,
             "ignorada": self.ignorada,
+            "severidade": self.severidade,
         }
 
 
