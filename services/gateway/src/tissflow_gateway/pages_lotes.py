@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from tissflow_contracts.dominios import STATUS_PROTOCOLO
 
 from tissflow_gateway import lotes
 from tissflow_gateway.core import ApiError, call
@@ -35,18 +36,7 @@ FLASH = {
     "reabrir": "Lote reaberto.",
     "excluir": "Lote excluído.",
 }
-STATUS_ANS = {
-    1: "Recebido",
-    2: "Em análise",
-    3: "Liberado para pagamento",
-    4: "Encerrado sem pagamento",
-    5: "Analisado e aguardando liberação para o pagamento",
-    6: "Pagamento efetuado",
-    7: "Não localizado",
-    8: "Aguardando informação complementar",
-    9: "Cancelado",
-    10: "Bloqueio judicial",
-}
+STATUS_ANS = STATUS_PROTOCOLO
 
 
 def _params(session: PortalSession, **extra: Any) -> dict[str, Any]:

@@ -10,26 +10,11 @@ from __future__ import annotations
 
 from datetime import date
 
-STATUS_ANS: dict[int, str] = {
-    1: "Recebido",
-    2: "Em análise",
-    3: "Liberado para pagamento",
-    4: "Encerrado sem pagamento",
-    5: "Analisado e aguardando liberação para o pagamento",
-    6: "Pagamento efetuado",
-    7: "Não localizado",
-    8: "Aguardando informação complementar",
-    9: "Cancelado",
-    10: "Bloqueio judicial",
-}
+from tissflow_contracts.dominios import ETAPA_PORTAL, STATUS_PROTOCOLO
 
-PORTAL_STAGE: dict[int, str] = {
-    1: "Enviado para a Operadora",
-    2: "Em análise",
-    5: "Liberado para Faturamento",
-    3: "Faturado",
-    6: "Faturado",
-}
+# The ANS table and the portal's stages live in contracts: the gateway shows them too.
+STATUS_ANS = STATUS_PROTOCOLO
+PORTAL_STAGE = ETAPA_PORTAL
 
 # The main line, in order; a move along it must go forward.
 MAIN_LINE = (1, 2, 5, 3, 6)

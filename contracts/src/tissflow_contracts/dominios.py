@@ -1,0 +1,34 @@
+"""ANS domain vocabulary that travels in events and APIs: protocol statuses and stages.
+
+`dm_statusProtocolo` is the ANS domain table of a protocol's status; the portal groups
+those codes into the stages a clinic follows (Enviado → Em análise → Liberado para
+Faturamento → Faturado).
+"""
+
+from __future__ import annotations
+
+STATUS_PROTOCOLO: dict[int, str] = {
+    1: "Recebido",
+    2: "Em análise",
+    3: "Liberado para pagamento",
+    4: "Encerrado sem pagamento",
+    5: "Analisado e aguardando liberação para o pagamento",
+    6: "Pagamento efetuado",
+    7: "Não localizado",
+    8: "Aguardando informação complementar",
+    9: "Cancelado",
+    10: "Bloqueio judicial",
+}
+
+ETAPA_PORTAL: dict[int, str] = {
+    1: "Enviado para a Operadora",
+    2: "Em análise",
+    5: "Liberado para Faturamento",
+    3: "Faturado",
+    6: "Faturado",
+}
+
+
+def etapa(status: int) -> str:
+    """The stage the portal shows for an ANS status (side statuses show their own name)."""
+    return ETAPA_PORTAL.get(status, STATUS_PROTOCOLO[status])
