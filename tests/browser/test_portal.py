@@ -190,6 +190,25 @@ def test_operator_sees_protocols(browser: Browser, portal_url: str, shot: Shot) 
         page.get_by_role("link", name="Protocolos", exact=True).click()
         expect(page.get_by_role("heading", name="Protocolos recebidos")).to_be_visible()
         shot(page, "18-operadora-protocolos")
+        expect(page.get_by_role("link", name="Operações")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_ops_sees_services_and_parked_messages(
+    browser: Browser, portal_url: str, shot: Shot, phone_shot: Shot
+) -> None:
+    context = new_context(browser, portal_url)
+    try:
+        page = login(context, "ops", "ops123")
+        page.get_by_role("link", name="Operações").click()
+        expect(page.get_by_role("heading", name="Operações", exact=True)).to_be_visible()
+        for service in ("ingest", "validation", "batching", "protocol", "statements", "gateway"):
+            row = page.locator("tr", has=page.get_by_text(service, exact=True)).first
+            expect(row).to_contain_text("Pronto")
+        expect(page.get_by_role("heading", name=re.compile("Mensagens paradas"))).to_be_visible()
+        shot(page, "19-ops")
+        phone_shot(page, "19-ops")
     finally:
         context.close()
 

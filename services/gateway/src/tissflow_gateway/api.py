@@ -10,10 +10,11 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from tissflow_gateway import files, lotes
+from tissflow_gateway import files, lotes, ops
 from tissflow_gateway.auth import CurrentUser, OperatorUser, authenticate, issue_token
 from tissflow_gateway.core import ApiError, call
 from tissflow_gateway.files import own as _own
+from tissflow_gateway.ops import OpsUser
 from tissflow_gateway.schemas import (
     ActionOut,
     CorrectionsRequest,
@@ -335,3 +336,54 @@ async def get_demonstrativo(statement_id: str, user: CurrentUser) -> Demonstrati
     """One demonstrativo (análise or pagamento)."""
     doc = await call("GET", "statements", f"/internal/demonstrativos/{statement_id}")
     return DemonstrativoOut(**_own(user, doc, "Demonstrativo"))
+
+
+# -- operations ----------------------------------------------------------------------
+class ServiceHealth(BaseModel):
+    service: str
+    ready: bool
+    checks: dict[str, str]
+
+
+class Health(BaseModel):
+    items: list[ServiceHealth]
+
+
+class DeadLetter(BaseModel, extra="allow"):
+    id: str
+    service: str
+    topic: str
+    key: str | None
+    error: str
+    attempts: int
+    status: str
+
+
+class DeadLetters(BaseModel):
+    items: list[DeadLetter]
+    total: int
+    indisponiveis: list[str]
+
+
+@router.get("/ops/saude", tags=["operações"], responses=errors(403))
+async def ops_health(user: OpsUser) -> Health:
+    """Readiness of every service (its Kafka and MongoDB connections)."""
+    return Health(items=[ServiceHealth(**h) for h in await ops.health()])
+
+
+@router.get("/ops/mensagens-paradas", tags=["operações"], responses=errors(403))
+async def ops_dead_letters(
+    user: OpsUser, status: Literal["pendente", "reprocessado"] | None = None
+) -> DeadLetters:
+    """Messages a consumer gave up on (also on `<topic>.dlq`), newest first."""
+    return DeadLetters(**await ops.dead_letters(status))
+
+
+@router.post(
+    "/ops/mensagens-paradas/{service}/{dead_letter_id}/reprocessar",
+    tags=["operações"],
+    responses=errors(403, 404, 409),
+)
+async def ops_replay(service: str, dead_letter_id: str, user: OpsUser) -> DeadLetter:
+    """Run the consumer's handler on a parked message again (handlers are idempotent)."""
+    return DeadLetter(**await ops.replay(service, dead_letter_id))

@@ -1,0 +1,67 @@
+"""Operations: the health of every service and the messages they parked, with replay.
+
+Each service records what it dead-lettered (`/internal/dlq`) and can run its handler on
+one again; this module asks them all, so the ops team sees one list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends
+from tissflow_runtime.local import SERVICES
+
+from tissflow_gateway.auth import CurrentUser, User
+from tissflow_gateway.core import ApiError, call, runtime, settings
+
+
+async def ops_user(user: CurrentUser) -> User:
+    if user.role != "ops":
+        raise ApiError(403, "acesso_negado", "Acesso restrito à equipe de operações.")
+    return user
+
+
+OpsUser = Annotated[User, Depends(ops_user)]
+
+
+async def _ready(service: str) -> dict[str, Any]:
+    url = f"{getattr(settings, f'{service}_url')}/readyz"
+    try:
+        response = await runtime.http.get(url, timeout=3)
+        body = response.json()
+        return {"service": service, "ready": response.status_code == 200, "checks": body["checks"]}
+    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        return {"service": service, "ready": False, "checks": {"http": type(exc).__name__}}
+
+
+async def health() -> list[dict[str, Any]]:
+    return list(await asyncio.gather(*(_ready(s) for s in SERVICES)))
+
+
+async def dead_letters(status: str | None = None, limit: int = 100) -> dict[str, Any]:
+    """The newest `limit` parked messages of all services, and how many there are."""
+    params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
+
+    async def one(service: str) -> dict[str, Any]:
+        try:
+            return await call("GET", service, "/internal/dlq", params=params)
+        except ApiError:
+            return {"items": [], "total": 0, "indisponivel": service}
+
+    answers = await asyncio.gather(*(one(s) for s in SERVICES))
+    items = sorted(
+        (item for a in answers for item in a["items"]), key=lambda i: i["at"], reverse=True
+    )[:limit]
+    return {
+        "items": items,
+        "total": sum(a["total"] for a in answers),
+        "indisponiveis": [a["indisponivel"] for a in answers if "indisponivel" in a],
+    }
+
+
+async def replay(service: str, dead_letter_id: str) -> dict[str, Any]:
+    if service not in SERVICES:
+        raise ApiError(404, "servico_desconhecido", f"Serviço {service!r} não existe.")
+    return await call("POST", service, f"/internal/dlq/{dead_letter_id}/reprocessar")
