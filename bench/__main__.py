@@ -12,12 +12,14 @@ from bench import engine, pipeline
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("which", nargs="*", choices=["engine", "pipeline"], default=[])
+    parser.add_argument("which", nargs="*", metavar="engine|pipeline", help="default: both")
     parser.add_argument("--uploads", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     which = args.which or ["pipeline", "engine"]
+    if set(which) - {"engine", "pipeline"}:
+        parser.error("escolha engine, pipeline ou nada (os dois)")
     print(
         f"# tissflow bench — {platform.machine()}, {os.cpu_count()} núcleos, "
         f"Python {platform.python_version()}; comando: {' '.join(sys.argv)}"
