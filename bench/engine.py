@@ -129,7 +129,7 @@ def run(repeat: int = 5) -> str:
                 ["medida", "tempo", "razão", "meta"],
                 rows,
             ),
-            table("Memória (pico de RSS, VmHWM, do processo filho)", ["medida", "valor", "meta"], mem_rows),
+            table("Memória (pico de RSS do processo filho)", ["medida", "valor", "meta"], mem_rows),
             table(
                 "Arquivos hostis (mediana de 20)",
                 ["arquivo", "tempo até a crítica", "código", "meta"],
