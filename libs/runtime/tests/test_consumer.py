@@ -80,3 +80,21 @@ async def test_permanent_errors_and_garbage_are_parked_without_retry() -> None:
     assert [h["x-attempts"] for _, h in parked] == ["1", "1"]
     assert parked[1][0] == b"not json"
     assert "envelope inválido" in parked[1][1]["x-error"]
+
+
+@pytest.mark.asyncio
+async def test_an_outage_is_waited_out_not_dead_lettered() -> None:
+    import httpx
+
+    calls = []
+
+    async def handler(envelope) -> None:  # noqa: ANN001
+        calls.append(1)
+        if len(calls) <= 5:  # more failures than max_attempts: still not parked
+            raise httpx.ConnectError("ingest fora do ar")
+
+    broker, parked = _setup(handler)
+    async with TestKafkaBroker(broker) as br:
+        await br.publish(_message(), topic=Topic.OPERADORA_INBOUND)
+    assert len(calls) == 6
+    assert parked == []

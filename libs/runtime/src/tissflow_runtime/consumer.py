@@ -4,7 +4,9 @@ A handler receives the parsed `Envelope`. It must be idempotent: the usual way i
 single-document update guarded by `not_handled(event_id)` that also records the id
 (`mark_handled(event_id)`), so a redelivered event matches nothing and changes nothing.
 A handler that raises is retried `max_attempts` times; then the original bytes go to
-`<topic>.dlq` with the error in the headers, and the consumer moves on. A message that is
+`<topic>.dlq` with the error in the headers, and the consumer moves on. An outage of a
+dependency (connection refused, timeout, HTTP 5xx, MongoDB without a primary) is not the
+message's fault: it is retried with growing pauses until the dependency is back. A message that is
 not a valid envelope, or whose payload does not validate, is dead-lettered at once.
 """
 
@@ -18,12 +20,18 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import (
+    AutoReconnect,
+    DuplicateKeyError,
+    NetworkTimeout,
+    ServerSelectionTimeoutError,
+)
 from tissflow_contracts import Envelope, dlq
 
 from tissflow_runtime.logs import correlation_id
@@ -36,6 +44,28 @@ Handler = Callable[[Envelope], Awaitable[None]]
 
 class PermanentError(Exception):
     """A failure that retrying cannot fix: the message goes straight to the DLQ."""
+
+
+class TransientError(Exception):
+    """A dependency is down or overloaded: retry until it is back, never dead-letter."""
+
+
+_TRANSIENT = (
+    TransientError,
+    httpx.TransportError,
+    AutoReconnect,
+    ServerSelectionTimeoutError,
+    NetworkTimeout,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Outages (connection refused, timeouts, 5xx, no primary) rather than bad messages."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code >= 500 or exc.response.status_code == 429
+    return isinstance(exc, _TRANSIENT)
 
 
 def not_handled(event_id: Any) -> dict[str, Any]:
@@ -57,11 +87,13 @@ class Consumers:
         group_id: str,
         max_attempts: int = 3,
         retry_backoff_seconds: float = 0.2,
+        max_backoff_seconds: float = 10.0,
     ) -> None:
         self._broker = broker
         self.group_id = group_id
         self._max_attempts = max_attempts
         self._backoff = retry_backoff_seconds
+        self._max_backoff = max_backoff_seconds
         self.topics: list[str] = []
         self.handlers: dict[str, Handler] = {}
         # Where parked messages are also recorded, for the ops pages and replay.
@@ -101,24 +133,46 @@ class Consumers:
         extra = {"event_id": envelope.event_id, "event_type": envelope.type, "topic": topic}
         try:
             error: str | None = None
-            for attempt in range(1, self._max_attempts + 1):
+            attempt = failures = 0
+            while True:
+                attempt += 1
                 started = time.perf_counter()
                 try:
                     await handler(envelope)
                 except (PermanentError, ValidationError) as exc:
-                    error, attempts = f"{type(exc).__name__}: {exc}", attempt
+                    error = f"{type(exc).__name__}: {exc}"
                     break
                 except Exception as exc:
-                    error, attempts = f"{type(exc).__name__}: {exc}", attempt
-                    log.warning("handler failed (attempt %d): %s", attempt, error, extra=extra)
-                    if attempt < self._max_attempts:
-                        await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
-                    continue
+                    error = f"{type(exc).__name__}: {exc}"
+                    if is_transient(exc):
+                        # An outage, not a bad message: wait it out, never park it.
+                        delay = min(self._max_backoff, self._backoff * 2 ** min(attempt, 10))
+                        log.warning(
+                            "dependency unavailable (attempt %d), retrying in %.1f s: %s",
+                            attempt,
+                            delay,
+                            error,
+                            extra=extra,
+                        )
+                        await asyncio.sleep(delay)
+                        continue
+                    failures += 1
+                    log.warning(
+                        "handler failed (%d/%d): %s",
+                        failures,
+                        self._max_attempts,
+                        error,
+                        extra=extra,
+                    )
+                    if failures >= self._max_attempts:
+                        break
+                    await asyncio.sleep(self._backoff * 2 ** (failures - 1))
                 else:
                     error = None
                     break
                 finally:
                     HANDLER_SECONDS.labels(topic).observe(time.perf_counter() - started)
+            attempts = attempt
             if error is None:
                 await msg.ack()
                 MESSAGES_HANDLED.labels(topic, "ok").inc()
