@@ -137,3 +137,41 @@ def test_api_errors_have_a_stable_shape(stack, clinica: Api) -> None:
     assert bad.status_code == 422 and bad.json()["code"] == "dados_invalidos"
     operator_only = clinica.post("/operadora/protocolos/1/status", json={"status": 2})
     assert operator_only.status_code == 403
+
+
+def test_a_clinic_cannot_bill_in_another_clinics_name(clinica: Api) -> None:
+    outra = build_lote(
+        tipo_guia="consulta", cnpj="11222333000181", numero_guia_inicial=fresh_guia()
+    )
+    file_id = clinica.upload(outra, filename="em-nome-de-outro.xml").json()["file_id"]
+    assert clinica.wait_file(file_id)["status"] == "invalido"
+    [critica] = clinica.get(f"/files/{file_id}/criticas").json()["result"]["critiques"]
+    assert critica["codigo"] == "1206" and "outro prestador" in critica["mensagem"]
+    assert clinica.get("/lotes", params={"file_id": file_id}).json()["total"] == 0
+
+
+def test_deleting_a_lote_frees_its_guides_for_a_new_file(clinica: Api) -> None:
+    numero = fresh_guia()
+    primeiro = build_lote(tipo_guia="consulta", numero_lote="900201", numero_guia_inicial=numero)
+    file_id = clinica.upload(primeiro, filename="primeiro.xml").json()["file_id"]
+    assert clinica.wait_file(file_id)["status"] == "importado"
+    repetido = build_lote(tipo_guia="consulta", numero_lote="900202", numero_guia_inicial=numero)
+    dup_id = clinica.upload(repetido, filename="repetido.xml").json()["file_id"]
+    assert clinica.wait_file(dup_id)["status"] == "invalido"
+    codes = [
+        c["codigo"] for c in clinica.get(f"/files/{dup_id}/criticas").json()["result"]["critiques"]
+    ]
+    assert codes == ["1308"]
+
+    lote = wait_for(
+        lambda: (clinica.get("/lotes", params={"file_id": file_id}).json()["items"] or [None])[0],
+        what="o lote do primeiro arquivo",
+    )
+    assert clinica.post(f"/lotes/{lote['lote_id']}/excluir").json()["status"] == "excluido"
+
+    def aceito() -> str | None:
+        again = clinica.upload(repetido, filename="de-novo.xml").json()["file_id"]
+        status = clinica.wait_file(again)["status"]
+        return status if status == "importado" else None
+
+    assert wait_for(aceito, timeout=30, what="as guias do lote excluído ficarem livres")

@@ -96,8 +96,9 @@ def test_cadastro_import_command(stack: Stack, clinica: Api, tmp_path: Path) -> 
         f"cnpj_cpf;codigo_prestador;nome\n{novo};{novo[:6]};CLINICA NOVA LTDA\n{ruim};;ERRADA\n",
         encoding="utf-8",
     )
-    antes, _ = _status(clinica, build_lote(cnpj=novo, numero_guia_inicial=fresh_guia()))
-    assert antes == "invalido"  # not registered yet: 1206
+    antes, criticas = _status(clinica, build_lote(cnpj=novo, numero_guia_inicial=fresh_guia()))
+    assert antes == "invalido"
+    assert [c["mensagem"] for c in criticas if "não localizado" in c["mensagem"]]
 
     run = subprocess.run(
         [
@@ -121,7 +122,11 @@ def test_cadastro_import_command(stack: Stack, clinica: Api, tmp_path: Path) -> 
     assert f"linha 3: CNPJ {ruim} com dígitos verificadores inválidos" in run.stdout
 
     depois, criticas = _status(clinica, build_lote(cnpj=novo, numero_guia_inicial=fresh_guia()))
-    assert (depois, criticas) == ("importado", [])
+    # Registered now: no longer "não localizado". It is still not this clinic's to send.
+    assert depois == "invalido"
+    assert [c["codigo"] for c in criticas] == ["1206"]
+    assert "não localizado" not in criticas[0]["mensagem"]
+    assert "outro prestador" in criticas[0]["mensagem"]
 
     wrong_token = subprocess.run(
         [

@@ -56,11 +56,29 @@ class LoteSent(_Payload):
     numero_lote: str
     canal: Literal["upload_xml", "digitacao"]
     file_id: str | None
+    file_revision: int | None = Field(
+        default=None, ge=1, description="The file revision the lote was made from"
+    )
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description="sha256 of that revision's bytes"
+    )
     tipo_guia: str | None
     quantidade_guias: int
     valor_total: Decimal | None
     sent_by: str
     sent_at: datetime
+
+
+class LoteDeleted(_Payload):
+    """The provider deleted a lote before sending it: its guides may be presented again."""
+
+    lote_id: str
+    provider_id: str
+    file_id: str | None
+    file_revision: int | None = None
+    numeros_guias: list[str] = Field(default_factory=list)
+    deleted_by: str
+    deleted_at: datetime
 
 
 class ProtocoloStatusChanged(_Payload):
@@ -145,6 +163,10 @@ EVENTS: tuple[EventSpec, ...] = (
         "batching",
         ("protocol",),
         "A lote de pagamento was sent to the operator.",
+    ),
+    EventSpec(
+        "lote.deleted", Topic.LOTE_DELETED, LoteDeleted, 1, "batching", ("validation",),
+        "A lote was deleted before being sent; its guide numbers are free again.",
     ),
     EventSpec(
         "protocolo.status_changed",

@@ -9,6 +9,7 @@ class Topic(StrEnum):
     FILE_UPLOADED = "file.uploaded"
     FILE_VALIDATED = "file.validated"
     LOTE_SENT = "lote.sent"
+    LOTE_DELETED = "lote.deleted"
     PROTOCOLO_STATUS_CHANGED = "protocolo.status_changed"
     STATEMENT_READY = "statement.ready"
     # The operator's core systems publish analysis results and status changes here.
@@ -20,6 +21,7 @@ PARTITIONS: dict[str, int] = {
     Topic.FILE_UPLOADED: 3,
     Topic.FILE_VALIDATED: 3,
     Topic.LOTE_SENT: 3,
+    Topic.LOTE_DELETED: 3,
     Topic.PROTOCOLO_STATUS_CHANGED: 3,
     Topic.STATEMENT_READY: 3,
     Topic.OPERADORA_INBOUND: 3,

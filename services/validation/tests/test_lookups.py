@@ -59,3 +59,19 @@ def test_alert_severity_keeps_the_file_valid() -> None:
     alerta = validate(content, alerta_ctx)
     assert alerta.valido
     assert [(c.codigo, c.severidade) for c in alerta.critiques] == [("1001", "alerta")]
+
+
+def test_a_file_must_come_from_the_provider_it_names() -> None:
+    from tissflow_validation.engine import OperatorContext, validate
+
+    outro = "11222333000181"  # a valid CNPJ of another clinic
+    content = build_lote("consulta", cnpj=outro, numero_guia_inicial=11)
+    ctx = OperatorContext(registro_ans="331988", prestador_remetente={CNPJ_PADRAO, "100234"})
+    result = validate(content, ctx)
+    assert not result.valido
+    [critica] = result.critiques
+    assert critica.codigo == "1206"
+    assert outro in critica.mensagem and "outro prestador" in critica.mensagem
+    assert critica.xpath.endswith("identificacaoPrestador/CNPJ")
+    ok = validate(build_lote("consulta", numero_guia_inicial=12), ctx)
+    assert ok.valido

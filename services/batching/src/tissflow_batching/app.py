@@ -15,7 +15,14 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
-from tissflow_contracts import Envelope, FileValidated, LoteSent, ProtocoloStatusChanged, Topic
+from tissflow_contracts import (
+    Envelope,
+    FileValidated,
+    LoteDeleted,
+    LoteSent,
+    ProtocoloStatusChanged,
+    Topic,
+)
 from tissflow_runtime.consumer import mark_handled, not_handled
 from tissflow_runtime.listing import HIDDEN, match, page_of
 from tissflow_runtime.service import ServiceRuntime
@@ -69,6 +76,7 @@ async def on_file_validated(envelope: Envelope) -> None:
         "canal": "upload_xml",
         "file_id": event.file_id,
         "file_revision": event.revision,
+        "sha256": event.sha256,
         "tipo_guia": event.tipo_guia,
         "quantidade_guias": event.quantidade_guias,
         "valor_total": str(event.valor_total) if event.valor_total is not None else None,
@@ -138,6 +146,8 @@ async def _act(lote_id: str, action: str, actor: Actor) -> dict[str, Any]:
             numero_lote=doc["numero_lote"],
             canal=doc["canal"],
             file_id=doc.get("file_id"),
+            file_revision=doc.get("file_revision"),
+            sha256=doc.get("sha256"),
             tipo_guia=doc.get("tipo_guia"),
             quantidade_guias=doc["quantidade_guias"],
             valor_total=Decimal(doc["valor_total"]) if doc.get("valor_total") else None,
@@ -147,6 +157,19 @@ async def _act(lote_id: str, action: str, actor: Actor) -> dict[str, Any]:
         update["$set"]["sent_at"] = now
         update["$push"]["outbox"] = runtime.event(
             payload, key=lote_id, correlation_id=doc["correlation_id"]
+        )
+    if target == LoteStatus.EXCLUIDO:
+        deleted = LoteDeleted(
+            lote_id=lote_id,
+            provider_id=doc["provider_id"],
+            file_id=doc.get("file_id"),
+            file_revision=doc.get("file_revision"),
+            numeros_guias=doc.get("numeros_guias", []),
+            deleted_by=actor.by,
+            deleted_at=now,
+        )
+        update["$push"]["outbox"] = runtime.event(
+            deleted, key=lote_id, correlation_id=doc["correlation_id"]
         )
     # Conditional on the state we read: a concurrent action makes this match nothing.
     updated = await lotes.find_one_and_update(

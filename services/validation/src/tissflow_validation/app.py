@@ -26,7 +26,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
-from tissflow_contracts import Envelope, FileUploaded, FileValidated, Topic
+from tissflow_contracts import Envelope, FileUploaded, FileValidated, LoteDeleted, Topic
 from tissflow_runtime.consumer import PermanentError
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
@@ -117,6 +117,10 @@ async def operator_context(provider_id: str, file_id: str, content: bytes) -> Op
         }
         return {d["numero_guia"]: True async for d in guias.find(query, {"numero_guia": 1})}
 
+    remetente = {provider_id}
+    registro = await prestadores.find_one({"_id": provider_id})
+    if registro is not None and registro.get("codigo_prestador"):
+        remetente.add(registro["codigo_prestador"])
     prest = bene = None
     if await prestadores.find_one({}, {"_id": 1}) is not None:
         prest = await lazy_registry(prestadores_in(content), fetch_prestadores, loop)
@@ -134,6 +138,7 @@ async def operator_context(provider_id: str, file_id: str, content: bytes) -> Op
         prestadores=prest,
         beneficiarios=bene,
         guia_ja_apresentada=ja_apresentada,
+        prestador_remetente=remetente,
         rules=rules,
         ignored=pares_ignorados((estado or {}).get("ignoradas", [])),
     )
@@ -179,6 +184,14 @@ def result_document(
         "result": data,
         "outbox": [runtime.event(payload, key=event.file_id, correlation_id=correlation_id)],
     }
+
+
+@runtime.consumers.on(Topic.LOTE_DELETED)
+async def on_lote_deleted(envelope: Envelope) -> None:
+    """A lote deleted before sending was never presented: its guides may come again."""
+    event = envelope.payload_as(LoteDeleted)
+    if event.file_id:
+        await guias.delete_many({"provider_id": event.provider_id, "file_id": event.file_id})
 
 
 @runtime.consumers.on(Topic.FILE_UPLOADED)

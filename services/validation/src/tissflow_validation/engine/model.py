@@ -45,6 +45,8 @@ class OperatorContext:
       or any object with a `nome` attribute. None still checks CNPJ/CPF check digits.
     - `beneficiarios`: numeroCarteira -> active flag (bool), or a record: mapping with
       "ativo" (and "nome") or an object with an `ativo` attribute.
+    - `prestador_remetente`: the identifiers (CNPJ/CPF, operator code) of the provider
+      whose user sent the file; the origin must be one of them (1206). None skips this.
     - `guia_ja_apresentada(prestador_id, numeroGuiaPrestador)`: True if that guide was
       already imported (prestador_id is the value of the origin's CNPJ/CPF/code).
     - `rules`: per table-38 code overrides of `RuleConfig()`; codes in
@@ -60,6 +62,7 @@ class OperatorContext:
     prestadores: Mapping[str, Any] | None = None
     beneficiarios: Mapping[str, Any] | None = None
     guia_ja_apresentada: Callable[[str, str], bool] | None = None
+    prestador_remetente: Collection[str] | None = None
     rules: Mapping[str, RuleConfig] = field(default_factory=dict)
     ignored: Collection[tuple[str, str]] = frozenset()
     hoje: date | None = None

@@ -486,6 +486,14 @@ class _Executor:
             self.c.add("1206", f"CPF {valor} do prestador com dígitos verificadores inválidos", el)
         elif ctx.prestadores is not None and valor not in ctx.prestadores:
             self.c.add("1206", "prestador não localizado na operadora", el)
+        elif ctx.prestador_remetente is not None and valor not in ctx.prestador_remetente:
+            # A clinic bills only in its own name: the file's sender must be its user's.
+            self.c.add(
+                "1206",
+                f"o arquivo identifica o prestador {valor}, mas foi enviado por outro "
+                "prestador: envie-o com o usuário desse prestador",
+                el,
+            )
 
     def documentos(self, guias: list[tuple[etree._Element, str | None]]) -> None:
         """Check digits of every CNPJ/CPF of contracted parties inside the guides."""
