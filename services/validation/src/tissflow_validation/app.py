@@ -45,11 +45,14 @@ from tissflow_validation.correcoes import (
     sem_aplicadas,
 )
 from tissflow_validation.engine import (
+    Critique,
+    GuiaResumo,
     OperatorContext,
     ValidationResult,
     apply_correction,
     validate,
 )
+from tissflow_validation.engine.reference import glosa
 from tissflow_validation.lookups import carteiras_in, guias_in, lazy_registry, prestadores_in
 from tissflow_validation.regras_operadora import CATALOGO, contexto_regras, item_regra
 
@@ -186,6 +189,56 @@ def result_document(
     }
 
 
+async def claim_guides(
+    provider_id: str, file_id: str, revision: int, result: ValidationResult
+) -> list[GuiaResumo]:
+    """Index the file's guides as presented; the guides another file holds already."""
+    claimed: list[str] = []
+    taken: list[GuiaResumo] = []
+    for guia in result.guias:
+        numero = guia.numero_guia_prestador
+        if not numero:
+            continue
+        key = f"{provider_id}:{numero}"
+        try:
+            await guias.insert_one(
+                {
+                    "_id": key,
+                    "provider_id": provider_id,
+                    "numero_guia": numero,
+                    "file_id": file_id,
+                    "revision": revision,
+                }
+            )
+            claimed.append(key)
+        except DuplicateKeyError:
+            holder = await guias.find_one({"_id": key}, {"file_id": 1})
+            if holder is not None and holder["file_id"] != file_id:
+                taken.append(guia)
+    if taken and claimed:
+        await guias.delete_many({"_id": {"$in": claimed}, "file_id": file_id})
+    return taken
+
+
+def mark_presented(result: ValidationResult, taken: list[GuiaResumo]) -> None:
+    """Add the 1308 critiques the engine could not see (a concurrent file won the guide)."""
+    g = glosa("1308")
+    for guia in taken:
+        result.critiques.append(
+            Critique(
+                sequencial=len(result.critiques) + 1,
+                codigo="1308",
+                descricao=g.descricao,
+                mensagem=f"{g.descricao} Detalhes: a guia {guia.numero_guia_prestador} já foi "
+                "apresentada em outro arquivo deste prestador",
+                xpath=guia.xpath,
+                linha=guia.linha,
+                numero_guia=guia.numero_guia_prestador,
+            )
+        )
+    result.valido = False
+
+
 @runtime.consumers.on(Topic.LOTE_DELETED)
 async def on_lote_deleted(envelope: Envelope) -> None:
     """A lote deleted before sending was never presented: its guides may come again."""
@@ -205,27 +258,14 @@ async def on_file_uploaded(envelope: Envelope) -> None:
     content = await fetch_content(event)
     context = await operator_context(event.provider_id, event.file_id, content)
     result = await asyncio.to_thread(validate, content, context)
-    doc = result_document(event, result, envelope.correlation_id)
     if result.valido:
-        # Index first: a crash after this and before the result is redone harmlessly,
-        # because a file's own guides never count as already presented.
-        ops = [
-            UpdateOne(
-                {"_id": f"{event.provider_id}:{g['numero_guia_prestador']}"},
-                {
-                    "$setOnInsert": {
-                        "provider_id": event.provider_id,
-                        "numero_guia": g["numero_guia_prestador"],
-                        "file_id": event.file_id,
-                        "revision": event.revision,
-                    }
-                },
-                upsert=True,
-            )
-            for g in doc["result"].get("guias", [])
-        ]
-        if ops:
-            await guias.bulk_write(ops, ordered=False)
+        # Claim the guide numbers before saying "importado": of two files with the same
+        # guide validated at the same time (other partitions, other replicas) one wins.
+        # A crash after this is redone harmlessly: a file's own claims are its own.
+        taken = await claim_guides(event.provider_id, event.file_id, event.revision, result)
+        if taken:
+            mark_presented(result, taken)
+    doc = result_document(event, result, envelope.correlation_id)
     try:
         await results.insert_one(doc)
     except DuplicateKeyError:
