@@ -64,6 +64,15 @@ def test_upload_to_payment_statement(clinica: Api, operadora: Api) -> None:
     )
     assert faturado.status_code == 200, faturado.text
     assert faturado.json()["etapa"] == "Faturado"
+    repeated = operadora.post(
+        f"/operadora/protocolos/{peg}/status", json={"status": 3, "data_pagamento": "2026-12-10"}
+    )
+    assert repeated.status_code == 200  # the same report again changes nothing
+    other_date = operadora.post(
+        f"/operadora/protocolos/{peg}/status", json={"status": 3, "data_pagamento": "2026-12-20"}
+    )
+    assert other_date.status_code == 409
+    assert other_date.json()["code"] == "situacao_ja_informada"
 
     demonstrativo = wait_for(
         lambda: (clinica.get("/demonstrativos", params={"peg": peg}).json()["items"] or [None])[0],

@@ -27,6 +27,7 @@ from tissflow_protocol.domain import (
     TransitionRefused,
     check_transition,
     format_peg,
+    label,
 )
 
 runtime = ServiceRuntime("protocol", ServiceSettings())
@@ -120,6 +121,25 @@ class StatusChange(BaseModel):
     by: str = Field(min_length=1)
 
 
+def _differs(doc: dict[str, Any], change: StatusChange) -> bool:
+    """Whether a repeated status report carries data other than what is recorded."""
+    given = {
+        "data_pagamento": change.data_pagamento.isoformat() if change.data_pagamento else None,
+        "valor_liberado": change.valor_liberado,
+        "valor_glosado": change.valor_glosado,
+    }
+    for field, value in given.items():
+        if value is None:
+            continue
+        recorded = doc.get(field)
+        if field == "data_pagamento":
+            if recorded != value:
+                return True
+        elif recorded is None or Decimal(recorded) != value:
+            return True
+    return False
+
+
 async def change_status(
     peg: str, change: StatusChange, event_id: str | None = None
 ) -> dict[str, Any]:
@@ -127,6 +147,16 @@ async def change_status(
     if doc is None:
         raise HTTPException(404, NOT_FOUND)
     if doc["status"] == change.status:
+        if _differs(doc, change):
+            raise HTTPException(
+                409,
+                {
+                    "code": "situacao_ja_informada",
+                    "message": f"O protocolo já está em {label(change.status)} com outros "
+                    "dados (data de pagamento ou valores); a correção de dados não é aceita "
+                    "por repetição da situação.",
+                },
+            )
         return public(doc)  # repeated report: nothing changes
     try:
         check_transition(doc["status"], change.status, change.data_pagamento)
