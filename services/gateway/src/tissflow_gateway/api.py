@@ -7,12 +7,19 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from tissflow_gateway import files, lotes, ops
-from tissflow_gateway.auth import CurrentUser, OperatorUser, authenticate, issue_token
-from tissflow_gateway.core import ApiError, call
+from tissflow_gateway.auth import (
+    BearerCredentials,
+    CurrentUser,
+    OperatorUser,
+    authenticate,
+    issue_token,
+    revoke_token,
+)
+from tissflow_gateway.core import ApiError, call, seg
 from tissflow_gateway.files import own as _own
 from tissflow_gateway.ops import OpsUser
 from tissflow_gateway.schemas import (
@@ -70,10 +77,28 @@ class TokenResponse(BaseModel):
 
 @router.post("/auth/token", tags=["auth"], responses=errors(429))
 async def create_token(body: TokenRequest) -> TokenResponse:
-    """Exchange a login and password for an API token (send as `Authorization: Bearer`)."""
+    """Exchange a login and password for an API token (send as `Authorization: Bearer`).
+
+    The token expires after `token_days` (30 by default); `DELETE /auth/token` revokes it.
+    After 5 wrong passwords for a login, further attempts get 429 for a few minutes.
+    """
     user = await authenticate(body.username, body.password)
     token = await issue_token(user)
     return TokenResponse(access_token=token, role=user.role, provider_id=user.provider_id)
+
+
+@router.delete("/auth/token", status_code=204, tags=["auth"], response_class=Response)
+async def delete_token(user: CurrentUser, credentials: BearerCredentials) -> None:
+    """Revoke the API token this request is sent with (logout of an API client).
+
+    Answers 204 with no body; the token is refused (401) from then on. Other tokens of
+    the same user stay valid. Tokens also expire by themselves `token_days` after issue.
+    """
+    if credentials is None:
+        raise ApiError(
+            401, "nao_autenticado", "Envie o token de API a revogar (Authorization: Bearer)."
+        )
+    await revoke_token(credentials.credentials)
 
 
 @router.get("/me", tags=["auth"])
@@ -203,7 +228,10 @@ async def download_revision(
     "/files/{file_id}/criticas/ignorar", tags=["correcao"], responses=errors(403, 404, 409)
 )
 async def ignore_critique(file_id: str, body: IgnoreRequest, user: CurrentUser) -> ActionOut:
-    """Ignore an ignorable critique (409 `critica_nao_ignoravel` otherwise)."""
+    """Ignore an ignorable critique (409 `critica_nao_ignoravel` otherwise).
+
+    Only for files with status `invalido` (409 `arquivo_nao_editavel` otherwise).
+    """
     return ActionOut(**await files.ignore(user, file_id, body.codigo, body.xpath))
 
 
@@ -211,7 +239,8 @@ async def ignore_critique(file_id: str, body: IgnoreRequest, user: CurrentUser) 
 async def save_corrections(file_id: str, body: CorrectionsRequest, user: CurrentUser) -> ActionOut:
     """ "Salvar": keep new values for fields (by xpath) without reprocessing yet.
 
-    422 `correcao_invalida` when a path does not name a simple field of the file.
+    422 `correcao_invalida` when a path does not name a simple field of the file;
+    409 `arquivo_nao_editavel` unless the file's status is `invalido`.
     """
     correcoes = [c.model_dump() for c in body.correcoes]
     return ActionOut(**await files.save_corrections(user, file_id, correcoes))
@@ -226,7 +255,8 @@ async def save_corrections(file_id: str, body: CorrectionsRequest, user: Current
 async def reprocess(file_id: str, body: ReprocessRequest, user: CurrentUser) -> ReprocessOut:
     """ "Salvar e Reprocessar": apply saved and given corrections into a new revision
     (optionally recalculating totals; the hash always) and validate it again.
-    Follow `GET /files/{id}` until it leaves em_processamento."""
+    Follow `GET /files/{id}` until it leaves em_processamento. Only for files with
+    status `invalido` (409 `arquivo_nao_editavel` otherwise)."""
     correcoes = [c.model_dump() for c in body.correcoes] if body.correcoes else None
     return ReprocessOut(**await files.reprocess(user, file_id, body.recalcular_totais, correcoes))
 
@@ -334,7 +364,7 @@ async def list_demonstrativos(
 @router.get("/demonstrativos/{statement_id}", tags=["demonstrativos"], responses=errors(404))
 async def get_demonstrativo(statement_id: str, user: CurrentUser) -> DemonstrativoOut:
     """One demonstrativo (análise or pagamento)."""
-    doc = await call("GET", "statements", f"/internal/demonstrativos/{statement_id}")
+    doc = await call("GET", "statements", f"/internal/demonstrativos/{seg(statement_id)}")
     return DemonstrativoOut(**_own(user, doc, "Demonstrativo"))
 
 

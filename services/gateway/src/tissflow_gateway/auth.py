@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from tissflow_gateway.core import ApiError, db, settings
 
@@ -23,8 +26,8 @@ tokens = db["api_tokens"]
 sessions = db["sessions"]
 login_attempts = db["login_attempts"]
 
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 5
+MAX_FAILED_LOGINS = 5  # password checks per login and window
+LOCK_MINUTES = 5  # the window, from its first attempt
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,11 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def normalise_username(username: str) -> str:
+    """Logins are compared without surrounding spaces and case: one user, one lockout."""
+    return username.strip().casefold()
+
+
 async def upsert_user(
     username: str,
     password: str,
@@ -66,7 +74,7 @@ async def upsert_user(
     provider_nome: str | None = None,
 ) -> None:
     await users.update_one(
-        {"_id": username},
+        {"_id": normalise_username(username)},
         {
             "$set": {
                 "nome": nome,
@@ -80,30 +88,71 @@ async def upsert_user(
     )
 
 
+def _too_many(window_start: datetime, now: datetime) -> ApiError:
+    remaining = window_start + timedelta(minutes=LOCK_MINUTES) - now
+    minutes = max(1, int(remaining.total_seconds() // 60) + 1)
+    return ApiError(
+        429,
+        "muitas_tentativas",
+        f"Muitas tentativas de acesso sem sucesso. Tente novamente em {minutes} minuto(s).",
+    )
+
+
+async def _count_attempt(key: str) -> None:
+    """Count this attempt BEFORE the password is checked; 429 past the limit.
+
+    One atomic `$inc` per attempt (FerretDB has no transactions): however many requests
+    arrive at once, only the first MAX_FAILED_LOGINS of a window see a count within the
+    limit, so at most that many passwords are ever checked per window. A window lasts
+    LOCK_MINUTES from its first attempt; an expired one is deleted (only if it is still
+    that window) and the attempt is counted again in a fresh one.
+    """
+    for _ in range(5):
+        now = datetime.now(UTC)
+        try:
+            doc = await login_attempts.find_one_and_update(
+                {"_id": key},
+                {"$inc": {"failures": 1}, "$setOnInsert": {"window_start": now}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:  # two first attempts raced to create the window
+            continue
+        window_start = doc.get("window_start")
+        if window_start is None:  # left by the earlier lockout (locked_until): start over
+            await login_attempts.delete_one({"_id": key, "window_start": {"$exists": False}})
+            continue
+        if window_start + timedelta(minutes=LOCK_MINUTES) <= now:
+            await login_attempts.delete_one({"_id": key, "window_start": window_start})
+            continue
+        if doc["failures"] > MAX_FAILED_LOGINS:
+            raise _too_many(window_start, now)
+        return
+    raise _too_many(now, now)  # the window kept changing under us: refuse, to be safe
+
+
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    """Argon2 verification, slow on purpose: callers run it in a worker thread. An
+    unknown login is checked against a dummy hash, so it takes as long and fails."""
+    try:
+        _hasher.verify(password_hash or _DUMMY_HASH, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+    return password_hash is not None
+
+
 async def authenticate(username: str, password: str) -> User:
     """The user, or ApiError 401/429 with a pt-BR message; failed attempts are limited."""
-    now = datetime.now(UTC)
-    attempt = await login_attempts.find_one({"_id": username})
-    if attempt and attempt.get("locked_until") and attempt["locked_until"] > now:
-        minutes = max(1, int((attempt["locked_until"] - now).total_seconds() // 60) + 1)
-        raise ApiError(
-            429,
-            "muitas_tentativas",
-            f"Muitas tentativas de acesso sem sucesso. Tente novamente em {minutes} minuto(s).",
-        )
-    doc = await users.find_one({"_id": username})
-    try:
-        if doc is None:
-            raise VerifyMismatchError
-        _hasher.verify(doc["password_hash"], password)
-    except (VerifyMismatchError, InvalidHashError):
-        failures = (attempt or {}).get("failures", 0) + 1
-        update: dict = {"failures": failures}
-        if failures >= MAX_FAILED_LOGINS:
-            update = {"failures": 0, "locked_until": now + timedelta(minutes=LOCK_MINUTES)}
-        await login_attempts.update_one({"_id": username}, {"$set": update}, upsert=True)
-        raise ApiError(401, "credenciais_invalidas", "Usuário ou senha inválidos.") from None
-    await login_attempts.delete_one({"_id": username})
+    key = normalise_username(username)
+    await _count_attempt(key)
+    doc = await users.find_one({"_id": key}) if key else None
+    ok = await asyncio.to_thread(_verify, doc["password_hash"] if doc else None, password)
+    if doc is None or not ok:
+        raise ApiError(401, "credenciais_invalidas", "Usuário ou senha inválidos.")
+    await login_attempts.delete_one({"_id": key})
     return _user(doc)
 
 
@@ -113,10 +162,20 @@ def _digest(secret: str) -> str:
 
 async def issue_token(user: User) -> str:
     token = "tf_" + secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
     await tokens.insert_one(
-        {"_id": _digest(token), "username": user.username, "created_at": datetime.now(UTC)}
+        {
+            "_id": _digest(token),
+            "username": user.username,
+            "created_at": now,
+            "expires_at": now + timedelta(days=settings.token_days),
+        }
     )
     return token
+
+
+async def revoke_token(token: str) -> None:
+    await tokens.delete_one({"_id": _digest(token)})
 
 
 async def create_session(user: User) -> tuple[str, str]:
@@ -144,10 +203,20 @@ async def session_user(request: Request) -> tuple[User, str] | None:
     if not session_id:
         return None
     doc = await sessions.find_one({"_id": _digest(session_id)})
-    if doc is None or doc["expires_at"] < datetime.now(UTC):
+    if doc is None:
+        return None
+    if _expired(doc):
+        await sessions.delete_one({"_id": doc["_id"]})
         return None
     user_doc = await users.find_one({"_id": doc["username"]})
     return (_user(user_doc), doc["csrf"]) if user_doc else None
+
+
+def _expired(doc: dict) -> bool:
+    """Past its `expires_at` (a token or session without one is from before they
+    expired: expired too)."""
+    expires_at = doc.get("expires_at")
+    return expires_at is None or expires_at <= datetime.now(UTC)
 
 
 _bearer = HTTPBearer(auto_error=False, description="Token de API (POST /api/v1/auth/token)")
@@ -160,6 +229,9 @@ async def api_user(
     """API clients send `Authorization: Bearer <token>`; the portal's session also works."""
     if credentials is not None:
         doc = await tokens.find_one({"_id": _digest(credentials.credentials)})
+        if doc is not None and _expired(doc):
+            await tokens.delete_one({"_id": doc["_id"]})
+            doc = None
         if doc is not None:
             user_doc = await users.find_one({"_id": doc["username"]})
             if user_doc is not None:
@@ -178,6 +250,7 @@ async def api_user(
 
 
 CurrentUser = Annotated[User, Depends(api_user)]
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 async def operator_user(user: CurrentUser) -> User:

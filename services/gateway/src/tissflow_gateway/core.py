@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import HTTPException
@@ -16,6 +17,8 @@ class GatewaySettings(ServiceSettings):
     # Secure cookies need HTTPS; local `make run` serves plain HTTP on loopback.
     cookie_secure: bool = False
     session_hours: int = 8
+    # API tokens expire this many days after they are issued.
+    token_days: int = 30
 
 
 settings = GatewaySettings()
@@ -28,6 +31,12 @@ class ApiError(HTTPException):
 
     def __init__(self, status_code: int, code: str, message: str, details: Any = None) -> None:
         super().__init__(status_code, {"code": code, "message": message, "details": details})
+
+
+def seg(value: object) -> str:
+    """A value from the request as ONE path segment of an internal URL: `?`, `#`, `/`
+    and `%` are escaped, so an id can never add a query, a fragment or another path."""
+    return quote(str(value), safe="")
 
 
 def not_found(what: str = "Recurso") -> ApiError:

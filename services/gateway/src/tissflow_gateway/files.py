@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi.responses import StreamingResponse
 
 from tissflow_gateway.auth import User
-from tissflow_gateway.core import ApiError, call, not_found, runtime, settings
+from tissflow_gateway.core import ApiError, call, not_found, runtime, seg, settings
 
 
 def own(user: User, doc: dict[str, Any], what: str) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def own(user: User, doc: dict[str, Any], what: str) -> dict[str, Any]:
 
 async def get_file(user: User, file_id: str) -> dict[str, Any]:
     try:
-        doc = await call("GET", "ingest", f"/internal/files/{file_id}")
+        doc = await call("GET", "ingest", f"/internal/files/{seg(file_id)}")
     except ApiError as exc:
         if exc.status_code == 404:
             raise not_found("Arquivo") from None
@@ -35,11 +35,13 @@ async def get_file(user: User, file_id: str) -> dict[str, Any]:
 async def get_result(user: User, file_id: str) -> dict[str, Any]:
     """The latest judged revision's result (404 `resultado_nao_encontrado` until then)."""
     await get_file(user, file_id)
-    return await call("GET", "validation", f"/internal/results/{file_id}")
+    return await call("GET", "validation", f"/internal/results/{seg(file_id)}")
 
 
 async def editable_file(user: User, file_id: str) -> dict[str, Any]:
-    """The file, if this user may correct it: its own provider's user, not processing."""
+    """The file, if this user may correct it: its own provider's user, and only while it
+    is "Inválido" (Corrigir Críticas is for rejected files; an imported file's guides are
+    in a lote, perhaps already sent to the operator)."""
     doc = await get_file(user, file_id)
     if user.role != "prestador":
         raise ApiError(403, "acesso_negado", "Somente o prestador do arquivo pode corrigi-lo.")
@@ -49,7 +51,19 @@ async def editable_file(user: User, file_id: str) -> dict[str, Any]:
             "arquivo_em_processamento",
             "O arquivo está em processamento; aguarde o resultado para corrigi-lo.",
         )
+    if not correctable(doc):
+        raise ApiError(
+            409,
+            "arquivo_nao_editavel",
+            "Somente arquivos com situação “Inválido” podem ser corrigidos; "
+            "este arquivo já foi importado.",
+        )
     return doc
+
+
+def correctable(doc: dict[str, Any]) -> bool:
+    """Corrigir Críticas (correct, ignore, reprocess) applies to rejected files only."""
+    return doc.get("status") == "invalido"
 
 
 async def ignore(user: User, file_id: str, codigo: str, xpath: str | None) -> dict[str, Any]:
@@ -57,7 +71,7 @@ async def ignore(user: User, file_id: str, codigo: str, xpath: str | None) -> di
     return await call(
         "POST",
         "validation",
-        f"/internal/files/{file_id}/ignorar",
+        f"/internal/files/{seg(file_id)}/ignorar",
         json={"codigo": codigo, "xpath": xpath, "by": user.username},
     )
 
@@ -70,7 +84,7 @@ async def save_corrections(
     return await call(
         "POST",
         "validation",
-        f"/internal/files/{file_id}/correcoes",
+        f"/internal/files/{seg(file_id)}/correcoes",
         json={"correcoes": correcoes, "by": user.username},
     )
 
@@ -86,13 +100,15 @@ async def reprocess(
     body: dict[str, Any] = {"by": user.username, "recalcular_totais": recalcular_totais}
     if correcoes:
         body["correcoes"] = correcoes
-    return await call("POST", "validation", f"/internal/files/{file_id}/reprocessar", json=body)
+    return await call(
+        "POST", "validation", f"/internal/files/{seg(file_id)}/reprocessar", json=body
+    )
 
 
 async def revision_content(user: User, file_id: str, revision: int) -> bytes:
     await get_file(user, file_id)
     response = await call(
-        "GET", "ingest", f"/internal/files/{file_id}/revisions/{revision}/content"
+        "GET", "ingest", f"/internal/files/{seg(file_id)}/revisions/{seg(revision)}/content"
     )
     return response.content
 
@@ -107,7 +123,7 @@ async def stream_revision(user: User, file_id: str, revision: int) -> StreamingR
     doc = await get_file(user, file_id)
     if not any(r["revision"] == revision for r in doc.get("revisions", [])):
         raise ApiError(404, "revisao_nao_encontrada", "Revisão não encontrada.")
-    url = f"{settings.ingest_url}/internal/files/{file_id}/revisions/{revision}/content"
+    url = f"{settings.ingest_url}/internal/files/{seg(file_id)}/revisions/{seg(revision)}/content"
     request = runtime.http.build_request("GET", url)
     try:
         upstream = await runtime.http.send(request, stream=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from tissflow_gateway.auth import User
-from tissflow_gateway.core import ApiError, call, not_found
+from tissflow_gateway.core import ApiError, call, not_found, seg
 from tissflow_gateway.files import own
 
 LoteAction = Literal["fechar", "reabrir", "enviar", "excluir"]
@@ -21,7 +21,7 @@ async def _get(service: str, path: str, what: str) -> dict[str, Any]:
 
 
 async def get_lote(user: User, lote_id: str) -> dict[str, Any]:
-    return own(user, await _get("batching", f"/internal/lotes/{lote_id}", "Lote"), "Lote")
+    return own(user, await _get("batching", f"/internal/lotes/{seg(lote_id)}", "Lote"), "Lote")
 
 
 async def lote_of_file(user: User, file_id: str) -> dict[str, Any] | None:
@@ -38,12 +38,15 @@ async def act(user: User, lote_id: str, acao: LoteAction) -> dict[str, Any]:
     if user.role != "prestador":
         raise ApiError(403, "acesso_negado", "Somente o prestador do lote pode alterá-lo.")
     return await call(
-        "POST", "batching", f"/internal/lotes/{lote_id}/{acao}", json={"by": user.username}
+        "POST",
+        "batching",
+        f"/internal/lotes/{seg(lote_id)}/{seg(acao)}",
+        json={"by": user.username},
     )
 
 
 async def get_protocolo(user: User, peg: str) -> dict[str, Any]:
-    doc = await _get("protocol", f"/internal/protocolos/{peg}", "Protocolo")
+    doc = await _get("protocol", f"/internal/protocolos/{seg(peg)}", "Protocolo")
     return own(user, doc, "Protocolo")
 
 
@@ -54,6 +57,6 @@ async def change_status(user: User, peg: str, change: dict[str, Any]) -> dict[st
     return await call(
         "POST",
         "protocol",
-        f"/internal/protocolos/{peg}/status",
+        f"/internal/protocolos/{seg(peg)}/status",
         json={**change, "by": user.username},
     )

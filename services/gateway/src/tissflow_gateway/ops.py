@@ -14,7 +14,7 @@ from fastapi import Depends
 from tissflow_runtime.local import SERVICES
 
 from tissflow_gateway.auth import CurrentUser, User
-from tissflow_gateway.core import ApiError, call, runtime, settings
+from tissflow_gateway.core import ApiError, call, runtime, seg, settings
 
 
 async def ops_user(user: CurrentUser) -> User:
@@ -64,4 +64,4 @@ async def dead_letters(status: str | None = None, limit: int = 100) -> dict[str,
 async def replay(service: str, dead_letter_id: str) -> dict[str, Any]:
     if service not in SERVICES:
         raise ApiError(404, "servico_desconhecido", f"Serviço {service!r} não existe.")
-    return await call("POST", service, f"/internal/dlq/{dead_letter_id}/reprocessar")
+    return await call("POST", service, f"/internal/dlq/{seg(dead_letter_id)}/reprocessar")

@@ -9,9 +9,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tissflow_gateway import files, lotes
-from tissflow_gateway.core import ApiError, call
+from tissflow_gateway.core import ApiError, call, seg
 from tissflow_gateway.portal import TZ, PortalSession, render, require_csrf
 from tissflow_gateway.uploads import MAX_FILE_BYTES
 from tissflow_gateway.xmlvalues import field_label, values_at
@@ -36,6 +39,8 @@ FLASH = {
     "sem_alteracao": "Nenhum campo foi alterado.",
 }
 HISTORICO = ("Histórico de Arquivos Enviados", "/arquivos")
+MAX_CAMPOS = 500
+ACOES = ("salvar", "reprocessar")
 
 
 @router.get("/uploads/novo")
@@ -181,7 +186,7 @@ async def lote_do_arquivo(request: Request, file_id: str, session: PortalSession
     doc = await files.get_file(session.user, file_id)
     lote = await lotes.lote_of_file(session.user, file_id) if doc["status"] == "importado" else None
     if lote is not None:
-        return RedirectResponse(f"/lotes/{lote['lote_id']}", status_code=303)
+        return RedirectResponse(f"/lotes/{seg(lote['lote_id'])}", status_code=303)
     return render(
         request,
         "lote_aguarde.html",
@@ -227,7 +232,7 @@ async def _correction_page(
 ) -> Response:
     doc = await files.get_file(session.user, file_id)
     if doc["status"] == "em_processamento":
-        return RedirectResponse(f"/arquivos/{file_id}", status_code=303)
+        return RedirectResponse(f"/arquivos/{seg(file_id)}", status_code=303)
     resultado = await _result_or_none(session, file_id)
     critiques = resultado["result"].get("critiques", []) if resultado else []
     # Ignored since the last validation: shown as such until the next revision is judged.
@@ -243,7 +248,8 @@ async def _correction_page(
     current: dict[str, str | None] = {}
     if xpaths:
         content = await files.revision_content(session.user, file_id, doc["current_revision"])
-        current = values_at(content, xpaths)
+        # Up to 15 MB of XML: parsed in a worker thread, never on the event loop.
+        current = await run_in_threadpool(values_at, content, xpaths)
     return render(
         request,
         "corrigir.html",
@@ -252,6 +258,7 @@ async def _correction_page(
         active="arquivos",
         crumbs=[HISTORICO, (doc["filename"], f"/arquivos/{file_id}"), ("Corrigir Críticas", None)],
         arquivo=doc,
+        editavel=files.correctable(doc) and session.user.role == "prestador",
         resultado=resultado,
         critiques=critiques,
         campos=_editor_fields(critiques, current, pendentes),
@@ -270,28 +277,64 @@ async def corrigir_page(
     return await _correction_page(request, session, file_id, flash=FLASH.get(ok or ""))
 
 
-@router.post("/arquivos/{file_id}/corrigir")
-async def corrigir(request: Request, file_id: str, session: PortalSession) -> Response:
-    form = await request.form()
-    require_csrf(session, str(form.get("csrf_token", "")))
-    acao = form.get("acao")
+def _bad_form(campo: str, erro: str) -> ApiError:
+    return ApiError(
+        422,
+        "dados_invalidos",
+        "Dados inválidos no formulário; recarregue a página e tente novamente.",
+        [{"campo": campo, "erro": erro}],
+    )
+
+
+async def _form(request: Request) -> FormData:
+    """The posted form; one the parser cannot read is a 422, never a 500 (or a 400)."""
+    try:
+        return await request.form()
+    except StarletteHTTPException as exc:
+        raise _bad_form("formulario", str(exc.detail)) from None
+
+
+def _text(form: FormData, name: str, default: str = "") -> str:
+    value = form.get(name, default)
+    if not isinstance(value, str):  # a file where a text field belongs
+        raise _bad_form(name, "esperado um texto")
+    return value
+
+
+def _corrections(form: FormData) -> list[dict[str, str]]:
+    """The editor's fields that changed (or were saved before), as corrections."""
+    raw = _text(form, "campos").strip()
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_CAMPOS:
+        raise _bad_form("campos", f"esperado um número de 0 a {MAX_CAMPOS}")
     correcoes: list[dict[str, str]] = []
-    count = min(int(str(form.get("campos", "0")) or 0), 500)
-    for i in range(count):
-        xpath = str(form.get(f"xpath-{i}", ""))
-        valor = str(form.get(f"valor-{i}", "")).strip()
-        original = str(form.get(f"original-{i}", ""))
-        pendente = form.get(f"pendente-{i}") == "1"
+    for i in range(int(raw)):
+        xpath = _text(form, f"xpath-{i}")
+        valor = _text(form, f"valor-{i}").strip()
+        original = _text(form, f"original-{i}")
+        pendente = _text(form, f"pendente-{i}") == "1"
         if xpath and (valor != original or pendente):
             correcoes.append({"xpath": xpath, "valor": valor})
+    return correcoes
+
+
+@router.post("/arquivos/{file_id}/corrigir")
+async def corrigir(request: Request, file_id: str, session: PortalSession) -> Response:
+    form = await _form(request)
+    require_csrf(session, _text(form, "csrf_token"))
+    acao = _text(form, "acao")
+    if acao not in ACOES:
+        raise _bad_form("acao", "esperado salvar ou reprocessar")
+    correcoes = _corrections(form)
+    recalcular = _text(form, "recalcular_totais") == "1"
+    here = f"/arquivos/{seg(file_id)}"
     try:
         if acao == "reprocessar":
-            await files.reprocess(
-                session.user, file_id, form.get("recalcular_totais") == "1", correcoes or None
-            )
-            return RedirectResponse(f"/arquivos/{file_id}?ok=reprocessando", status_code=303)
+            await files.reprocess(session.user, file_id, recalcular, correcoes or None)
+            return RedirectResponse(f"{here}?ok=reprocessando", status_code=303)
         if not correcoes:
-            return RedirectResponse(f"/arquivos/{file_id}/corrigir?ok=sem_alteracao", 303)
+            # Still only for files that may be corrected: say so rather than "nothing changed".
+            await files.editable_file(session.user, file_id)
+            return RedirectResponse(f"{here}/corrigir?ok=sem_alteracao", 303)
         await files.save_corrections(session.user, file_id, correcoes)
     except ApiError as exc:
         if exc.status_code in (404, 403):
@@ -299,20 +342,22 @@ async def corrigir(request: Request, file_id: str, session: PortalSession) -> Re
         return await _correction_page(
             request, session, file_id, erro=exc.detail["message"], status_code=exc.status_code
         )
-    return RedirectResponse(f"/arquivos/{file_id}/corrigir?ok=salvo", status_code=303)
+    return RedirectResponse(f"{here}/corrigir?ok=salvo", status_code=303)
 
 
 @router.post("/arquivos/{file_id}/ignorar")
 async def ignorar(request: Request, file_id: str, session: PortalSession) -> Response:
-    form = await request.form()
-    require_csrf(session, str(form.get("csrf_token", "")))
-    codigo, _, xpath = str(form.get("ignorar", "")).partition("|")
+    form = await _form(request)
+    require_csrf(session, _text(form, "csrf_token"))
+    codigo, _, xpath = _text(form, "ignorar").partition("|")
+    if not codigo.strip():
+        raise _bad_form("ignorar", "informe a crítica a ignorar")
     try:
-        await files.ignore(session.user, file_id, codigo, xpath or None)
+        await files.ignore(session.user, file_id, codigo.strip(), xpath or None)
     except ApiError as exc:
         if exc.status_code in (404, 403):
             raise
         return await _correction_page(
             request, session, file_id, erro=exc.detail["message"], status_code=exc.status_code
         )
-    return RedirectResponse(f"/arquivos/{file_id}/corrigir?ok=ignorada", status_code=303)
+    return RedirectResponse(f"/arquivos/{seg(file_id)}/corrigir?ok=ignorada", status_code=303)

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from tissflow_contracts.dominios import STATUS_PROTOCOLO
 
 from tissflow_gateway import lotes
-from tissflow_gateway.core import ApiError, call
+from tissflow_gateway.core import ApiError, call, seg
 from tissflow_gateway.portal import PortalSession, render, require_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -111,7 +111,7 @@ async def lote_acao(
 ) -> Response:
     require_csrf(session, csrf_token)
     await lotes.act(session.user, lote_id, acao)
-    target = "/lotes?ok=excluir" if acao == "excluir" else f"/lotes/{lote_id}?ok={acao}"
+    target = "/lotes?ok=excluir" if acao == "excluir" else f"/lotes/{seg(lote_id)}?ok={acao}"
     return RedirectResponse(target, status_code=303)
 
 

@@ -148,6 +148,7 @@ async def error_page(request: Request, status_code: int, message: str) -> HTMLRe
         403: "Acesso negado",
         404: "Página não encontrada",
         409: "Operação não permitida",
+        422: "Dados inválidos",
         503: "Serviço indisponível",
     }
     found = await session_user(request)

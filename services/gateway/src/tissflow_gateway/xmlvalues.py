@@ -1,8 +1,10 @@
 """Reads the current values of a TISS file's fields at the critiques' human xpaths.
 
 The correction editor shows each field's value as the file has it. Files are the
-provider's own uploads (≤ 15 MB), but still untrusted: a DOCTYPE is refused before
-parsing, so no entity can be declared, expanded or fetched.
+provider's own uploads (≤ 15 MB), but still untrusted: the parser (expat, driven here)
+refuses any DOCTYPE, entity declaration or external reference as it meets them, in
+whatever encoding the file is written, so no entity can be declared, expanded or
+fetched. Parsing is CPU work: callers in a request handler run it in a worker thread.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from typing import Any
+from xml.parsers import expat
 
 _STEP = re.compile(r"^(?:[\w.-]+:)?([\w.-]+)(?:\[(\d+)\])?$")
 
@@ -36,14 +40,49 @@ def _resolve(root: ET.Element, path: str) -> ET.Element | None:
     return node
 
 
+class Refused(ValueError):
+    """The document declares a DTD or entities: not read at all."""
+
+
+def _refuse(*_: Any) -> None:
+    raise Refused
+
+
+def safe_parse(content: bytes) -> ET.Element:
+    """The document's tree (tags as `{namespace}local`), read by expat with every DTD,
+    entity and external-reference hook refusing; Refused or ExpatError otherwise."""
+    builder = ET.TreeBuilder()
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.UnparsedEntityDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse
+    parser.SkippedEntityHandler = _refuse  # &undeclared; would be silently dropped
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        builder.start("{" + tag if "}" in tag else tag, attrs)
+
+    def end(tag: str) -> None:
+        builder.end("{" + tag if "}" in tag else tag)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = builder.data
+    parser.buffer_text = True
+    parser.Parse(content, True)
+    return builder.close()
+
+
 def values_at(content: bytes, xpaths: Iterable[str]) -> dict[str, str | None]:
-    """`{xpath: text}` for each path naming a simple field; None where it does not."""
+    """`{xpath: text}` for each path naming a simple field; None where it does not
+    (and for every path when the file is not well-formed or declares a DTD)."""
     paths = list(dict.fromkeys(xpaths))
-    if not paths or b"<!DOCTYPE" in content or b"<!ENTITY" in content:
-        return dict.fromkeys(paths)
+    if not paths:
+        return {}
     try:
-        root = ET.fromstring(content)
-    except ET.ParseError:
+        root = safe_parse(content)
+    except (Refused, expat.ExpatError, AssertionError):
         return dict.fromkeys(paths)
     out: dict[str, str | None] = {}
     for path in paths:
