@@ -313,9 +313,11 @@ def test_a_reprocess_cut_short_after_ingest_stored_it_still_clears_the_pending(
         what="o resultado da revisão 2",
     )
     assert final["pendentes"] == []
-    # A retried reprocess is not refused as "in progress".
+    # A retried reprocess is not refused as "in progress": the file is imported now, and
+    # imported files are not edited.
     again = validacao.post(f"/files/{file_id}/reprocessar", json={"by": "ana"})
-    assert again.status_code == 200 and again.json()["revision"] == 3
+    assert again.status_code == 409
+    assert again.json()["detail"]["code"] == "arquivo_nao_editavel"
 
 
 def test_a_rule_made_an_alert_shows_but_does_not_block(

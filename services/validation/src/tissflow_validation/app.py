@@ -405,6 +405,16 @@ async def corrigir(content: bytes, correcoes: list[tuple[str, str]], recalcular:
 # --- critiques and online correction -------------------------------------------------------
 
 
+def exigir_invalido(status: str | None) -> None:
+    """Corrections are for rejected files: an imported (maybe sent) file is not edited."""
+    if status != "invalido":
+        raise erro(
+            409,
+            "arquivo_nao_editavel",
+            "Somente arquivos com situação “Inválido” podem ser corrigidos ou reprocessados.",
+        )
+
+
 @router.get("/results/{file_id}")
 async def latest_result(file_id: str) -> dict[str, Any]:
     """The latest validated revision's result, the pending corrections and ignored critiques."""
@@ -436,6 +446,7 @@ async def ignore_critique(file_id: str, body: IgnorarIn) -> dict[str, Any]:
     doc = await results.find_one({"file_id": file_id}, {"outbox": 0}, sort=[("revision", -1)])
     if doc is None:
         raise erro(404, "resultado_nao_encontrado", "Arquivo ainda não validado.")
+    exigir_invalido(doc["status"])
     critica = encontrar_critica(doc["result"].get("critiques", []), body.codigo, body.xpath)
     if critica is None:
         raise erro(
@@ -490,6 +501,7 @@ async def _salvar(
 async def save_corrections(file_id: str, body: CorrecoesIn) -> dict[str, Any]:
     """Salvar: keep corrections as pending for the file (checked on the current revision)."""
     arquivo = await arquivo_ingest(file_id)
+    exigir_invalido(arquivo.get("status"))
     revision = int(arquivo["current_revision"])
     content = await conteudo(file_id, revision)
     novas = [(c.xpath, c.valor) for c in body.correcoes]
@@ -573,6 +585,7 @@ async def reprocess(file_id: str, body: ReprocessarIn) -> dict[str, Any]:
         return _resposta(
             file_id, base, ultimo.get("reason") or "reprocessamento", ultimo.get("aplicadas", 0)
         )
+    exigir_invalido(arquivo.get("status"))
     content = await conteudo(file_id, base)
     novas = [(c.xpath, c.valor) for c in body.correcoes]
     if novas:
