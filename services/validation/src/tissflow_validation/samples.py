@@ -193,6 +193,20 @@ def _item_medico(w: _W, tag: str, seq: int, it: _Item, hora: str | None = None) 
     w.leaf("valorTotal", _dinheiro(it.valor_total))
 
 
+def _procedimentos_e_total(w: _W, g: _G) -> None:
+    """The executed procedures and the `valorTotal` block of SP/SADT and resumo guides."""
+    w.open("procedimentosExecutados")
+    for seq, it in enumerate(g.itens, 1):
+        _item_medico(w, "procedimentoExecutado", seq, it)
+        w.close("procedimentoExecutado")
+    w.close("procedimentosExecutados")
+    total = sum((i.valor_total for i in g.itens), Decimal(0))
+    w.open("valorTotal")
+    w.leaf("valorProcedimentos", _dinheiro(total))
+    w.leaf("valorTotalGeral", _dinheiro(total))
+    w.close("valorTotal")
+
+
 def _profissional(w: _W, tag: str, nome: str, conselho: str, numero: str, cbos: str) -> None:
     w.open(tag)
     w.leaf("nomeProfissional", nome)
@@ -285,16 +299,7 @@ def _guia_sadt(w: _W, g: _G) -> None:
     w.leaf("indicacaoAcidente", "9")
     w.leaf("regimeAtendimento", "01")
     w.close("dadosAtendimento")
-    w.open("procedimentosExecutados")
-    for seq, it in enumerate(g.itens, 1):
-        _item_medico(w, "procedimentoExecutado", seq, it)
-        w.close("procedimentoExecutado")
-    w.close("procedimentosExecutados")
-    total = sum((i.valor_total for i in g.itens), Decimal(0))
-    w.open("valorTotal")
-    w.leaf("valorProcedimentos", _dinheiro(total))
-    w.leaf("valorTotalGeral", _dinheiro(total))
-    w.close("valorTotal")
+    _procedimentos_e_total(w, g)
     w.close("guiaSP-SADT")
 
 
@@ -403,16 +408,7 @@ def _guia_resumo(w: _W, g: _G) -> None:
     w.leaf("indicadorAcidente", "9")
     w.leaf("motivoEncerramento", "12")
     w.close("dadosSaidaInternacao")
-    w.open("procedimentosExecutados")
-    for seq, it in enumerate(g.itens, 1):
-        _item_medico(w, "procedimentoExecutado", seq, it)
-        w.close("procedimentoExecutado")
-    w.close("procedimentosExecutados")
-    total = sum((i.valor_total for i in g.itens), Decimal(0))
-    w.open("valorTotal")
-    w.leaf("valorProcedimentos", _dinheiro(total))
-    w.leaf("valorTotalGeral", _dinheiro(total))
-    w.close("valorTotal")
+    _procedimentos_e_total(w, g)
     w.close("guiaResumoInternacao")
 
 
