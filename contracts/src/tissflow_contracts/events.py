@@ -165,7 +165,12 @@ EVENTS: tuple[EventSpec, ...] = (
         "A lote de pagamento was sent to the operator.",
     ),
     EventSpec(
-        "lote.deleted", Topic.LOTE_DELETED, LoteDeleted, 1, "batching", ("validation",),
+        "lote.deleted",
+        Topic.LOTE_DELETED,
+        LoteDeleted,
+        1,
+        "batching",
+        ("validation",),
         "A lote was deleted before being sent; its guide numbers are free again.",
     ),
     EventSpec(
