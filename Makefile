@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 UV := python3 -m uv
 SERVERS := bash deploy/local/servers.sh
+# Debian's Chromium drives the browser tests; pango renders PDFs; poppler reads them in tests.
+DEBIAN_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 # The test suite's own servers, isolated from `make run`'s.
 TEST_ENV := TISSFLOW_STATE_DIR=.local/test TISSFLOW_KAFKA_PORT=19092 \
 	TISSFLOW_KAFKA_CONTROLLER_PORT=19093 TISSFLOW_MONGO_PORT=27018
@@ -12,10 +14,15 @@ install: ## Python deps (uv), Kafka jars and FerretDB; cached after the first ti
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 	@$(SERVERS) install
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
-		echo "==> Chromium do Debian (testes de navegador)" && \
-		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
-		echo "aviso: instale o chromium (apt-get install chromium) para os testes de navegador"
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "==> pacotes do Debian: $$missing"; \
+			apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "aviso: instale com apt-get: $$missing (navegador dos testes, PDF)"; \
+		fi; \
+	fi
 
 run: install ## start everything and the demo; Ctrl-C stops
 	@$(UV) run --frozen python deploy/local/run.py
