@@ -15,6 +15,7 @@ from tissflow_gateway.auth import (
     BearerCredentials,
     CurrentUser,
     OperatorUser,
+    User,
     authenticate,
     issue_token,
     revoke_token,
@@ -366,6 +367,49 @@ async def get_demonstrativo(statement_id: str, user: CurrentUser) -> Demonstrati
     """One demonstrativo (análise or pagamento)."""
     doc = await call("GET", "statements", f"/internal/demonstrativos/{seg(statement_id)}")
     return DemonstrativoOut(**_own(user, doc, "Demonstrativo"))
+
+
+DOCUMENT_TYPES = {"xml": "application/xml", "pdf": "application/pdf"}
+
+
+@router.get(
+    "/demonstrativos/{statement_id}/{formato}",
+    tags=["demonstrativos"],
+    responses={
+        200: {
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in DOCUMENT_TYPES.values()
+            },
+            "description": "The demonstrativo as TISS 4.03.00 XML (`xml`) or as PDF (`pdf`)",
+        },
+        **errors(404),
+    },
+    response_class=Response,
+)
+async def download_demonstrativo(
+    statement_id: str, formato: Literal["xml", "pdf"], user: CurrentUser
+) -> Response:
+    """Download a demonstrativo: `xml` is the ANS message (`mensagemTISS`, schema-valid
+    against tissV4_03_00.xsd), `pdf` the printable document."""
+    return await demonstrativo_document(user, statement_id, formato)
+
+
+async def demonstrativo_document(user: User, statement_id: str, formato: str) -> Response:
+    """A demonstrativo's XML or PDF as an attachment, if the user may see it (else 404)."""
+    path = f"/internal/demonstrativos/{seg(statement_id)}"
+    doc = _own(user, await call("GET", "statements", path), "Demonstrativo")
+    upstream = await call("GET", "statements", f"{path}/{seg(formato)}")
+    name = f"demonstrativo-{doc['tipo']}-{doc['peg']}.{formato}"
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+    return Response(
+        upstream.content,
+        media_type=DOCUMENT_TYPES[formato],
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 # -- operations ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from tissflow_contracts.dominios import STATUS_PROTOCOLO
 
 from tissflow_gateway import lotes
+from tissflow_gateway.api import demonstrativo_document
 from tissflow_gateway.core import ApiError, call, seg
 from tissflow_gateway.portal import PortalSession, render, require_csrf
 
@@ -136,6 +137,13 @@ async def demonstrativos(
         paginas=max(1, math.ceil(listing["total"] / PAGE_SIZE)),
         filtros={"tipo": tipo or ""},
     )
+
+
+@router.get("/demonstrativos/{statement_id}/{formato}")
+async def demonstrativo_arquivo(
+    statement_id: str, formato: Literal["xml", "pdf"], session: PortalSession
+) -> Response:
+    return await demonstrativo_document(session.user, statement_id, formato)
 
 
 def _operator(session: PortalSession) -> None:

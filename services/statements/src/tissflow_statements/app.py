@@ -2,32 +2,59 @@
 
 Consumes `protocolo.status_changed`: status 5 (Liberado para Faturamento) makes a
 Demonstrativo de Análise de Conta, status 3 (Faturado) a Demonstrativo de Pagamento; each is
-recorded once and announced with `statement.ready`. Owns `<prefix>_statements`.
+recorded once, with its TISS XML and PDF, and announced with `statement.ready`. The guides
+and their values come from batching's lote and validation's result for that file (claim
+check). Owns `<prefix>_statements`.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
+from bson import Binary
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import Envelope, ProtocoloStatusChanged, StatementReady, Topic
+from tissflow_runtime.consumer import PermanentError
 from tissflow_runtime.listing import match, page_of
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
-runtime = ServiceRuntime("statements", ServiceSettings())
+from tissflow_statements.documento import (
+    TITULOS,
+    Demonstrativo,
+    erros_de_schema,
+    guias_do_resultado,
+    mensagem_xml,
+    money,
+)
+from tissflow_statements.pdf import render_pdf
+
+
+class StatementsSettings(ServiceSettings):
+    operadora_registro_ans: str = "331988"
+    operadora_nome: str = "PASA"
+    operadora_cnpj: str = "33198800000118"
+
+
+settings = StatementsSettings()
+runtime = ServiceRuntime("statements", settings)
 runtime.outbox_collections("demonstrativos")
 demonstrativos = runtime.db["demonstrativos"]
+# The XML and PDF of each statement, `_id` "<statement_id>.xml|pdf": a few tens of kB each.
+arquivos = runtime.db["arquivos"]
 router = APIRouter(prefix="/internal")
+NOT_FOUND = {"code": "demonstrativo_nao_encontrado", "message": "Demonstrativo não encontrado."}
+FORMATOS = {"xml": "application/xml", "pdf": "application/pdf"}
 
 KIND_BY_STATUS: dict[int, Literal["analise", "pagamento"]] = {5: "analise", 3: "pagamento"}
-TITLES = {
-    "analise": "Demonstrativo de Análise de Conta",
-    "pagamento": "Demonstrativo de Pagamento",
-}
+TITLES = TITULOS
 
 
 @runtime.on_startup
@@ -42,6 +69,77 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+async def _get_json(url: str) -> dict[str, Any] | None:
+    """An internal GET: None when the thing is gone (404); outages raise and are retried."""
+    response = await runtime.http.get(url)
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def validated_file(lote: dict[str, Any] | None) -> dict[str, Any]:
+    """Validation's result for the lote's revision (guides with values, the provider's
+    name); empty when the file or its result is gone: the statement then shows lote totals."""
+    if not lote or not lote.get("file_id"):
+        return {}
+    url = f"{settings.validation_url}/internal/results/{quote(lote['file_id'], safe='')}"
+    found = await _get_json(url)
+    if found is None:
+        return {}
+    if lote.get("file_revision") and found.get("revision") != lote["file_revision"]:
+        return {}  # another revision's guides are not what was sent
+    result: dict[str, Any] = found.get("result") or {}
+    return result
+
+
+async def gather_facts(
+    kind: Literal["analise", "pagamento"], event: ProtocoloStatusChanged
+) -> Demonstrativo:
+    """What the statement states: the event, the lote, its guides and the protocol's date."""
+    lote_url = f"{settings.batching_url}/internal/lotes/{quote(event.lote_id, safe='')}"
+    lote = await _get_json(lote_url)
+    result = await validated_file(lote)
+    protocolo = await _get_json(
+        f"{settings.protocol_url}/internal/protocolos/{quote(event.peg, safe='')}"
+    )
+    # Glosa: what the operator reported for the protocol, spread over the guides; else none.
+    guias = guias_do_resultado(result.get("guias") or [], event.valor_glosado)
+    if event.valor_informado is not None:
+        informado = money(event.valor_informado)
+    else:
+        informado = sum((g.valor_informado for g in guias), Decimal("0.00"))
+    glosado = money(event.valor_glosado)
+    liberado = (
+        money(event.valor_liberado) if event.valor_liberado is not None else informado - glosado
+    )
+    criado = (protocolo or {}).get("created_at")
+    data_protocolo = date.fromisoformat(criado[:10]) if criado else event.changed_at.date()
+    prestador = result.get("prestador") or {}
+    return Demonstrativo(
+        tipo=kind,
+        numero=f"{'DAC' if kind == 'analise' else 'DP'}{event.peg}",
+        peg=event.peg,
+        numero_lote=event.numero_lote or (lote or {}).get("numero_lote") or "0",
+        situacao=event.status,
+        registro_ans=event.registro_ans or settings.operadora_registro_ans,
+        operadora_nome=settings.operadora_nome,
+        operadora_cnpj=settings.operadora_cnpj,
+        provider_id=event.provider_id,
+        prestador_nome=prestador.get("nome"),
+        emitido_em=event.changed_at.astimezone(UTC),
+        data_protocolo=data_protocolo,
+        data_pagamento=event.data_pagamento,
+        valor_informado=informado,
+        valor_processado=informado,
+        valor_liberado=liberado,
+        valor_glosado=glosado,
+        guias=guias,
+        numeros_guias=list((lote or {}).get("numeros_guias") or []),
+    )
+
+
 @runtime.consumers.on(Topic.PROTOCOLO_STATUS_CHANGED)
 async def on_status_changed(envelope: Envelope) -> None:
     event = envelope.payload_as(ProtocoloStatusChanged)
@@ -49,6 +147,21 @@ async def on_status_changed(envelope: Envelope) -> None:
     if kind is None:
         return
     statement_id = f"{kind}-{event.peg}"
+    if await demonstrativos.find_one({"_id": statement_id}, {"_id": 1}) is not None:
+        return  # a redelivery: recorded with its documents
+    facts = await gather_facts(kind, event)
+    xml = mensagem_xml(facts)
+    if problems := erros_de_schema(xml):
+        raise PermanentError(f"demonstrativo {statement_id} fora do XSD: {problems[:3]}")
+    pdf = await asyncio.to_thread(render_pdf, facts)
+    # Documents first, keyed by the statement: a redelivery after a crash overwrites them
+    # with the same bytes, and the statement (with its outbox) only exists once they do.
+    for fmt, content in (("xml", xml), ("pdf", pdf)):
+        await arquivos.replace_one(
+            {"_id": f"{statement_id}.{fmt}"},
+            {"content": Binary(content), "size": len(content), "media_type": FORMATOS[fmt]},
+            upsert=True,
+        )
     payload = StatementReady(
         statement_id=statement_id,
         tipo=kind,
@@ -67,6 +180,9 @@ async def on_status_changed(envelope: Envelope) -> None:
         **payload.model_dump(mode="json", exclude={"statement_id"}),
         "created_at": datetime.now(UTC),
         "source_event_id": str(envelope.event_id),
+        "numero": facts.numero,
+        "guias_detalhadas": facts.por_guia,
+        "formatos": sorted(FORMATOS),
         "outbox": [runtime.event(payload, key=event.peg, correlation_id=envelope.correlation_id)],
     }
     try:
@@ -92,11 +208,17 @@ async def list_demonstrativos(
 async def get_demonstrativo(statement_id: str) -> dict[str, Any]:
     doc = await demonstrativos.find_one({"_id": statement_id}, {"outbox": 0})
     if doc is None:
-        raise HTTPException(
-            404,
-            {"code": "demonstrativo_nao_encontrado", "message": "Demonstrativo não encontrado."},
-        )
+        raise HTTPException(404, NOT_FOUND)
     return public(doc)
+
+
+@router.get("/demonstrativos/{statement_id}/{formato}")
+async def get_document(statement_id: str, formato: Literal["xml", "pdf"]) -> Response:
+    """The statement's TISS XML or PDF bytes."""
+    doc = await arquivos.find_one({"_id": f"{statement_id}.{formato}"})
+    if doc is None:
+        raise HTTPException(404, NOT_FOUND)
+    return Response(bytes(doc["content"]), media_type=FORMATOS[formato])
 
 
 app = runtime.create_app([router])

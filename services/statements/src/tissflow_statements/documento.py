@@ -1,0 +1,325 @@
+"""The demonstrativo as the operator sends it back: the facts, and the TISS 4.03.00 message.
+
+Plain Python and lxml, no I/O but reading the XSD from the installed `tiss` package. The
+same facts make the XML (`mensagem_xml`) and the PDF (`pdf.render_pdf`), so the two never
+disagree. Building is deterministic: a redelivered event makes the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from lxml import etree
+
+NS = "http://www.ans.gov.br/padroes/tiss/schemas"
+PADRAO = "4.03.00"
+CENTAVO = Decimal("0.01")
+# ANS: the CNES field of a provider without one carries 9999999.
+CNES_NAO_INFORMADO = "9999999"
+TIPO_TRANSACAO = {"analise": "DEMONSTRATIVO_ANALISE_CONTA", "pagamento": "DEMONSTRATIVO_PAGAMENTO"}
+TITULOS = {
+    "analise": "Demonstrativo de Análise de Conta",
+    "pagamento": "Demonstrativo de Pagamento",
+}
+# dm_formaPagamento 1: depósito/transferência bancária.
+FORMA_PAGAMENTO = "1"
+# dm_tipoPagamento 1: pagamento inicial (2 would be a recurso de glosa).
+TIPO_PAGAMENTO_INICIAL = "1"
+
+
+def money(value: Any) -> Decimal:
+    """A value in reais with two decimals; None and "" are zero."""
+    if value in (None, ""):
+        return Decimal("0.00")
+    return Decimal(str(value)).quantize(CENTAVO, ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Guia:
+    numero_guia_prestador: str
+    numero_carteira: str | None
+    data: date | None
+    valor_informado: Decimal
+    valor_processado: Decimal
+    valor_liberado: Decimal
+    valor_glosado: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Demonstrativo:
+    """Everything a demonstrativo states; `guias` empty when only lote totals are known."""
+
+    tipo: Literal["analise", "pagamento"]
+    numero: str
+    peg: str
+    numero_lote: str
+    situacao: int
+    registro_ans: str
+    operadora_nome: str
+    operadora_cnpj: str
+    provider_id: str
+    prestador_nome: str | None
+    emitido_em: datetime
+    data_protocolo: date
+    data_pagamento: date | None
+    valor_informado: Decimal
+    valor_processado: Decimal
+    valor_liberado: Decimal
+    valor_glosado: Decimal
+    guias: list[Guia] = field(default_factory=list)
+    numeros_guias: list[str] = field(default_factory=list)
+
+    @property
+    def titulo(self) -> str:
+        return TITULOS[self.tipo]
+
+    @property
+    def por_guia(self) -> bool:
+        return bool(self.guias)
+
+
+def ratear_glosa(informados: list[Decimal], glosa: Decimal) -> list[Decimal]:
+    """Split a protocol-level glosa across guides in proportion to their values, to the
+    centavo, the rounding remainder on the largest guide, so guides add up to the total."""
+    total = sum(informados, Decimal("0"))
+    if not informados or glosa == 0 or total == 0:
+        return [Decimal("0.00")] * len(informados)
+    partes = [(v * glosa / total).quantize(CENTAVO, ROUND_HALF_UP) for v in informados]
+    maior = max(range(len(informados)), key=lambda i: informados[i])
+    partes[maior] += glosa - sum(partes, Decimal("0"))
+    return partes
+
+
+def guias_do_resultado(guias: list[dict[str, Any]], glosa_protocolo: Decimal | None) -> list[Guia]:
+    """Guides from validation's result, with the operator's glosa spread over them."""
+    validas = [g for g in guias if g.get("numero_guia_prestador")]
+    informados = [money(g.get("valor_total")) for g in validas]
+    glosas = ratear_glosa(informados, money(glosa_protocolo))
+    out = []
+    for g, informado, glosa in zip(validas, informados, glosas, strict=True):
+        out.append(
+            Guia(
+                numero_guia_prestador=str(g["numero_guia_prestador"]),
+                numero_carteira=g.get("numero_carteira"),
+                data=_data(g.get("data")),
+                valor_informado=informado,
+                valor_processado=informado,
+                valor_liberado=informado - glosa,
+                valor_glosado=glosa,
+            )
+        )
+    return out
+
+
+def _data(value: Any) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+# --- the XML message -------------------------------------------------------------------
+
+
+def _el(parent: etree._Element, name: str, text: Any = None) -> etree._Element:
+    child = etree.SubElement(parent, f"{{{NS}}}{name}")
+    if text is not None:
+        child.text = str(text)
+    return child
+
+
+def _contratado(parent: etree._Element, provider_id: str) -> None:
+    """ct_contratadoDados: CNPJ (14 characters), CPF (11 digits) or the operator's code."""
+    if len(provider_id) == 14:
+        _el(parent, "cnpjContratado", provider_id)
+    elif len(provider_id) == 11 and provider_id.isdigit():
+        _el(parent, "cpfContratado", provider_id)
+    else:
+        _el(parent, "codigoPrestadorNaOperadora", provider_id[:14])
+
+
+def _identificacao_prestador(parent: etree._Element, provider_id: str) -> None:
+    if len(provider_id) == 14:
+        _el(parent, "CNPJ", provider_id)
+    elif len(provider_id) == 11 and provider_id.isdigit():
+        _el(parent, "CPF", provider_id)
+    else:
+        _el(parent, "codigoPrestadorNaOperadora", provider_id[:14])
+
+
+def _cabecalho_demonstrativo(parent: etree._Element, d: Demonstrativo) -> None:
+    cab = _el(parent, "cabecalhoDemonstrativo")
+    _el(cab, "registroANS", d.registro_ans)
+    _el(cab, "numeroDemonstrativo", d.numero[:20])
+    _el(cab, "nomeOperadora", d.operadora_nome[:70])
+    _el(cab, "numeroCNPJ", d.operadora_cnpj)
+    _el(cab, "dataEmissao", d.emitido_em.date().isoformat())
+
+
+def _analise(parent: etree._Element, d: Demonstrativo) -> None:
+    dem = _el(parent, "demonstrativoAnaliseConta")
+    _cabecalho_demonstrativo(dem, d)
+    prestador = _el(dem, "dadosPrestador")
+    _contratado(_el(prestador, "dadosContratado"), d.provider_id)
+    _el(prestador, "CNES", CNES_NAO_INFORMADO)
+    protocolo = _el(_el(dem, "dadosConta"), "dadosProtocolo")
+    _el(protocolo, "numeroLotePrestador", d.numero_lote[:12])
+    _el(protocolo, "numeroProtocolo", d.peg[:12])
+    _el(protocolo, "dataProtocolo", d.data_protocolo.isoformat())
+    _el(protocolo, "situacaoProtocolo", d.situacao)
+    for g in d.guias:
+        guia = _el(protocolo, "relacaoGuias")
+        _el(guia, "numeroGuiaPrestador", g.numero_guia_prestador[:20])
+        _el(guia, "numeroCarteira", (g.numero_carteira or "0")[:20])
+        _el(guia, "dataInicioFat", (g.data or d.data_protocolo).isoformat())
+        _el(guia, "situacaoGuia", d.situacao)
+        _el(guia, "valorInformadoGuia", g.valor_informado)
+        _el(guia, "valorProcessadoGuia", g.valor_processado)
+        _el(guia, "valorLiberadoGuia", g.valor_liberado)
+        _el(guia, "valorGlosaGuia", g.valor_glosado)
+    _el(protocolo, "valorInformadoProtocolo", d.valor_informado)
+    _el(protocolo, "valorProcessadoProtocolo", d.valor_processado)
+    _el(protocolo, "valorLiberadoProtocolo", d.valor_liberado)
+    _el(protocolo, "valorGlosaProtocolo", d.valor_glosado)
+    _el(dem, "valorInformadoGeral", d.valor_informado)
+    _el(dem, "valorProcessadoGeral", d.valor_processado)
+    _el(dem, "valorLiberadoGeral", d.valor_liberado)
+    _el(dem, "valorGlosaGeral", d.valor_glosado)
+    if not d.por_guia:
+        _el(dem, "observacao", OBSERVACAO_SEM_GUIAS)
+
+
+OBSERVACAO_SEM_GUIAS = (
+    "Valores por guia indisponíveis; os valores informados são os totais do protocolo."
+)
+
+
+def _pagamento(parent: etree._Element, d: Demonstrativo) -> None:
+    dem = _el(parent, "demonstrativoPagamento")
+    _cabecalho_demonstrativo(dem, d)
+    contratado = _el(dem, "dadosContratado")
+    _contratado(_el(contratado, "dadosPrestador"), d.provider_id)
+    _el(contratado, "CNES", CNES_NAO_INFORMADO)
+    por_data = _el(_el(dem, "pagamentos"), "pagamentosPorData")
+    dados = _el(por_data, "dadosPagamento")
+    _el(dados, "dataPagamento", (d.data_pagamento or d.emitido_em.date()).isoformat())
+    _el(dados, "formaPagamento", FORMA_PAGAMENTO)
+    resumo = _el(_el(por_data, "dadosResumo"), "relacaoProtocolos")
+    _el(resumo, "dataProtocolo", d.data_protocolo.isoformat())
+    _el(resumo, "numeroProtocolo", d.peg[:12])
+    _el(resumo, "numeroLote", d.numero_lote[:12])
+    _el(resumo, "valorInformado", d.valor_informado)
+    _el(resumo, "valorProcessado", d.valor_processado)
+    _el(resumo, "valorLiberado", d.valor_liberado)
+    _el(resumo, "valorGlosa", d.valor_glosado)
+    zero = Decimal("0.00")
+    if d.por_guia:
+        linhas = [
+            (g.numero_guia_prestador, g.valor_processado, g.valor_liberado, g.valor_glosado)
+            for g in d.guias[:100]
+        ]
+    else:
+        # The schema wants at least one guide: the lote's numbers, values on the protocol.
+        linhas = [(n, zero, zero, zero) for n in (d.numeros_guias or [d.numero_lote])[:100]]
+    for numero, processado, liberado, glosado in linhas:
+        guia = _el(resumo, "guiasDoLote")
+        _el(guia, "numeroGuiaPrestador", numero[:20])
+        _el(guia, "tipoPagamento", TIPO_PAGAMENTO_INICIAL)
+        _el(guia, "valorProcessadoGuia", processado)
+        _el(guia, "valorLiberadoGuia", liberado)
+        _el(guia, "valorGlosaGuia", glosado)
+    brutos = _el(por_data, "totaisBrutosPorData")
+    _el(brutos, "totalInformadoPorData", d.valor_informado)
+    _el(brutos, "totalProcessadoPorData", d.valor_processado)
+    _el(brutos, "totaLiberadoPorData", d.valor_liberado)
+    _el(brutos, "totalGlosaPorData", d.valor_glosado)
+    liquidos = _el(por_data, "totaisLiquidosPorData")
+    _el(liquidos, "totalDebitosPorData", zero)
+    _el(liquidos, "totalCreditosPorData", zero)
+    _el(liquidos, "liquidoPorData", d.valor_liberado)
+    totais = _el(dem, "totaisDemonstrativo")
+    brutos = _el(totais, "totaisBrutosDemonstrativo")
+    _el(brutos, "valorInformadoBruto", d.valor_informado)
+    _el(brutos, "valorProcessadoBruto", d.valor_processado)
+    _el(brutos, "valorLiberadoBruto", d.valor_liberado)
+    _el(brutos, "valorGlosaBruto", d.valor_glosado)
+    liquidos = _el(totais, "totaisLiquidosDemonstrativo")
+    _el(liquidos, "totalDebitosDemonstrativo", zero)
+    _el(liquidos, "totalCreditosdemonstrativo", zero)
+    _el(liquidos, "valorLiberadoDemonstrativo", d.valor_liberado)
+    if not d.por_guia:
+        _el(dem, "observacao", OBSERVACAO_SEM_GUIAS)
+
+
+def leaf_text(root: etree._Element) -> str:
+    """The text of every leaf element in document order, `epilogo/hash` excluded."""
+    parts = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or len(el):
+            continue
+        if etree.QName(el).localname == "hash":
+            continue
+        parts.append(el.text or "")
+    return "".join(parts)
+
+
+def epilogo_hash(root: etree._Element, encoding: str = "ISO-8859-1") -> str:
+    """The epilogue hash: MD5 of the leaf texts in the message's own encoding."""
+    return hashlib.md5(leaf_text(root).encode(encoding), usedforsecurity=False).hexdigest()
+
+
+def mensagem(d: Demonstrativo) -> etree._Element:
+    """`mensagemTISS` from the operator (origem registroANS) to the provider (destino)."""
+    root = etree.Element(f"{{{NS}}}mensagemTISS", nsmap={"ans": NS})
+    cab = _el(root, "cabecalho")
+    ident = _el(cab, "identificacaoTransacao")
+    _el(ident, "tipoTransacao", TIPO_TRANSACAO[d.tipo])
+    _el(ident, "sequencialTransacao", d.peg[-12:])
+    _el(ident, "dataRegistroTransacao", d.emitido_em.date().isoformat())
+    _el(ident, "horaRegistroTransacao", d.emitido_em.strftime("%H:%M:%S"))
+    _el(_el(cab, "origem"), "registroANS", d.registro_ans)
+    _identificacao_prestador(_el(_el(cab, "destino"), "identificacaoPrestador"), d.provider_id)
+    _el(cab, "Padrao", PADRAO)
+    retorno = _el(_el(root, "operadoraParaPrestador"), "demonstrativosRetorno")
+    (_analise if d.tipo == "analise" else _pagamento)(retorno, d)
+    epilogo = _el(root, "epilogo")
+    _el(epilogo, "hash", epilogo_hash(root))
+    return root
+
+
+def mensagem_xml(d: Demonstrativo) -> bytes:
+    """The message as ISO-8859-1 bytes (the standard's encoding), with its declaration."""
+    return etree.tostring(mensagem(d), xml_declaration=True, encoding="ISO-8859-1")
+
+
+# --- the schema --------------------------------------------------------------------------
+
+_schema_lock = threading.Lock()
+
+
+@cache
+def schema() -> etree.XMLSchema:
+    """tissV4_03_00.xsd from the installed `tiss` package, compiled once per process."""
+    folder = resources.files("tiss") / "_data" / "schemas" / PADRAO
+    with resources.as_file(folder) as path:
+        return etree.XMLSchema(etree.parse(str(path / "tissV4_03_00.xsd")))
+
+
+def erros_de_schema(xml: bytes) -> list[str]:
+    """The XSD's complaints about a message; empty when it is valid."""
+    doc = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    xsd = schema()
+    # libxml2 keeps the error log on the schema object: one validation at a time.
+    with _schema_lock:
+        if xsd.validate(doc):
+            return []
+        return [f"{e.line}: {e.message}" for e in xsd.error_log]

@@ -1,0 +1,101 @@
+"""Demonstrativos as documents: once the operator analyses (5) and pays (3) a protocol, the
+provider downloads each as schema-valid TISS XML and as PDF; another provider cannot."""
+
+from __future__ import annotations
+
+import subprocess
+from importlib import resources
+
+import pytest
+from lxml import etree
+from tissflow_validation.samples import build_lote
+
+from tests.support import Api, fresh_guia, wait_for
+
+pytestmark = pytest.mark.e2e
+NS = {"ans": "http://www.ans.gov.br/padroes/tiss/schemas"}
+
+
+def xsd() -> etree.XMLSchema:
+    folder = resources.files("tiss") / "_data" / "schemas" / "4.03.00"
+    with resources.as_file(folder) as path:
+        return etree.XMLSchema(etree.parse(str(path / "tissV4_03_00.xsd")))
+
+
+def pdf_text(content: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
+    ).stdout.decode()
+
+
+def test_provider_downloads_both_demonstrativos(
+    clinica: Api, outra_clinica: Api, operadora: Api
+) -> None:
+    primeira = fresh_guia()
+    content = build_lote(
+        tipo_guia="sp_sadt", n_guias=2, numero_lote="900301", numero_guia_inicial=primeira
+    )
+    file_id = clinica.upload(content, filename="lote-900301.xml").json()["file_id"]
+    arquivo = clinica.wait_file(file_id)
+    assert arquivo["status"] == "importado", clinica.get(f"/files/{file_id}/criticas").text
+    guias = clinica.get(f"/files/{file_id}/criticas").json()["result"]["guias"]
+    lote = wait_for(
+        lambda: (clinica.get("/lotes", params={"file_id": file_id}).json()["items"] or [None])[0],
+        what="o lote",
+    )
+    assert clinica.post(f"/lotes/{lote['lote_id']}/enviar").status_code == 200
+    peg = wait_for(
+        lambda: (
+            clinica.get("/protocolos", params={"lote_id": lote["lote_id"]}).json()["items"] or [{}]
+        )[0].get("peg"),
+        what="o PEG",
+    )
+    for body in (
+        {"status": 2},
+        {"status": 5, "valor_glosado": "1.00"},
+        {"status": 3, "data_pagamento": "2026-12-10"},
+    ):
+        response = operadora.post(f"/operadora/protocolos/{peg}/status", json=body)
+        assert response.status_code == 200, response.text
+
+    def both() -> list[dict] | None:
+        items = clinica.get("/demonstrativos", params={"peg": peg}).json()["items"]
+        return items if len(items) == 2 else None
+
+    statements = {d["tipo"]: d for d in wait_for(both, what="os dois demonstrativos")}
+    schema = xsd()
+    for tipo, transacao in (
+        ("analise", "DEMONSTRATIVO_ANALISE_CONTA"),
+        ("pagamento", "DEMONSTRATIVO_PAGAMENTO"),
+    ):
+        sid = statements[tipo]["statement_id"]
+        xml = clinica.get(f"/demonstrativos/{sid}/xml")
+        assert xml.status_code == 200, xml.text
+        assert xml.headers["content-type"].startswith("application/xml")
+        assert f"demonstrativo-{tipo}-{peg}.xml" in xml.headers["content-disposition"]
+        doc = etree.fromstring(xml.content)
+        assert schema.validate(doc), schema.error_log
+        assert doc.findtext(".//ans:tipoTransacao", namespaces=NS) == transacao
+        assert doc.findtext(".//ans:origem/ans:registroANS", namespaces=NS) == "331988"
+        assert doc.findtext(".//ans:numeroProtocolo", namespaces=NS) == peg
+        numeros = {g["numero_guia_prestador"] for g in guias}
+        found = {e.text for e in doc.iterfind(".//ans:numeroGuiaPrestador", namespaces=NS)}
+        assert found == numeros
+
+        pdf = clinica.get(f"/demonstrativos/{sid}/pdf")
+        assert pdf.status_code == 200
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert f"demonstrativo-{tipo}-{peg}.pdf" in pdf.headers["content-disposition"]
+        texto = pdf_text(pdf.content)
+        assert peg in texto and "900301" in texto
+        assert all(n in texto for n in numeros)
+        assert "R$ 1,00" in texto  # the glosa the operator reported
+        if tipo == "pagamento":
+            assert "10/12/2026" in texto
+            assert doc.findtext(".//ans:dataPagamento", namespaces=NS) == "2026-12-10"
+
+        for fmt in ("xml", "pdf"):
+            other = outra_clinica.get(f"/demonstrativos/{sid}/{fmt}")
+            assert other.status_code == 404
+    assert clinica.get(f"/demonstrativos/{sid}/docx").status_code == 422
+    assert clinica.get("/demonstrativos/nao-existe/pdf").status_code == 404
