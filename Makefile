@@ -3,7 +3,8 @@ SHELL := /bin/bash
 UV := python3 -m uv
 SERVERS := bash deploy/local/servers.sh
 # Debian's Chromium drives the browser tests; pango renders PDFs; poppler reads them in tests.
-DEBIAN_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+DEBIAN_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+	fonts-dejavu-core poppler-utils
 # The test suite's own servers, isolated from `make run`'s.
 TEST_ENV := TISSFLOW_STATE_DIR=.local/test TISSFLOW_KAFKA_PORT=19092 \
 	TISSFLOW_KAFKA_CONTROLLER_PORT=19093 TISSFLOW_MONGO_PORT=27018
