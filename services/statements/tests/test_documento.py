@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import shutil
 import subprocess
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -127,7 +126,6 @@ def test_glosa_is_spread_to_the_centavo() -> None:
     assert ratear_glosa([], Decimal("5")) == []
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 @pytest.mark.parametrize("tipo", ["analise", "pagamento"])
 def test_pdf_shows_peg_lote_guides_and_values(tipo: str) -> None:
     pdf = render_pdf(demonstrativo(tipo))
