@@ -103,9 +103,8 @@ def test_concurrent_wrong_passwords_get_at_most_five_guesses(stack: Stack) -> No
     # Once the window is over (moved back in time here), the right password works again.
     client, attempts = _gateway_db(stack, "login_attempts")
     with client:
-        attempts.update_one(
-            {"_id": username},
-            {"$set": {"window_start": datetime.now(UTC) - timedelta(minutes=6)}},
+        attempts.update_many(
+            {"key": username}, {"$set": {"at": datetime.now(UTC) - timedelta(minutes=6)}}
         )
     assert _token(base, username, "senha-certa-123").status_code == 200
 

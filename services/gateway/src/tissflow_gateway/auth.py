@@ -13,7 +13,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from tissflow_gateway.core import ApiError, db, settings
@@ -101,34 +100,28 @@ def _too_many(window_start: datetime, now: datetime) -> ApiError:
 async def _count_attempt(key: str) -> None:
     """Count this attempt BEFORE the password is checked; 429 past the limit.
 
-    One atomic `$inc` per attempt (FerretDB has no transactions): however many requests
-    arrive at once, only the first MAX_FAILED_LOGINS of a window see a count within the
-    limit, so at most that many passwords are ever checked per window. A window lasts
-    LOCK_MINUTES from its first attempt; an expired one is deleted (only if it is still
-    that window) and the attempt is counted again in a fresh one.
+    Each attempt must take one of MAX_FAILED_LOGINS numbered slots by inserting a document
+    whose `_id` names the slot; a slot is held for LOCK_MINUTES (a sliding window). A
+    unique `_id` is the one thing the database guarantees under any concurrency (FerretDB
+    has no transactions, and its `$inc` read-modify-write let 7 of 40 simultaneous
+    guesses through), so at most MAX_FAILED_LOGINS passwords are checked per window.
     """
-    for _ in range(5):
-        now = datetime.now(UTC)
-        try:
-            doc = await login_attempts.find_one_and_update(
-                {"_id": key},
-                {"$inc": {"failures": 1}, "$setOnInsert": {"window_start": now}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
-        except DuplicateKeyError:  # two first attempts raced to create the window
-            continue
-        window_start = doc.get("window_start")
-        if window_start is None:  # left by the earlier lockout (locked_until): start over
-            await login_attempts.delete_one({"_id": key, "window_start": {"$exists": False}})
-            continue
-        if window_start + timedelta(minutes=LOCK_MINUTES) <= now:
-            await login_attempts.delete_one({"_id": key, "window_start": window_start})
-            continue
-        if doc["failures"] > MAX_FAILED_LOGINS:
-            raise _too_many(window_start, now)
-        return
-    raise _too_many(now, now)  # the window kept changing under us: refuse, to be safe
+    now = datetime.now(UTC)
+    for freed in (False, True):
+        for slot in range(1, MAX_FAILED_LOGINS + 1):
+            try:
+                await login_attempts.insert_one({"_id": f"{key}#{slot}", "key": key, "at": now})
+                return
+            except DuplicateKeyError:
+                continue
+        if freed:
+            break
+        # All slots held: free the ones whose window is over, then try once more.
+        await login_attempts.delete_many(
+            {"key": key, "at": {"$lte": now - timedelta(minutes=LOCK_MINUTES)}}
+        )
+    oldest = await login_attempts.find_one({"key": key}, sort=[("at", 1)])
+    raise _too_many(oldest["at"] if oldest else now, now)
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -152,7 +145,7 @@ async def authenticate(username: str, password: str) -> User:
     ok = await asyncio.to_thread(_verify, doc["password_hash"] if doc else None, password)
     if doc is None or not ok:
         raise ApiError(401, "credenciais_invalidas", "Usuário ou senha inválidos.")
-    await login_attempts.delete_one({"_id": key})
+    await login_attempts.delete_many({"key": key})
     return _user(doc)
 
 
