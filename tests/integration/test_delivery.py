@@ -178,3 +178,31 @@ def test_killed_between_write_and_publish_publishes_after_restart(stack: Stack) 
     assert verdict
     doc = httpx.get(f"{ingest}/internal/files/{file_id}", headers=headers).json()
     assert doc["status"] == "importado"
+
+
+def test_concurrent_sends_of_one_lote_send_it_once(stack: Stack, clinica: Api) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    content = build_lote(
+        tipo_guia="consulta", numero_lote="900301", numero_guia_inicial=fresh_guia()
+    )
+    file_id = clinica.upload(content, filename="corrida.xml").json()["file_id"]
+    assert clinica.wait_file(file_id)["status"] == "importado"
+    lote = wait_for(
+        lambda: (clinica.get("/lotes", params={"file_id": file_id}).json()["items"] or [None])[0],
+        what="o lote",
+    )
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(
+            pool.map(lambda _: clinica.post(f"/lotes/{lote['lote_id']}/enviar"), range(12))
+        )
+    assert {a.status_code for a in answers} == {200}
+    assert {a.json()["status"] for a in answers} == {"enviado"}
+    sent = count_matching(
+        stack.kafka,
+        Topic.LOTE_SENT,
+        lambda r: json.loads(r.value)["payload"]["lote_id"] == lote["lote_id"],
+    )
+    assert sent == 1
+    detail = clinica.get(f"/lotes/{lote['lote_id']}").json()
+    assert [entry["acao"] for entry in detail["log"]].count("enviar") == 1

@@ -50,11 +50,13 @@ class OutboxRelay:
         collections: Sequence[str],
         publish: PublishFn,
         poll_seconds: float = 1.0,
+        write_lock: asyncio.Lock | None = None,
     ) -> None:
         self._db = db
         self.collections = list(collections)
         self._publish = publish
         self._poll_seconds = poll_seconds
+        self._write_lock = write_lock or asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -75,10 +77,11 @@ class OutboxRelay:
                     )
                     # `$pop` of the head, guarded by its id: FerretDB ignores a `$pull`
                     # with a condition, and writers only ever append to the tail.
-                    popped = await collection.update_one(
-                        {"_id": doc["_id"], "outbox.0.event_id": entry["event_id"]},
-                        {"$pop": {"outbox": -1}},
-                    )
+                    async with self._write_lock:
+                        popped = await collection.update_one(
+                            {"_id": doc["_id"], "outbox.0.event_id": entry["event_id"]},
+                            {"$pop": {"outbox": -1}},
+                        )
                     OUTBOX_PUBLISHED.labels(entry["topic"]).inc()
                     sent += 1
                     if popped.modified_count == 0:

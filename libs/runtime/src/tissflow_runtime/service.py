@@ -59,7 +59,15 @@ class ServiceRuntime:
             retry_backoff_seconds=settings.retry_backoff_seconds,
         )
         self.consumers.dead_letters = self.db["dead_letters"]
-        self.relay = OutboxRelay(self.db, [], self._publish, settings.outbox_poll_seconds)
+        # Every update of a document that may carry an outbox takes this lock, and so
+        # does the relay's removal: FerretDB applies concurrent updates of one document
+        # as read-modify-write without isolation (40 concurrent `$inc` ended at 6), so
+        # an unserialised pop could erase a state change written at the same moment.
+        # Real MongoDB is atomic per document; the lock then only costs a little.
+        self.write_lock = asyncio.Lock()
+        self.relay = OutboxRelay(
+            self.db, [], self._publish, settings.outbox_poll_seconds, self.write_lock
+        )
         self.outbox_relay_enabled = settings.outbox_relay
         self._startup: list[StartupHook] = []
         self._http: httpx.AsyncClient | None = None

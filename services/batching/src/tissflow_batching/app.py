@@ -99,23 +99,24 @@ async def on_file_validated(envelope: Envelope) -> None:
 @runtime.consumers.on(Topic.PROTOCOLO_STATUS_CHANGED)
 async def on_protocolo_status(envelope: Envelope) -> None:
     event = envelope.payload_as(ProtocoloStatusChanged)
-    await lotes.update_one(
-        {"_id": event.lote_id, **not_handled(envelope.event_id)},
-        {
-            "$set": {
-                "protocolo": {
-                    "peg": event.peg,
-                    "status": event.status,
-                    "data_pagamento": event.data_pagamento.isoformat()
-                    if event.data_pagamento
-                    else None,
-                    "atualizado_em": event.changed_at,
+    async with runtime.write_lock:
+        await lotes.update_one(
+            {"_id": event.lote_id, **not_handled(envelope.event_id)},
+            {
+                "$set": {
+                    "protocolo": {
+                        "peg": event.peg,
+                        "status": event.status,
+                        "data_pagamento": event.data_pagamento.isoformat()
+                        if event.data_pagamento
+                        else None,
+                        "atualizado_em": event.changed_at,
+                    },
+                    "updated_at": datetime.now(UTC),
                 },
-                "updated_at": datetime.now(UTC),
+                "$push": mark_handled(envelope.event_id),
             },
-            "$push": mark_handled(envelope.event_id),
-        },
-    )
+        )
 
 
 class Actor(BaseModel):
@@ -172,11 +173,12 @@ async def _act(lote_id: str, action: str, actor: Actor) -> dict[str, Any]:
             deleted, key=lote_id, correlation_id=doc["correlation_id"]
         )
     # Conditional on the state we read: a concurrent action makes this match nothing.
-    updated = await lotes.find_one_and_update(
-        {"_id": lote_id, "status": {"$in": allowed_from(action)}},
-        update,
-        return_document=ReturnDocument.AFTER,
-    )
+    async with runtime.write_lock:
+        updated = await lotes.find_one_and_update(
+            {"_id": lote_id, "status": {"$in": allowed_from(action)}},
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
     if updated is None:
         again = await lotes.find_one({"_id": lote_id})
         if again is not None and again["status"] == target.value:

@@ -182,19 +182,20 @@ async def create_revision(
         "reason": reason,
     }
     # Only from the revision the editor saw: two concurrent corrections cannot both win.
-    updated = await files.find_one_and_update(
-        {"_id": file_id, "current_revision": base_revision},
-        {
-            "$set": {
-                "current_revision": number,
-                "status": FileStatus.EM_PROCESSAMENTO.value,
-                "updated_at": now,
-                "corrigido_online": True,
+    async with runtime.write_lock:
+        updated = await files.find_one_and_update(
+            {"_id": file_id, "current_revision": base_revision},
+            {
+                "$set": {
+                    "current_revision": number,
+                    "status": FileStatus.EM_PROCESSAMENTO.value,
+                    "updated_at": now,
+                    "corrigido_online": True,
+                },
+                "$push": {"revisions": revision, "outbox": _uploaded_event(doc, revision)},
             },
-            "$push": {"revisions": revision, "outbox": _uploaded_event(doc, revision)},
-        },
-        return_document=ReturnDocument.AFTER,
-    )
+            return_document=ReturnDocument.AFTER,
+        )
     if updated is None:
         await bucket.delete(gridfs_id)
         raise HTTPException(
@@ -258,31 +259,32 @@ async def get_content(file_id: str, revision: int) -> Response:
 async def on_file_validated(envelope: Envelope) -> None:
     """Record the verdict, unless it is for a revision that is no longer current."""
     event = envelope.payload_as(FileValidated)
-    await files.update_one(
-        {
-            "_id": event.file_id,
-            "current_revision": event.revision,
-            **not_handled(envelope.event_id),
-        },
-        {
-            "$set": {
-                "status": event.status,
-                "updated_at": datetime.now(UTC),
-                "validacao": {
-                    "revision": event.revision,
-                    "critiques": event.critiques,
-                    "numero_lote": event.numero_lote,
-                    "tipo_guia": event.tipo_guia,
-                    "quantidade_guias": event.quantidade_guias,
-                    "valor_total": str(event.valor_total)
-                    if event.valor_total is not None
-                    else None,
-                    "versao_tiss": event.versao_tiss,
-                },
+    async with runtime.write_lock:
+        await files.update_one(
+            {
+                "_id": event.file_id,
+                "current_revision": event.revision,
+                **not_handled(envelope.event_id),
             },
-            "$push": mark_handled(envelope.event_id),
-        },
-    )
+            {
+                "$set": {
+                    "status": event.status,
+                    "updated_at": datetime.now(UTC),
+                    "validacao": {
+                        "revision": event.revision,
+                        "critiques": event.critiques,
+                        "numero_lote": event.numero_lote,
+                        "tipo_guia": event.tipo_guia,
+                        "quantidade_guias": event.quantidade_guias,
+                        "valor_total": str(event.valor_total)
+                        if event.valor_total is not None
+                        else None,
+                        "versao_tiss": event.versao_tiss,
+                    },
+                },
+                "$push": mark_handled(envelope.event_id),
+            },
+        )
 
 
 app = runtime.create_app([router])

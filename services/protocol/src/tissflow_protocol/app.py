@@ -82,12 +82,13 @@ async def on_lote_sent(envelope: Envelope) -> None:
     if await protocolos.find_one({"lote_id": event.lote_id}, {"_id": 1}) is not None:
         return  # a redelivery: the lote already has its PEG
     now = datetime.now(UTC)
-    counter = await counters.find_one_and_update(
-        {"_id": f"peg-{now.year}"},
-        {"$inc": {"seq": 1}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
+    async with runtime.write_lock:
+        counter = await counters.find_one_and_update(
+            {"_id": f"peg-{now.year}"},
+            {"$inc": {"seq": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
     doc: dict[str, Any] = {
         "_id": format_peg(counter["seq"], now.year),
         "lote_id": event.lote_id,
@@ -178,11 +179,12 @@ async def change_status(
     if event_id:
         pushes.update(mark_handled(event_id))
     # Only from the status we checked: a concurrent change makes this match nothing.
-    updated = await protocolos.find_one_and_update(
-        {"_id": peg, "status": doc["status"], **(not_handled(event_id) if event_id else {})},
-        {"$set": sets, "$push": pushes},
-        return_document=ReturnDocument.AFTER,
-    )
+    async with runtime.write_lock:
+        updated = await protocolos.find_one_and_update(
+            {"_id": peg, "status": doc["status"], **(not_handled(event_id) if event_id else {})},
+            {"$set": sets, "$push": pushes},
+            return_document=ReturnDocument.AFTER,
+        )
     if updated is None:
         raise HTTPException(
             409, {"code": "protocolo_alterado", "message": "O protocolo mudou; tente de novo."}

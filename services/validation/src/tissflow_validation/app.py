@@ -285,28 +285,30 @@ async def alterar_estado(
 ) -> dict[str, Any]:
     """Apply `mudar(estado) -> fields to $set | None (nothing to do)` without losing writes.
 
-    Optimistic concurrency on the document's `versao`: FerretDB has no transactions, so
-    a read-modify-write is one update guarded by the version it read, retried on a race.
+    Optimistic concurrency on the document's `versao`, retried on a race; and, because
+    FerretDB applies concurrent updates without isolation, the whole read-modify-write
+    holds this process's write lock (real MongoDB needs only the version guard).
     """
     for _ in range(_TENTATIVAS_ESTADO):
-        doc = await arquivos.find_one({"_id": file_id})
-        atual = doc or novo_estado(file_id)
-        mudancas = mudar(atual)
-        if mudancas is None:
-            return atual
-        versao = int(atual.get("versao", 0))
-        novo = {**atual, **mudancas, "versao": versao + 1}
-        if doc is None:
-            try:
-                await arquivos.insert_one(novo)
-            except DuplicateKeyError:
-                continue
-            return novo
-        feito = await arquivos.update_one(
-            {"_id": file_id, "versao": versao}, {"$set": {**mudancas, "versao": versao + 1}}
-        )
-        if feito.matched_count:
-            return novo
+        async with runtime.write_lock:
+            doc = await arquivos.find_one({"_id": file_id})
+            atual = doc or novo_estado(file_id)
+            mudancas = mudar(atual)
+            if mudancas is None:
+                return atual
+            versao = int(atual.get("versao", 0))
+            novo = {**atual, **mudancas, "versao": versao + 1}
+            if doc is None:
+                try:
+                    await arquivos.insert_one(novo)
+                except DuplicateKeyError:
+                    continue
+                return novo
+            feito = await arquivos.update_one(
+                {"_id": file_id, "versao": versao}, {"$set": {**mudancas, "versao": versao + 1}}
+            )
+            if feito.matched_count:
+                return novo
     raise erro(
         409,
         "edicao_concorrente",
