@@ -42,6 +42,10 @@ class ServiceSettings(BaseSettings):
     batching_url: str = f"http://127.0.0.1:{SERVICE_PORTS['batching']}"
     protocol_url: str = f"http://127.0.0.1:{SERVICE_PORTS['protocol']}"
     statements_url: str = f"http://127.0.0.1:{SERVICE_PORTS['statements']}"
+    # The operator this deployment serves (its ANS registration, name and CNPJ).
+    operadora_registro_ans: str = "331988"
+    operadora_nome: str = "PASA"
+    operadora_cnpj: str = "33198800000118"
     # Shared secret every internal API call carries (header X-Internal-Token).
     internal_token: str = "tissflow-local-internal-token"
 

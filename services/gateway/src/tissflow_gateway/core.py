@@ -12,8 +12,6 @@ from tissflow_runtime.settings import ServiceSettings
 
 
 class GatewaySettings(ServiceSettings):
-    operadora_registro_ans: str = "331988"
-    operadora_nome: str = "PASA"
     # Secure cookies need HTTPS; local `make run` serves plain HTTP on loopback.
     cookie_secure: bool = False
     session_hours: int = 8

@@ -36,14 +36,7 @@ from tissflow_statements.documento import (
 )
 from tissflow_statements.pdf import render_pdf
 
-
-class StatementsSettings(ServiceSettings):
-    operadora_registro_ans: str = "331988"
-    operadora_nome: str = "PASA"
-    operadora_cnpj: str = "33198800000118"
-
-
-settings = StatementsSettings()
+settings = ServiceSettings()
 runtime = ServiceRuntime("statements", settings)
 runtime.outbox_collections("demonstrativos")
 demonstrativos = runtime.db["demonstrativos"]

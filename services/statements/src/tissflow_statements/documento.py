@@ -137,23 +137,23 @@ def _el(parent: etree._Element, name: str, text: Any = None) -> etree._Element:
     return child
 
 
-def _contratado(parent: etree._Element, provider_id: str) -> None:
-    """ct_contratadoDados: CNPJ (14 characters), CPF (11 digits) or the operator's code."""
+def _prestador_id(parent: etree._Element, provider_id: str, cnpj_tag: str, cpf_tag: str) -> None:
+    """CNPJ (14 characters), CPF (11 digits) or else the operator's code for the provider."""
     if len(provider_id) == 14:
-        _el(parent, "cnpjContratado", provider_id)
+        _el(parent, cnpj_tag, provider_id)
     elif len(provider_id) == 11 and provider_id.isdigit():
-        _el(parent, "cpfContratado", provider_id)
+        _el(parent, cpf_tag, provider_id)
     else:
         _el(parent, "codigoPrestadorNaOperadora", provider_id[:14])
+
+
+def _contratado(parent: etree._Element, provider_id: str) -> None:
+    """ct_contratadoDados."""
+    _prestador_id(parent, provider_id, "cnpjContratado", "cpfContratado")
 
 
 def _identificacao_prestador(parent: etree._Element, provider_id: str) -> None:
-    if len(provider_id) == 14:
-        _el(parent, "CNPJ", provider_id)
-    elif len(provider_id) == 11 and provider_id.isdigit():
-        _el(parent, "CPF", provider_id)
-    else:
-        _el(parent, "codigoPrestadorNaOperadora", provider_id[:14])
+    _prestador_id(parent, provider_id, "CNPJ", "CPF")
 
 
 def _cabecalho_demonstrativo(parent: etree._Element, d: Demonstrativo) -> None:

@@ -64,11 +64,7 @@ _TENTATIVAS_ESTADO = 20
 _PRAZO_REPROCESSO = timedelta(seconds=120)
 
 
-class ValidationSettings(ServiceSettings):
-    operadora_registro_ans: str = "331988"
-
-
-settings = ValidationSettings()
+settings = ServiceSettings()
 runtime = ServiceRuntime("validation", settings)
 runtime.outbox_collections("results")
 results = runtime.db["results"]
