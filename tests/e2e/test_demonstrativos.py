@@ -99,3 +99,83 @@ def test_provider_downloads_both_demonstrativos(
             assert other.status_code == 404
     assert clinica.get(f"/demonstrativos/{sid}/docx").status_code == 422
     assert clinica.get("/demonstrativos/nao-existe/pdf").status_code == 404
+
+
+def test_operator_analysis_per_guide_reaches_the_demonstrativos(
+    clinica: Api, operadora: Api
+) -> None:
+    content = build_lote(
+        tipo_guia="sp_sadt", n_guias=2, numero_lote="900302", numero_guia_inicial=fresh_guia()
+    )
+    file_id = clinica.upload(content, filename="lote-900302.xml").json()["file_id"]
+    assert clinica.wait_file(file_id)["status"] == "importado"
+    guias = clinica.get(f"/files/{file_id}/criticas").json()["result"]["guias"]
+    lote = wait_for(
+        lambda: (clinica.get("/lotes", params={"file_id": file_id}).json()["items"] or [None])[0],
+        what="o lote",
+    )
+    assert clinica.post(f"/lotes/{lote['lote_id']}/enviar").status_code == 200
+    peg = wait_for(
+        lambda: (
+            clinica.get("/protocolos", params={"lote_id": lote["lote_id"]}).json()["items"] or [{}]
+        )[0].get("peg"),
+        what="o PEG",
+    )
+    glosada, inteira = (g["numero_guia_prestador"] for g in guias)
+    valores = {g["numero_guia_prestador"]: g["valor_total"] for g in guias}
+    processado = float(valores[glosada])
+    analise = [
+        {
+            "numero_guia_prestador": glosada,
+            "valor_processado": f"{processado:.2f}",
+            "valor_liberado": f"{processado - 1.25:.2f}",
+            "valor_glosado": "1.25",
+            "glosas": [{"codigo": "1705", "valor": "1.25"}],
+        },
+        {
+            "numero_guia_prestador": inteira,
+            "valor_processado": valores[inteira],
+            "valor_liberado": valores[inteira],
+        },
+    ]
+    url = f"/operadora/protocolos/{peg}/status"
+    assert operadora.post(url, json={"status": 2}).status_code == 200
+    for wrong, trecho in (
+        ([{**analise[0], "glosas": [{"codigo": "9999", "valor": "1.25"}]}], "tabela 38"),
+        ([{**analise[1], "numero_guia_prestador": "1"}], "não faz parte do lote"),
+    ):
+        refused = operadora.post(url, json={"status": 5, "guias": wrong})
+        assert refused.status_code == 422, refused.text
+        assert trecho in refused.json()["message"]
+    response = operadora.post(url, json={"status": 5, "guias": analise})
+    assert response.status_code == 200, response.text
+    protocolo = response.json()
+    assert protocolo["valor_glosado"] == "1.25"
+    assert protocolo["guias"][0]["glosas"][0]["descricao"] == "VALOR APRESENTADO A MAIOR"
+
+    statement = wait_for(
+        lambda: (
+            clinica.get("/demonstrativos", params={"peg": peg, "tipo": "analise"}).json()["items"]
+            or [None]
+        )[0],
+        what="o demonstrativo de análise",
+    )
+    sid = statement["statement_id"]
+    doc = etree.fromstring(clinica.get(f"/demonstrativos/{sid}/xml").content)
+    schema = xsd()
+    assert schema.validate(doc), schema.error_log
+    por_guia = {
+        g.findtext("ans:numeroGuiaPrestador", namespaces=NS): g
+        for g in doc.iterfind(".//ans:relacaoGuias", namespaces=NS)
+    }
+    assert por_guia[glosada].findtext("ans:valorGlosaGuia", namespaces=NS) == "1.25"
+    motivo = por_guia[glosada].find("ans:motivoGlosaGuia", namespaces=NS)
+    assert motivo is not None
+    assert motivo.findtext("ans:codigoGlosa", namespaces=NS) == "1705"
+    assert motivo.findtext("ans:descricaoGlosa", namespaces=NS) == "VALOR APRESENTADO A MAIOR"
+    assert por_guia[inteira].find("ans:motivoGlosaGuia", namespaces=NS) is None
+    assert por_guia[inteira].findtext("ans:valorGlosaGuia", namespaces=NS) == "0.00"
+
+    texto = pdf_text(clinica.get(f"/demonstrativos/{sid}/pdf").content)
+    assert "Glosas" in texto and "1705" in texto and "VALOR APRESENTADO A MAIOR" in texto
+    assert "R$ 1,25" in texto

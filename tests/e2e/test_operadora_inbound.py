@@ -49,6 +49,10 @@ def test_demo_operator_analyses_and_pays_a_sent_lote(stack: Stack, clinica: Api)
         demo.wait(10)
     assert protocolo["etapa"] == "Faturado"
     assert [h["status"] for h in protocolo["historico"]] == [1, 2, 5, 3]
+    # At 5 the demo reported its analysis per guide: a 1705 glosa on the first guide.
+    primeira = protocolo["guias"][0]
+    assert [g["codigo"] for g in primeira["glosas"]] == ["1705"]
+    assert protocolo["valor_glosado"] == primeira["valor_glosado"] != "0.00"
     kinds = wait_for(
         lambda: (
             {

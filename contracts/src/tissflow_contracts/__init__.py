@@ -3,9 +3,12 @@
 from tissflow_contracts.envelope import Envelope, new_envelope
 from tissflow_contracts.events import (
     EVENTS,
+    AnaliseGuia,
+    AnaliseItem,
     EventSpec,
     FileUploaded,
     FileValidated,
+    GlosaAnalise,
     LoteDeleted,
     LoteSent,
     OperadoraReport,
@@ -18,12 +21,15 @@ from tissflow_contracts.topics import ALL_TOPICS, DLQ_SUFFIX, Topic, dlq
 
 __all__ = [
     "ALL_TOPICS",
+    "AnaliseGuia",
+    "AnaliseItem",
     "DLQ_SUFFIX",
     "EVENTS",
     "Envelope",
     "EventSpec",
     "FileUploaded",
     "FileValidated",
+    "GlosaAnalise",
     "LoteDeleted",
     "LoteSent",
     "OperadoraReport",

@@ -81,6 +81,36 @@ class LoteDeleted(_Payload):
     deleted_at: datetime
 
 
+class GlosaAnalise(_Payload):
+    """One glosa the operator applied: a TISS table-38 code and the value it took."""
+
+    codigo: str = Field(pattern=r"^\d{4}$", description="TISS table 38 (glosas) code")
+    valor: Decimal = Field(ge=0, description="Value glosed under this code")
+    descricao: str | None = Field(default=None, description="Table 38 description")
+
+
+class AnaliseItem(_Payload):
+    """The operator's analysis of one item (procedure) of a guide."""
+
+    sequencial_item: int = Field(ge=1)
+    codigo_procedimento: str | None = None
+    valor_processado: Decimal = Field(ge=0)
+    valor_liberado: Decimal = Field(ge=0)
+    valor_glosado: Decimal = Field(default=Decimal("0"), ge=0)
+    glosas: list[GlosaAnalise] = Field(default_factory=list)
+
+
+class AnaliseGuia(_Payload):
+    """The operator's analysis of one guide of the lote, by the provider's guide number."""
+
+    numero_guia_prestador: str = Field(min_length=1, max_length=20)
+    valor_processado: Decimal = Field(ge=0)
+    valor_liberado: Decimal = Field(ge=0)
+    valor_glosado: Decimal = Field(default=Decimal("0"), ge=0)
+    glosas: list[GlosaAnalise] = Field(default_factory=list)
+    itens: list[AnaliseItem] = Field(default_factory=list)
+
+
 class ProtocoloStatusChanged(_Payload):
     """A protocol (PEG) moved to an ANS dm_statusProtocolo status."""
 
@@ -95,6 +125,9 @@ class ProtocoloStatusChanged(_Payload):
     valor_informado: Decimal | None = None
     valor_liberado: Decimal | None = None
     valor_glosado: Decimal | None = None
+    guias: list[AnaliseGuia] = Field(
+        default_factory=list, description="The operator's analysis per guide, when reported"
+    )
     changed_at: datetime
 
 
@@ -115,13 +148,18 @@ class StatementReady(_Payload):
 
 
 class OperadoraReport(_Payload):
-    """Published by the operator's core: a protocol's new status (and payment date)."""
+    """Published by the operator's core: a protocol's new status (and payment date), and
+    optionally its analysis per guide."""
 
     peg: str
     status: int = Field(ge=1, le=10, description="ANS dm_statusProtocolo code")
     data_pagamento: date | None = None
     valor_liberado: Decimal | None = None
     valor_glosado: Decimal | None = None
+    guias: list[AnaliseGuia] = Field(
+        default_factory=list,
+        description="Analysis per guide (values and table-38 glosa codes); optional",
+    )
     reported_by: str = "operadora"
 
 

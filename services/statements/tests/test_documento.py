@@ -14,6 +14,7 @@ from tissflow_statements.documento import (
     NS,
     Demonstrativo,
     erros_de_schema,
+    guias_da_analise,
     guias_do_resultado,
     mensagem_xml,
     ratear_glosa,
@@ -150,3 +151,71 @@ def test_pdf_shows_peg_lote_guides_and_values(tipo: str) -> None:
         assert esperado in texto, (esperado, texto)
     if tipo == "pagamento":
         assert "10/12/2026" in texto
+
+
+ANALISE = [
+    {
+        "numero_guia_prestador": "7001",
+        "valor_processado": "100.50",
+        "valor_liberado": "90.50",
+        "valor_glosado": "10.00",
+        "glosas": [
+            {"codigo": "1705", "valor": "7.00", "descricao": "VALOR APRESENTADO A MAIOR"},
+            {"codigo": "1801", "valor": "3.00", "descricao": "PROCEDIMENTO INVÁLIDO"},
+        ],
+    },
+    {
+        "numero_guia_prestador": "7002",
+        "valor_processado": "50.00",
+        "valor_liberado": "50.00",
+        "valor_glosado": "0",
+        "glosas": [],
+    },
+]
+
+
+def analisado(tipo: str = "analise") -> Demonstrativo:
+    return demonstrativo(tipo, guias=guias_da_analise(GUIAS, ANALISE))
+
+
+@pytest.mark.parametrize("tipo", ["analise", "pagamento"])
+def test_operator_analysis_per_guide_is_valid_and_carries_glosa_codes(tipo: str) -> None:
+    xml = mensagem_xml(analisado(tipo))
+    assert erros_de_schema(xml) == []
+    assert text(xml, "valorGlosaGuia") == ["10.00", "0.00"]  # not spread: as reported
+    assert text(xml, "valorLiberadoGuia") == ["90.50", "50.00"]
+    if tipo == "analise":
+        root = etree.fromstring(xml)
+        guias = root.findall(f".//{{{NS}}}relacaoGuias")
+        motivos = guias[0].findall(f"{{{NS}}}motivoGlosaGuia")
+        assert [m.findtext(f"{{{NS}}}codigoGlosa") for m in motivos] == ["1705", "1801"]
+        assert motivos[0].findtext(f"{{{NS}}}descricaoGlosa") == "VALOR APRESENTADO A MAIOR"
+        assert guias[1].findall(f"{{{NS}}}motivoGlosaGuia") == []
+
+
+def test_a_code_newer_than_the_schema_goes_to_the_guide_observation() -> None:
+    analise = [{**ANALISE[0], "glosas": [{"codigo": "5063", "valor": "10.00", "descricao": "X"}]}]
+    xml = mensagem_xml(demonstrativo(guias=guias_da_analise(GUIAS, analise)))
+    assert erros_de_schema(xml) == []
+    assert text(xml, "codigoGlosa") == []
+    assert text(xml, "observacao") == ["Glosa 5063 (X): 10.00"]
+
+
+def test_a_guide_the_analysis_leaves_out_is_shown_as_informed() -> None:
+    guias = guias_da_analise(GUIAS, ANALISE[:1])
+    assert [g.numero_guia_prestador for g in guias] == ["7001", "7002"]
+    assert guias[1].valor_liberado == Decimal("50.00") and guias[1].glosas == ()
+    assert guias[0].valor_informado == Decimal("100.50")
+
+
+def test_pdf_shows_each_glosa_code_with_its_description() -> None:
+    texto = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"],
+        input=render_pdf(analisado()),
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    assert "Glosas" in texto
+    for esperado in ("1705", "VALOR APRESENTADO A MAIOR", "1801", "PROCEDIMENTO INVÁLIDO"):
+        assert esperado in texto, (esperado, texto)
+    assert "R$ 7,00" in texto and "R$ 90,50" in texto

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
+from tissflow_contracts import AnaliseGuia
 
 from tissflow_gateway import files, lotes, ops
 from tissflow_gateway.auth import (
@@ -329,8 +330,18 @@ async def get_protocolo(peg: str, user: CurrentUser) -> ProtocoloOut:
 class StatusChange(BaseModel):
     status: int = Field(ge=1, le=10, description="ANS dm_statusProtocolo (3 = Faturado)")
     data_pagamento: date | None = Field(default=None, description="Required for status 3")
-    valor_liberado: Decimal | None = None
-    valor_glosado: Decimal | None = None
+    valor_liberado: Decimal | None = Field(
+        default=None, description="Protocol total released; the guides' sum when omitted"
+    )
+    valor_glosado: Decimal | None = Field(
+        default=None, description="Protocol total glosed; the guides' sum when omitted"
+    )
+    guias: list[AnaliseGuia] = Field(
+        default_factory=list,
+        description="Optional analysis per guide of the lote: valor processado, liberado and "
+        "glosado, and each glosa's TISS table-38 code and value (optionally per item). The "
+        "demonstrativos then show each guide's values and glosa codes.",
+    )
 
 
 @router.post(
@@ -339,7 +350,10 @@ class StatusChange(BaseModel):
     responses=errors(403, 404, 409),
 )
 async def change_protocol_status(peg: str, body: StatusChange, user: OperatorUser) -> ProtocoloOut:
-    """Operator side: move a protocol forward (e.g. 2 Em análise, 5 Liberado, 3 Faturado)."""
+    """Operator side: move a protocol forward (e.g. 2 Em análise, 5 Liberado, 3 Faturado),
+    optionally with the analysis per guide (`guias`). An analysis naming a guide that is not
+    in the lote, or a glosa code not in TISS table 38, is refused with 422
+    (`analise_invalida`)."""
     return ProtocoloOut(**await lotes.change_status(user, peg, body.model_dump(mode="json")))
 
 

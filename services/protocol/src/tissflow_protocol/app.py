@@ -10,13 +10,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote
 
+import httpx
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import Envelope, LoteSent, OperadoraReport, ProtocoloStatusChanged, Topic
-from tissflow_runtime.consumer import PermanentError, mark_handled, not_handled
+from tissflow_contracts.events import AnaliseGuia
+from tissflow_runtime.consumer import PermanentError, TransientError, mark_handled, not_handled
 from tissflow_runtime.listing import HIDDEN, match, page_of
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
@@ -29,6 +32,7 @@ from tissflow_protocol.domain import (
     format_peg,
     label,
 )
+from tissflow_protocol.glosas import descricao
 
 runtime = ServiceRuntime("protocol", ServiceSettings())
 runtime.outbox_collections("protocolos")
@@ -71,6 +75,7 @@ def _status_event(doc: dict[str, Any], previous: int | None, at: datetime) -> di
         valor_informado=_money(doc.get("valor_informado")),
         valor_liberado=_money(doc.get("valor_liberado")),
         valor_glosado=_money(doc.get("valor_glosado")),
+        guias=[AnaliseGuia.model_validate(g) for g in doc.get("guias") or []],
         changed_at=at,
     )
     return runtime.event(payload, key=doc["_id"], correlation_id=doc["correlation_id"])
@@ -119,7 +124,101 @@ class StatusChange(BaseModel):
     data_pagamento: date | None = None
     valor_liberado: Decimal | None = None
     valor_glosado: Decimal | None = None
+    guias: list[AnaliseGuia] = Field(
+        default_factory=list,
+        description="The operator's analysis per guide: values and table-38 glosa codes",
+    )
     by: str = Field(min_length=1)
+
+
+def _invalid(message: str, details: dict[str, Any] | None = None) -> HTTPException:
+    return HTTPException(
+        422, {"code": "analise_invalida", "message": message, "details": details or {}}
+    )
+
+
+def _describe(glosas: list[Any], where: str) -> list[dict[str, Any]]:
+    out = []
+    for glosa in glosas:
+        try:
+            texto = descricao(glosa.codigo)
+        except KeyError:
+            raise _invalid(
+                f"Código de glosa {glosa.codigo} ({where}) não existe na tabela 38 da TISS.",
+                {"codigo": glosa.codigo},
+            ) from None
+        out.append({**glosa.model_dump(mode="json"), "descricao": glosa.descricao or texto})
+    return out
+
+
+async def _numeros_guias(lote_id: str) -> list[str]:
+    """The guide numbers of the sent lote, from batching (claim check)."""
+    url = f"{runtime.settings.batching_url}/internal/lotes/{quote(lote_id, safe='')}"
+    try:
+        response = await runtime.http.get(url)
+    except httpx.HTTPError as exc:
+        raise HTTPException(
+            503,
+            {"code": "servico_indisponivel", "message": "Lotes indisponíveis; tente de novo."},
+        ) from exc
+    if response.status_code == 404:
+        return []
+    if response.status_code >= 400:
+        raise HTTPException(
+            503,
+            {"code": "servico_indisponivel", "message": "Lotes indisponíveis; tente de novo."},
+        )
+    return [str(n) for n in response.json().get("numeros_guias") or []]
+
+
+async def analise_guias(doc: dict[str, Any], change: StatusChange) -> list[dict[str, Any]]:
+    """The reported per-guide analysis, checked (guides of this lote, table-38 codes, sums)
+    and with each code's description; 422 pt-BR when it does not hold."""
+    lote = set(await _numeros_guias(doc["lote_id"]))
+    vistos: set[str] = set()
+    out = []
+    for guia in change.guias:
+        numero = guia.numero_guia_prestador
+        if numero not in lote:
+            raise _invalid(
+                f"A guia {numero} não faz parte do lote {doc['numero_lote']} "
+                f"(protocolo {doc['_id']}).",
+                {"numero_guia_prestador": numero},
+            )
+        if numero in vistos:
+            raise _invalid(f"A guia {numero} foi informada mais de uma vez.", {"guia": numero})
+        vistos.add(numero)
+        if guia.valor_liberado + guia.valor_glosado != guia.valor_processado:
+            raise _invalid(
+                f"Guia {numero}: valor liberado + glosado deve ser igual ao processado.",
+                {"numero_guia_prestador": numero},
+            )
+        if guia.glosas and sum(g.valor for g in guia.glosas) != guia.valor_glosado:
+            raise _invalid(
+                f"Guia {numero}: a soma das glosas difere do valor glosado da guia.",
+                {"numero_guia_prestador": numero},
+            )
+        if guia.valor_glosado > 0 and not guia.glosas:
+            raise _invalid(
+                f"Guia {numero}: informe o código (tabela 38) de cada glosa.",
+                {"numero_guia_prestador": numero},
+            )
+        data = guia.model_dump(mode="json")
+        data["glosas"] = _describe(guia.glosas, f"guia {numero}")
+        for item, raw in zip(guia.itens, data["itens"], strict=True):
+            where = f"guia {numero}, item {item.sequencial_item}"
+            raw["glosas"] = _describe(item.glosas, where)
+        out.append(data)
+    for field in ("valor_liberado", "valor_glosado"):
+        total = sum((getattr(g, field) for g in change.guias), Decimal("0"))
+        given = getattr(change, field)
+        if given is not None and given != total:
+            raise _invalid(
+                f"O {field.replace('_', ' ')} do protocolo ({given}) difere da soma das guias "
+                f"({total}).",
+                {"campo": field},
+            )
+    return out
 
 
 def _differs(doc: dict[str, Any], change: StatusChange) -> bool:
@@ -137,6 +236,14 @@ def _differs(doc: dict[str, Any], change: StatusChange) -> bool:
             if recorded != value:
                 return True
         elif recorded is None or Decimal(recorded) != value:
+            return True
+    if change.guias:
+        given_guias = [g.model_dump(mode="json", exclude={"glosas", "itens"}) for g in change.guias]
+        recorded_guias = [
+            {k: v for k, v in g.items() if k not in {"glosas", "itens"}}
+            for g in doc.get("guias") or []
+        ]
+        if given_guias != recorded_guias:
             return True
     return False
 
@@ -163,9 +270,16 @@ async def change_status(
         check_transition(doc["status"], change.status, change.data_pagamento)
     except TransitionRefused as exc:
         raise HTTPException(409, {"code": "transicao_invalida", "message": exc.message}) from exc
+    guias = await analise_guias(doc, change) if change.guias else None
     now = datetime.now(UTC)
     new = {**doc, "status": change.status}
     sets: dict[str, Any] = {"status": change.status, "updated_at": now}
+    if guias is not None:
+        sets["guias"] = new["guias"] = guias
+        for field in ("valor_liberado", "valor_glosado"):
+            if getattr(change, field) is None:
+                total = sum((getattr(g, field) for g in change.guias), Decimal("0"))
+                sets[field] = new[field] = str(total)
     if change.data_pagamento:
         sets["data_pagamento"] = new["data_pagamento"] = change.data_pagamento.isoformat()
     for field in ("valor_liberado", "valor_glosado"):
@@ -207,6 +321,7 @@ async def on_operadora_report(envelope: Envelope) -> None:
         data_pagamento=report.data_pagamento,
         valor_liberado=report.valor_liberado,
         valor_glosado=report.valor_glosado,
+        guias=report.guias,
         by=report.reported_by,
     )
     try:
@@ -214,6 +329,11 @@ async def on_operadora_report(envelope: Envelope) -> None:
     except HTTPException as exc:
         if exc.status_code == 409 and exc.detail.get("code") == "transicao_invalida":
             raise PermanentError(exc.detail["message"]) from exc
+        if exc.status_code == 422:
+            # Parked with the reason: the operator's core must correct and resend it.
+            raise PermanentError(exc.detail["message"]) from exc
+        if exc.status_code == 503:
+            raise TransientError(exc.detail["message"]) from exc
         raise
 
 

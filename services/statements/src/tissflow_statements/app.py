@@ -30,6 +30,7 @@ from tissflow_statements.documento import (
     TITULOS,
     Demonstrativo,
     erros_de_schema,
+    guias_da_analise,
     guias_do_resultado,
     mensagem_xml,
     money,
@@ -97,8 +98,13 @@ async def gather_facts(
     protocolo = await _get_json(
         f"{settings.protocol_url}/internal/protocolos/{quote(event.peg, safe='')}"
     )
-    # Glosa: what the operator reported for the protocol, spread over the guides; else none.
-    guias = guias_do_resultado(result.get("guias") or [], event.valor_glosado)
+    if event.guias:
+        # The operator's analysis per guide: its values and glosa codes.
+        analise = [g.model_dump(mode="json") for g in event.guias]
+        guias = guias_da_analise(result.get("guias") or [], analise)
+    else:
+        # Glosa: what the operator reported for the protocol, spread over the guides.
+        guias = guias_do_resultado(result.get("guias") or [], event.valor_glosado)
     if event.valor_informado is not None:
         informado = money(event.valor_informado)
     else:

@@ -42,6 +42,15 @@ def money(value: Any) -> Decimal:
 
 
 @dataclass(frozen=True, slots=True)
+class Glosa:
+    """A glosa the operator applied to a guide: table-38 code, value and description."""
+
+    codigo: str
+    valor: Decimal
+    descricao: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Guia:
     numero_guia_prestador: str
     numero_carteira: str | None
@@ -50,6 +59,7 @@ class Guia:
     valor_processado: Decimal
     valor_liberado: Decimal
     valor_glosado: Decimal
+    glosas: tuple[Glosa, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +94,11 @@ class Demonstrativo:
     def por_guia(self) -> bool:
         return bool(self.guias)
 
+    @property
+    def com_glosas(self) -> list[Guia]:
+        """The guides the operator glosed with a code (the PDF's "Glosas" section)."""
+        return [g for g in self.guias if g.glosas]
+
 
 def ratear_glosa(informados: list[Decimal], glosa: Decimal) -> list[Decimal]:
     """Split a protocol-level glosa across guides in proportion to their values, to the
@@ -113,6 +128,49 @@ def guias_do_resultado(guias: list[dict[str, Any]], glosa_protocolo: Decimal | N
                 valor_processado=informado,
                 valor_liberado=informado - glosa,
                 valor_glosado=glosa,
+            )
+        )
+    return out
+
+
+def guias_da_analise(guias: list[dict[str, Any]], analise: list[dict[str, Any]]) -> list[Guia]:
+    """Guides with the operator's own analysis per guide (values and glosa codes).
+
+    Carteira, date and informed value come from validation's result where it has the guide;
+    a guide the analysis leaves out is shown as informed, without glosa."""
+    resultado = {
+        str(g["numero_guia_prestador"]): g for g in guias if g.get("numero_guia_prestador")
+    }
+    por_numero = {str(a["numero_guia_prestador"]): a for a in analise}
+    numeros = list(resultado) + [n for n in por_numero if n not in resultado]
+    out = []
+    for numero in numeros:
+        g = resultado.get(numero, {})
+        a = por_numero.get(numero)
+        if a is None:
+            informado = money(g.get("valor_total"))
+            processado = liberado = informado
+            glosado = Decimal("0.00")
+            glosas: tuple[Glosa, ...] = ()
+        else:
+            processado = money(a.get("valor_processado"))
+            informado = money(g["valor_total"]) if g.get("valor_total") else processado
+            liberado = money(a.get("valor_liberado"))
+            glosado = money(a.get("valor_glosado"))
+            glosas = tuple(
+                Glosa(str(x["codigo"]), money(x.get("valor")), x.get("descricao"))
+                for x in a.get("glosas") or []
+            )
+        out.append(
+            Guia(
+                numero_guia_prestador=numero,
+                numero_carteira=g.get("numero_carteira"),
+                data=_data(g.get("data")),
+                valor_informado=informado,
+                valor_processado=processado,
+                valor_liberado=liberado,
+                valor_glosado=glosado,
+                glosas=glosas,
             )
         )
     return out
@@ -181,11 +239,26 @@ def _analise(parent: etree._Element, d: Demonstrativo) -> None:
         _el(guia, "numeroGuiaPrestador", g.numero_guia_prestador[:20])
         _el(guia, "numeroCarteira", (g.numero_carteira or "0")[:20])
         _el(guia, "dataInicioFat", (g.data or d.data_protocolo).isoformat())
+        fora_do_xsd = []
+        for glosa in g.glosas:
+            if glosa.codigo not in codigos_glosa_xsd():
+                fora_do_xsd.append(glosa)
+                continue
+            motivo = _el(guia, "motivoGlosaGuia")
+            _el(motivo, "codigoGlosa", glosa.codigo)
+            if glosa.descricao:
+                _el(motivo, "descricaoGlosa", glosa.descricao[:500])
         _el(guia, "situacaoGuia", d.situacao)
         _el(guia, "valorInformadoGuia", g.valor_informado)
         _el(guia, "valorProcessadoGuia", g.valor_processado)
         _el(guia, "valorLiberadoGuia", g.valor_liberado)
         _el(guia, "valorGlosaGuia", g.valor_glosado)
+        if fora_do_xsd:
+            # Codes newer than the 4.03.00 dm_tipoGlosa list: stated in the observation.
+            texto = "; ".join(
+                f"Glosa {x.codigo} ({x.descricao or 'tabela 38'}): {x.valor}" for x in fora_do_xsd
+            )
+            _el(guia, "observacao", texto[:500])
     _el(protocolo, "valorInformadoProtocolo", d.valor_informado)
     _el(protocolo, "valorProcessadoProtocolo", d.valor_processado)
     _el(protocolo, "valorLiberadoProtocolo", d.valor_liberado)
@@ -304,6 +377,19 @@ def mensagem_xml(d: Demonstrativo) -> bytes:
 # --- the schema --------------------------------------------------------------------------
 
 _schema_lock = threading.Lock()
+
+
+@cache
+def codigos_glosa_xsd() -> frozenset[str]:
+    """The table-38 codes the 4.03.00 schema's dm_tipoGlosa enumerates."""
+    arquivo = f"_data/schemas/{PADRAO}/tissSimpleTypesV{PADRAO.replace('.', '_')}.xsd"
+    raw = resources.files("tiss").joinpath(arquivo).read_bytes()
+    doc = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    tipo = doc.find(f"{xs}simpleType[@name='dm_tipoGlosa']")
+    if tipo is None:
+        return frozenset()
+    return frozenset(e.get("value") for e in tipo.iter(f"{xs}enumeration"))
 
 
 @cache
