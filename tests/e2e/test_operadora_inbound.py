@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from decimal import Decimal
 
 import pytest
+from tissflow_contracts import AnaliseGuia, GlosaAnalise, OperadoraReport, Topic, new_envelope
 from tissflow_validation.samples import build_lote
 
-from tests.support import Api, Stack, fresh_guia, wait_for
+from tests.support import Api, Stack, fresh_guia, publish, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -68,3 +70,46 @@ def test_demo_operator_analyses_and_pays_a_sent_lote(stack: Stack, clinica: Api)
         what="os dois demonstrativos",
     )
     assert kinds == {"analise", "pagamento"}
+
+
+def test_an_analysis_with_an_unknown_glosa_code_is_parked(stack: Stack, clinica: Api) -> None:
+    primeira = fresh_guia()
+    content = build_lote(
+        tipo_guia="odontologia", n_guias=1, numero_lote="900102", numero_guia_inicial=primeira
+    )
+    file_id = clinica.upload(content, filename="odonto-glosa.xml").json()["file_id"]
+    assert clinica.wait_file(file_id)["status"] == "importado"
+    lote = wait_for(
+        lambda: (clinica.get("/lotes", params={"file_id": file_id}).json()["items"] or [None])[0],
+        what="o lote",
+    )
+    assert clinica.post(f"/lotes/{lote['lote_id']}/enviar").status_code == 200
+    peg = wait_for(
+        lambda: (
+            clinica.get("/protocolos", params={"lote_id": lote["lote_id"]}).json()["items"] or [{}]
+        )[0].get("peg"),
+        what="o PEG",
+    )
+    numero = lote["numeros_guias"][0] if lote.get("numeros_guias") else str(primeira)
+    guia = AnaliseGuia(
+        numero_guia_prestador=numero,
+        valor_processado=Decimal("10.00"),
+        valor_liberado=Decimal("9.00"),
+        valor_glosado=Decimal("1.00"),
+        glosas=[GlosaAnalise(codigo="9999", valor=Decimal("1.00"))],
+    )
+    report = OperadoraReport(peg=peg, status=2, guias=[guia])
+    env = new_envelope(report, correlation_id=peg, producer="teste", key=peg)
+    publish(stack.kafka, Topic.OPERADORA_INBOUND, peg, env.model_dump_json().encode())
+    ops = Api.login(stack.services.url("gateway"), "ops", "ops123")
+    parada = wait_for(
+        lambda: next(
+            (m for m in ops.get("/ops/mensagens-paradas").json()["items"] if m["key"] == peg),
+            None,
+        ),
+        what="a análise inválida ficar parada",
+    )
+    assert parada["service"] == "protocol"
+    assert "9999" in parada["error"] and "tabela 38" in parada["error"]
+    protocolo = clinica.get(f"/protocolos/{peg}").json()
+    assert protocolo["status"] == 1 and not protocolo.get("guias")
