@@ -5,6 +5,11 @@ where the parent has several children of that name, e.g.
 `/mensagemTISS/prestadorParaOperadora/loteGuias/guiasTISS/guiaSP-SADT[3]/valorTotal`.
 It is what critiques show and what `apply_correction` accepts (prefixes such as `ans:`
 are tolerated).
+
+The epilogue hash covers the leaves of `cabecalho`, the body and `epilogo` (the hash
+itself excluded), never the message's XML signature (`ds:Signature` after the epilogue):
+the signature is computed over the finished message, hash included, so it cannot be
+part of what the hash covers.
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ import re
 from lxml import etree
 
 NS = "http://www.ans.gov.br/padroes/tiss/schemas"
+DS = "http://www.w3.org/2000/09/xmldsig#"
 NSMAP = {"ans": NS}
+_NSMAP_HASH = {"ans": NS, "ds": DS}
+DS_SIGNATURE = "{" + DS + "}Signature"
 _Q = "{" + NS + "}"
 
 GUIA_ELEMENTO = {
@@ -27,12 +35,13 @@ GUIA_ELEMENTO = {
 }
 ELEMENTO_GUIA = {v: k for k, v in GUIA_ELEMENTO.items()}
 
-# Texts of every leaf element, the epilogue hash excluded, in document order.
-_LEAF_TEXTS = etree.XPath(
-    "//*[not(*)][not(self::ans:hash and parent::ans:epilogo)]/text()",
-    namespaces=NSMAP,
-    smart_strings=False,
+# Texts of every leaf element, the epilogue hash and the message signature excluded,
+# in document order.
+_FOLHAS_DO_HASH = (
+    "/*/*[not(self::ds:Signature)]/descendant-or-self::*[not(*)]"
+    "[not(self::ans:hash and parent::ans:epilogo)]"
 )
+_LEAF_TEXTS = etree.XPath(_FOLHAS_DO_HASH + "/text()", namespaces=_NSMAP_HASH, smart_strings=False)
 
 
 def q(local: str) -> str:
@@ -138,7 +147,7 @@ def texto_de(el: etree._Element) -> str:
 
 
 def leaf_text(root: etree._Element) -> str:
-    """Concatenated text of every leaf element except `epilogo/hash`."""
+    """Concatenated text of every leaf element except `epilogo/hash` and `ds:Signature`."""
     return "".join(_LEAF_TEXTS(root))
 
 
@@ -158,14 +167,23 @@ def hash_para(root: etree._Element, encoding: str) -> str | None:
 
 # --- readings of the hash other generators use -----------------------------------------
 
-_LEAVES = etree.XPath(
+_LEAVES = etree.XPath(_FOLHAS_DO_HASH, namespaces=_NSMAP_HASH, smart_strings=False)
+# Readings that also hash the message signature (as if it were body), or that leave
+# out every signature, the guides' assinaturaDigitalGuia too.
+_LEAVES_COM_ASSINATURA = etree.XPath(
     "//*[not(*)][not(self::ans:hash and parent::ans:epilogo)]",
-    namespaces=NSMAP,
+    namespaces=_NSMAP_HASH,
+    smart_strings=False,
+)
+_LEAVES_SEM_ASSINATURAS = etree.XPath(
+    _FOLHAS_DO_HASH + "[not(ancestor-or-self::ds:*)]",
+    namespaces=_NSMAP_HASH,
     smart_strings=False,
 )
 _DECL = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
 _COMENTARIO = re.compile(r"<!--.*?-->|<\?.*?\?>", re.S)
 _ENTRE_TAGS = re.compile(r">\s+<")
+_APOS_EPILOGO = re.compile(r"(</(?:[\w.-]+:)?epilogo>).*", re.S)
 _HASH_EL = re.compile(r"(<(?:[\w.-]+:)?hash>)[^<]*(</(?:[\w.-]+:)?hash>)")
 _TAG = re.compile(r"<[^>]+>")
 
@@ -183,8 +201,10 @@ def leituras_alternativas(
     nothing on a good file. Besides the standard text (recomputed the slow way) they are:
     each leaf's first text node only (DOM `.text`: a comment inside a leaf cuts the
     value); leaf values trimmed; line breaks as CRLF; values with `&`, `<`, `>`
-    escaped as in the file; and the "manual" reading of the raw file (tags, comments
-    and blank text between tags removed, entities left as written).
+    escaped as in the file; the message signature hashed too, or every signature (the
+    guides' too) left out; and the "manual" reading of the raw file (tags, comments and
+    blank text between tags removed, entities left as written), with and without what
+    follows the epilogue (the signature).
     """
     folhas = _LEAVES(root)
     textos: list[str] = [padrao, leaf_text(root)]
@@ -193,6 +213,8 @@ def leituras_alternativas(
     textos.append("".join(v.strip() for v in valores))
     textos.append("".join(v.replace("\n", "\r\n") for v in valores))
     textos.append("".join(_escapar(v) for v in valores))
+    for leituras in (_LEAVES_COM_ASSINATURA, _LEAVES_SEM_ASSINATURAS):
+        textos.append("".join(texto_de(el) for el in leituras(root)))
     try:
         bruto = content.decode(encoding, errors="replace")
     except LookupError:
@@ -201,6 +223,7 @@ def leituras_alternativas(
     bruto = _COMENTARIO.sub("", bruto)
     bruto = _HASH_EL.sub(r"\1\2", _ENTRE_TAGS.sub("><", bruto), count=1)
     textos.append(_TAG.sub("", bruto).strip())
+    textos.append(_TAG.sub("", _APOS_EPILOGO.sub(r"\1", bruto)).strip())
     hashes: set[str] = set()
     for texto in dict.fromkeys(textos):
         for enc in ("iso-8859-1", "utf-8"):

@@ -15,6 +15,7 @@ from lxml import etree
 
 from .criticas import Criticas
 from .documento import (
+    DS_SIGNATURE,
     GUIA_ELEMENTO,
     NS,
     leaf_text,
@@ -195,19 +196,23 @@ def _pipeline(
 
 def _leaf_text_rapido(root: etree._Element) -> str | None:
     """Leaf text via libxml2's text serializer: valid once blank text is dropped and
-    the document is schema-valid (no text in element-only content)."""
+    the document is schema-valid (no text in element-only content). The epilogue and
+    the message signature after it are cut off the end."""
     tudo = etree.tostring(root, method="text", encoding="unicode", with_tail=False)
     epilogo = root.find(q("epilogo"))
     if epilogo is None:
         return None
-    depois = "".join(
-        etree.tostring(el, method="text", encoding="unicode", with_tail=False)
-        for el in epilogo.itersiblings()
-        if isinstance(el.tag, str)
-    )
-    cauda = etree.tostring(epilogo, method="text", encoding="unicode", with_tail=False) + depois
+    seguintes = [el for el in epilogo.itersiblings() if isinstance(el.tag, str)]
+
+    def texto(els: list[etree._Element]) -> str:
+        return "".join(
+            etree.tostring(el, method="text", encoding="unicode", with_tail=False) for el in els
+        )
+
+    cauda = texto([epilogo, *seguintes])
     if not tudo.endswith(cauda):
         return None
+    depois = texto([el for el in seguintes if el.tag != DS_SIGNATURE])
     return tudo[: len(tudo) - len(cauda)] + depois
 
 

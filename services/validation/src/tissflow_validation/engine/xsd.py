@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .criticas import Criticas
-from .documento import NS, human_xpath, libxml_path_to_element, local_name
+from .documento import DS, NS, human_xpath, libxml_path_to_element, local_name
 
 _locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 MAX_CRITICAS_XSD = 500
+_DS = "{" + DS + "}"
 
 # A value error on these elements has a more precise table-38 code than 5001.
 CODIGO_POR_ELEMENTO: dict[str, str] = {
@@ -237,8 +238,12 @@ def traduzir(mensagem: str, elemento: str) -> tuple[str, bool]:
 
 
 def _fora_do_namespace(el: etree._Element | None) -> str | None:
-    """pt-BR text when `el` is not in the TISS namespace (a prefix left out, say)."""
-    if el is None or not isinstance(el.tag, str) or el.tag.startswith("{" + NS + "}"):
+    """pt-BR text when `el` is not in the TISS namespace (a prefix left out, say).
+
+    Elements of the XML signature (xmldsig namespace) belong where the schema allows
+    `ds:Signature`; their errors are translated like any other.
+    """
+    if el is None or not isinstance(el.tag, str) or el.tag.startswith(("{" + NS + "}", _DS)):
         return None
     ns = el.tag[1:].partition("}")[0] if el.tag.startswith("{") else ""
     onde = f"no namespace '{ns}'" if ns else "sem namespace"

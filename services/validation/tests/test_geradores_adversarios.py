@@ -1,0 +1,115 @@
+"""Adversarial files: what other generators write that the first writer did not cover.
+
+Built with the independent writer of `test_arquivos_externos` (its own hash, from the
+standard's definition), edited the way real software edits: XML signatures after the
+epilogue, characters outside ISO-8859-1, odd encodings, hostile bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+import pytest
+from lxml import etree
+from tissflow_validation.engine import OperatorContext, validate
+from tissflow_validation.engine.documento import NS
+from tissflow_validation.samples import sample_beneficiarios, sample_prestadores
+
+from .conftest import codigos
+from .test_arquivos_externos import (
+    Estilo,
+    aceito,
+    guia_consulta,
+    guia_sadt,
+    mensagem,
+    unica,
+)
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+
+
+@pytest.fixture
+def ctx() -> OperatorContext:
+    return OperatorContext(
+        registro_ans="331988",
+        prestadores=sample_prestadores(),
+        beneficiarios=sample_beneficiarios(),
+        guia_ja_apresentada=lambda prestador, numero: False,
+    )
+
+
+def _b64(n: int) -> str:
+    return base64.b64encode(bytes(range(n))).decode()
+
+
+def assinatura(digest: str | None = None) -> str:
+    """An enveloped xmldsig Signature as signing libraries write it (valid base64)."""
+    digest = digest or base64.b64encode(hashlib.sha1(b"lote").digest()).decode()
+    return (
+        f'<ds:Signature xmlns:ds="{DS}"><ds:SignedInfo>'
+        '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>'
+        f'<ds:SignatureMethod Algorithm="{DS}rsa-sha1"/>'
+        '<ds:Reference URI=""><ds:Transforms>'
+        f'<ds:Transform Algorithm="{DS}enveloped-signature"/></ds:Transforms>'
+        f'<ds:DigestMethod Algorithm="{DS}sha1"/><ds:DigestValue>{digest}</ds:DigestValue>'
+        "</ds:Reference></ds:SignedInfo>"
+        f"<ds:SignatureValue>{_b64(128)}</ds:SignatureValue>"
+        f"<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{_b64(90)}</ds:X509Certificate>"
+        "</ds:X509Data></ds:KeyInfo></ds:Signature>"
+    )
+
+
+def _assinar(content: bytes, fim_epilogo: bytes = b"</ans:epilogo>", **kw: str) -> bytes:
+    return content.replace(fim_epilogo, fim_epilogo + b"\n" + assinatura(**kw).encode())
+
+
+def _folhas(content: bytes, com_assinatura: bool) -> str:
+    root = etree.fromstring(content)
+    partes = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or any(isinstance(c.tag, str) for c in el):
+            continue
+        if el.tag == f"{{{NS}}}hash" or (not com_assinatura and el.tag.startswith(f"{{{DS}}}")):
+            continue
+        partes.append("".join(el.itertext()))
+    return "".join(partes)
+
+
+def _com_hash(content: bytes, h: str) -> bytes:
+    return re.sub(rb"(<(?:ans:)?hash>)[^<]*", lambda m: m[1] + h.encode(), content)
+
+
+# --- XML signature after the epilogue ---------------------------------------------------
+
+
+def test_assinatura_digital_apos_epilogo_fora_do_hash(ctx):
+    """The hash is written before signing: the signature is not part of it."""
+    aceito(_assinar(mensagem([guia_sadt("S-1"), guia_sadt("S-2")])), ctx)
+    padrao = mensagem([guia_consulta("S-3")], Estilo(prefixo=None, nl="\r\n"))
+    aceito(_assinar(padrao, b"</epilogo>"), ctx)
+
+
+def test_assinatura_digital_no_hash_como_o_pacote_tiss(ctx):
+    """Generators that hash every leaf outside the epilogue include the signature."""
+    assinado = _assinar(mensagem([guia_consulta("S-1")]))
+    h = hashlib.md5(_folhas(assinado, com_assinatura=True).encode("iso-8859-1")).hexdigest()
+    aceito(_com_hash(assinado, h), ctx)
+
+
+def test_assinatura_digital_com_hash_errado(ctx):
+    assinado = _assinar(mensagem([guia_consulta("S-1")]))
+    certo = hashlib.md5(_folhas(assinado, com_assinatura=False).encode("iso-8859-1")).hexdigest()
+    c = unica(_com_hash(assinado, "0" * 32), ctx, "5014")
+    assert c.xpath == "/mensagemTISS/epilogo/hash" and certo in c.mensagem
+
+
+def test_assinatura_digital_com_base64_invalido(ctx):
+    """A broken DigestValue is a schema error of the signature, not a namespace error."""
+    assinado = _assinar(mensagem([guia_consulta("S-1")]), digest="nao-e-base64!")
+    r = validate(assinado, ctx)
+    assert "5001" in codigos(r) and not r.valido
+    c = next(c for c in r.critiques if c.codigo == "5001")
+    assert c.xpath == "/mensagemTISS/Signature/SignedInfo/Reference/DigestValue"
+    assert "nao-e-base64!" in c.mensagem and "namespace" not in c.mensagem
