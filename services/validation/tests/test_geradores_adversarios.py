@@ -113,3 +113,41 @@ def test_assinatura_digital_com_base64_invalido(ctx):
     c = next(c for c in r.critiques if c.codigo == "5001")
     assert c.xpath == "/mensagemTISS/Signature/SignedInfo/Reference/DigestValue"
     assert "nao-e-base64!" in c.mensagem and "namespace" not in c.mensagem
+
+
+# --- characters outside ISO-8859-1 --------------------------------------------------------
+
+
+def _hash_sobre(content: bytes, codificar) -> bytes:
+    h = hashlib.md5(codificar(_folhas(content, com_assinatura=False))).hexdigest()
+    return _com_hash(content, h)
+
+
+def test_referencia_fora_do_latin1_com_hash_em_interrogacao(ctx):
+    """An ISO-8859-1 file writes '–' as &#8211;; Java's getBytes("ISO-8859-1") and .NET
+    hash it as '?'. UTF-8 hashes of the same file are accepted as well."""
+    content = mensagem(
+        [guia_consulta("L-1")],
+        Estilo(hash_encoding="utf-8"),
+        editar=lambda t: t.replace("dor lombar", "dor lombar &#8211; cervical"),
+    )
+    assert b"&#8211;" in content
+    aceito(_hash_sobre(content, lambda s: s.encode("iso-8859-1", "replace")), ctx)
+    aceito(_hash_sobre(content, lambda s: s.encode("utf-8")), ctx)
+    c = unica(_hash_sobre(content, lambda s: s.encode("utf-16-le")), ctx, "5014")
+    assert c.xpath == "/mensagemTISS/epilogo/hash"
+
+
+def test_windows_1252_com_hash_na_propria_codificacao(ctx):
+    """Characters only windows-1252 has ('–', curly quotes), hashed in that encoding."""
+    content = mensagem(
+        [guia_consulta("W-1")],
+        Estilo(
+            encoding="cp1252",
+            declaracao='version="1.0" encoding="windows-1252"',
+            hash_encoding="cp1252",
+        ),
+        editar=lambda t: t.replace("dor lombar", "dor lombar \u2013 \u201ccervical\u201d"),
+    )
+    assert b"\x96" in content and b"\x93" in content
+    aceito(content, ctx)

@@ -204,7 +204,8 @@ def leituras_alternativas(
     escaped as in the file; the message signature hashed too, or every signature (the
     guides' too) left out; and the "manual" reading of the raw file (tags, comments and
     blank text between tags removed, entities left as written), with and without what
-    follows the epilogue (the signature).
+    follows the epilogue (the signature). Each is hashed over ISO-8859-1 (characters
+    it lacks written "?", or a failed reading), UTF-8 and the declared encoding.
     """
     folhas = _LEAVES(root)
     textos: list[str] = [padrao, leaf_text(root)]
@@ -224,10 +225,19 @@ def leituras_alternativas(
     bruto = _HASH_EL.sub(r"\1\2", _ENTRE_TAGS.sub("><", bruto), count=1)
     textos.append(_TAG.sub("", bruto).strip())
     textos.append(_TAG.sub("", _APOS_EPILOGO.sub(r"\1", bruto)).strip())
+    # The file's own encoding too (windows-1252, ISO-8859-15), and ISO-8859-1 with "?"
+    # for characters it cannot write, as Java's and .NET's getBytes do.
+    encodings = dict.fromkeys(("iso-8859-1", "utf-8", encoding.lower()))
     hashes: set[str] = set()
     for texto in dict.fromkeys(textos):
-        for enc in ("iso-8859-1", "utf-8"):
-            h = md5_hex(texto, enc)
+        for enc in encodings:
+            try:
+                h = md5_hex(texto, enc)
+            except LookupError:
+                continue
             if h:
                 hashes.add(h)
+        hashes.add(
+            hashlib.md5(texto.encode("iso-8859-1", "replace"), usedforsecurity=False).hexdigest()
+        )
     return hashes
