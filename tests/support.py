@@ -87,6 +87,24 @@ class Api(httpx.Client):
 
         return wait_for(done, timeout, f"arquivo {file_id} sair de em_processamento")
 
+    def lote_do_arquivo(self, file_id: str) -> dict[str, Any]:
+        """The lote batching opened for an imported file, once it exists."""
+        return wait_for(
+            lambda: (self.get("/lotes", params={"file_id": file_id}).json()["items"] or [None])[0],
+            what=f"o lote do arquivo {file_id}",
+        )
+
+    def enviar_e_aguardar_peg(self, lote_id: str) -> str:
+        """Send a lote to the operator and wait for its protocol (PEG) number."""
+        response = self.post(f"/lotes/{lote_id}/enviar")
+        assert response.status_code == 200, response.text
+        return wait_for(
+            lambda: (self.get("/protocolos", params={"lote_id": lote_id}).json()["items"] or [{}])[
+                0
+            ].get("peg"),
+            what=f"o PEG do lote {lote_id}",
+        )
+
 
 def publish(
     kafka: str, topic: str, key: str, value: bytes, headers: dict[str, str] | None = None

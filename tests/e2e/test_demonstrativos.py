@@ -39,17 +39,8 @@ def test_provider_downloads_both_demonstrativos(
     arquivo = clinica.wait_file(file_id)
     assert arquivo["status"] == "importado", clinica.get(f"/files/{file_id}/criticas").text
     guias = clinica.get(f"/files/{file_id}/criticas").json()["result"]["guias"]
-    lote = wait_for(
-        lambda: (clinica.get("/lotes", params={"file_id": file_id}).json()["items"] or [None])[0],
-        what="o lote",
-    )
-    assert clinica.post(f"/lotes/{lote['lote_id']}/enviar").status_code == 200
-    peg = wait_for(
-        lambda: (
-            clinica.get("/protocolos", params={"lote_id": lote["lote_id"]}).json()["items"] or [{}]
-        )[0].get("peg"),
-        what="o PEG",
-    )
+    lote = clinica.lote_do_arquivo(file_id)
+    peg = clinica.enviar_e_aguardar_peg(lote["lote_id"])
     for body in (
         {"status": 2},
         {"status": 5, "valor_glosado": "1.00"},
@@ -110,17 +101,8 @@ def test_operator_analysis_per_guide_reaches_the_demonstrativos(
     file_id = clinica.upload(content, filename="lote-900302.xml").json()["file_id"]
     assert clinica.wait_file(file_id)["status"] == "importado"
     guias = clinica.get(f"/files/{file_id}/criticas").json()["result"]["guias"]
-    lote = wait_for(
-        lambda: (clinica.get("/lotes", params={"file_id": file_id}).json()["items"] or [None])[0],
-        what="o lote",
-    )
-    assert clinica.post(f"/lotes/{lote['lote_id']}/enviar").status_code == 200
-    peg = wait_for(
-        lambda: (
-            clinica.get("/protocolos", params={"lote_id": lote["lote_id"]}).json()["items"] or [{}]
-        )[0].get("peg"),
-        what="o PEG",
-    )
+    lote = clinica.lote_do_arquivo(file_id)
+    peg = clinica.enviar_e_aguardar_peg(lote["lote_id"])
     glosada, inteira = (g["numero_guia_prestador"] for g in guias)
     valores = {g["numero_guia_prestador"]: g["valor_total"] for g in guias}
     processado = float(valores[glosada])

@@ -22,10 +22,7 @@ def test_demo_operator_analyses_and_pays_a_sent_lote(stack: Stack, clinica: Api)
     )
     file_id = clinica.upload(content, filename="odonto.xml").json()["file_id"]
     assert clinica.wait_file(file_id)["status"] == "importado"
-    lote = wait_for(
-        lambda: (clinica.get("/lotes", params={"file_id": file_id}).json()["items"] or [None])[0],
-        what="o lote",
-    )
+    lote = clinica.lote_do_arquivo(file_id)
     assert clinica.post(f"/lotes/{lote['lote_id']}/enviar").status_code == 200
     demo = subprocess.Popen(
         [sys.executable, "-m", "tissflow_protocol.demo_operadora"],
@@ -79,17 +76,8 @@ def test_an_analysis_with_an_unknown_glosa_code_is_parked(stack: Stack, clinica:
     )
     file_id = clinica.upload(content, filename="odonto-glosa.xml").json()["file_id"]
     assert clinica.wait_file(file_id)["status"] == "importado"
-    lote = wait_for(
-        lambda: (clinica.get("/lotes", params={"file_id": file_id}).json()["items"] or [None])[0],
-        what="o lote",
-    )
-    assert clinica.post(f"/lotes/{lote['lote_id']}/enviar").status_code == 200
-    peg = wait_for(
-        lambda: (
-            clinica.get("/protocolos", params={"lote_id": lote["lote_id"]}).json()["items"] or [{}]
-        )[0].get("peg"),
-        what="o PEG",
-    )
+    lote = clinica.lote_do_arquivo(file_id)
+    peg = clinica.enviar_e_aguardar_peg(lote["lote_id"])
     numero = lote["numeros_guias"][0] if lote.get("numeros_guias") else str(primeira)
     guia = AnaliseGuia(
         numero_guia_prestador=numero,
