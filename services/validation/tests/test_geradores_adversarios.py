@@ -151,3 +151,51 @@ def test_windows_1252_com_hash_na_propria_codificacao(ctx):
     )
     assert b"\x96" in content and b"\x93" in content
     aceito(content, ctx)
+
+
+# --- unreadable files: one clear pt-BR critique -------------------------------------------
+
+
+def test_utf16_sem_bom_recusado_como_com_bom(ctx):
+    texto = mensagem([guia_consulta("U-1")], Estilo(encoding="UTF-8", hash_encoding="utf-8"))
+    texto_16 = texto.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    for content in (texto_16.encode("utf-16-le"), texto_16.encode("utf-16-be")):
+        c = unica(content, ctx, "5001")
+        assert "UTF-16" in c.mensagem and c.linha == 1
+
+
+def test_conteudo_apos_a_mensagem_nao_e_truncamento(ctx):
+    content = mensagem([guia_consulta("X-1")])
+    for extra in (b"xyz", b"\n<ans:epilogo/>", content.split(b"?>", 1)[1]):
+        c = unica(content + extra, ctx, "5001")
+        assert "depois do fim do elemento mensagemTISS" in c.mensagem
+
+
+def test_erro_de_sintaxe_na_unica_linha_nao_e_truncamento(ctx):
+    """A single-line file has every error on its last line: only an error at the very
+    end of the content is truncation (5007)."""
+    content = mensagem([guia_consulta("X-1")], Estilo(nl=""))
+    assert content.count(b"\n") == 0
+    c = unica(content.replace(b"dor lombar", b"dor & lombar"), ctx, "5001")
+    assert "'&' sem escape" in c.mensagem and "&amp;" in c.mensagem and c.linha == 1
+    c = unica(content.replace(b"dor lombar", b"dor &nbsp; lombar"), ctx, "5001")
+    assert "&nbsp;" in c.mensagem
+    c = unica(content.replace(b"</ans:observacao>", b"</ans:obs>"), ctx, "5001")
+    assert "<observacao>" in c.mensagem and "</obs>" in c.mensagem
+    for corte in (len(content) // 3, len(content) // 2, len(content) - 3):
+        c = unica(content[:corte], ctx, "5007")
+        assert "truncado" in c.mensagem
+
+
+def test_erros_de_sintaxe_em_portugues(ctx):
+    content = mensagem([guia_consulta("X-1")])
+    casos = {
+        b"dor lombar < 3": "sem escape no conteúdo (escreva-o como &lt;)",
+        b"dor\x01lombar": "caractere de controle (código 1)",
+        b"dor&#0;lombar": "caractere de controle",
+    }
+    for trecho, esperado in casos.items():
+        c = unica(content.replace(b"dor lombar", trecho), ctx, "5001")
+        assert esperado in c.mensagem and "\n" not in c.mensagem, c.mensagem
+    c = unica(b"\n" + content, ctx, "5001")
+    assert "deve ser o início do arquivo" in c.mensagem
