@@ -218,6 +218,24 @@ def invalido(clinica: Api) -> str:
 XPATH_CNPJ = "/mensagemTISS/cabecalho/origem/identificacaoPrestador/CNPJ"
 
 
+def test_two_files_in_one_upload_are_refused(clinica: Api) -> None:
+    """Two files under the same field (how a browser sends a multiple selection) are two
+    files: refused with a clear message, never "the last one wins"."""
+    before = clinica.get("/files", params={"nome": "dois-"}).json()["total"]
+    for fields in (
+        [("arquivo", ("dois-a.xml", b"<a/>", "application/xml"))] * 2,
+        [
+            ("arquivo", ("dois-a.xml", b"<a/>", "application/xml")),
+            ("outro", ("dois-b.xml", b"<b/>", "application/xml")),
+        ],
+    ):
+        answer = clinica.post("/uploads", files=fields)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["code"] == "varios_arquivos"
+        assert answer.json()["message"] == "Envie um arquivo por vez: cada XML é um lote."
+    assert clinica.get("/files", params={"nome": "dois-"}).json()["total"] == before
+
+
 def test_imported_file_cannot_be_corrected_through_the_api(clinica: Api, importado: str) -> None:
     for path, body in (
         (f"/files/{importado}/reprocessar", {"recalcular_totais": True}),

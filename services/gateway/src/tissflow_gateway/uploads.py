@@ -62,7 +62,8 @@ async def receive_single_xml(request: Request) -> ReceivedFile:
     except MultiPartException as exc:
         raise ApiError(400, "formato_invalido", f"Envio inválido: {exc.message}") from None
     try:
-        uploads = [v for v in form.values() if isinstance(v, UploadFile)]
+        # multi_items: two files under the same field name are two files, not the last one.
+        uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
         if not uploads:
             raise ApiError(422, "arquivo_ausente", "Nenhum arquivo foi enviado.")
         if len(uploads) > 1:
