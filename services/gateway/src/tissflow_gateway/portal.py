@@ -220,9 +220,13 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+async def logout(
+    request: Request, csrf_token: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
     found = await session_user(request)
-    if found and secrets.compare_digest(found[1], csrf_token):
+    if found is not None:
+        # A logout form posted from elsewhere must not end the clerk's session either.
+        require_csrf(Session(*found), csrf_token)
         await end_session(request.cookies[SESSION_COOKIE])
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
