@@ -15,7 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tissflow_gateway import files, lotes
 from tissflow_gateway.core import ApiError, call, seg
-from tissflow_gateway.portal import TZ, PortalSession, render, require_csrf
+from tissflow_gateway.portal import (
+    TZ,
+    PortalSession,
+    data_br,
+    parse_data,
+    render,
+    require_csrf,
+)
 from tissflow_gateway.uploads import MAX_FILE_BYTES
 from tissflow_gateway.xmlvalues import field_label, values_at
 
@@ -55,12 +62,21 @@ async def upload_page(request: Request, session: PortalSession) -> Response:
     )
 
 
-def _day(text: str) -> date | None:
-    """A date field of the filter form; blank or malformed means "no limit"."""
-    try:
-        return date.fromisoformat(text.strip()) if text.strip() else None
-    except ValueError:
-        return None
+def _periodo(de: str, ate: str) -> tuple[date | None, date | None, str | None]:
+    """The Período filter's days and, when a date is not one, the message to show."""
+    erros = []
+    dias: list[date | None] = []
+    for rotulo, texto in (("inicial", de), ("final", ate)):
+        try:
+            dias.append(parse_data(texto))
+        except ValueError:
+            dias.append(None)
+            erros.append(f"Data {rotulo} inválida: “{texto.strip()}”. Use o formato dd/mm/aaaa.")
+    desde, until = dias
+    if desde and until and desde > until:
+        erros.append("A data inicial do período é posterior à data final.")
+        desde = until = None
+    return desde, until, " ".join(erros) or None
 
 
 def _range(de: date | None, ate: date | None) -> dict[str, str]:
@@ -85,7 +101,7 @@ async def historico(
     arquivo: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     user = session.user
-    desde, until = _day(de), _day(ate)
+    desde, until, erro_periodo = _periodo(de, ate)
     destaque = None
     if arquivo:
         try:
@@ -116,10 +132,11 @@ async def historico(
         params={**base, "status": TAB_STATUS[aba], "page": pagina, "page_size": PAGE_SIZE},
     )
     counts[aba] = listing["total"]
+    # A date that is not one stays in its field as typed, next to the message.
     filtros = {
         "nome": nome,
-        "de": desde.isoformat() if desde else "",
-        "ate": until.isoformat() if until else "",
+        "de": data_br(desde) if desde else de.strip(),
+        "ate": data_br(until) if until else ate.strip(),
     }
     return render(
         request,
@@ -136,6 +153,7 @@ async def historico(
         paginas=max(1, math.ceil(listing["total"] / PAGE_SIZE)),
         filtros=filtros,
         destaque=destaque,
+        erro_periodo=erro_periodo,
     )
 
 

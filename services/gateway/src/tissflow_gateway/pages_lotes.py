@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -14,7 +13,7 @@ from tissflow_contracts.dominios import STATUS_PROTOCOLO
 from tissflow_gateway import lotes
 from tissflow_gateway.api import demonstrativo_document
 from tissflow_gateway.core import ApiError, call, seg
-from tissflow_gateway.portal import PortalSession, render, require_csrf
+from tissflow_gateway.portal import PortalSession, parse_data, render, require_csrf
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
@@ -190,11 +189,11 @@ async def operadora_status(
     _operator(session)
     change: dict[str, Any] = {"status": status}
     try:
-        if data_pagamento:
-            change["data_pagamento"] = date.fromisoformat(data_pagamento).isoformat()
+        if dia := parse_data(data_pagamento):
+            change["data_pagamento"] = dia.isoformat()
         if valor_liberado.strip():
             change["valor_liberado"] = str(Decimal(valor_liberado.strip().replace(",", ".")))
     except (ValueError, ArithmeticError):
-        raise ApiError(422, "dados_invalidos", "Data ou valor inválido.") from None
+        raise ApiError(422, "dados_invalidos", "Data (dd/mm/aaaa) ou valor inválido.") from None
     await lotes.change_status(session.user, peg, change)
     return RedirectResponse("/operadora/protocolos?ok=1", status_code=303)

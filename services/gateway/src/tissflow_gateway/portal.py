@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -68,6 +68,28 @@ def _data(value: Any) -> str:
         return datetime.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
     except ValueError:
         return str(value)
+
+
+def parse_data(text: str) -> date | None:
+    """A date typed in a portal form: dd/mm/aaaa (or aaaa-mm-dd, as old links carry).
+
+    Blank is None; anything else that is not a real day raises ValueError. The portal's
+    date fields are text in dd/mm/aaaa, not `type=date`, whose format follows the
+    browser's language (mm/dd/yyyy in an English browser) rather than the clerk's.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if "/" in text:
+        day, month, year = text.split("/") if text.count("/") == 2 else ("", "", "")
+        if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
+            raise ValueError(text)
+        return date(int(year), int(month), int(day))
+    return date.fromisoformat(text)
+
+
+def data_br(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
 
 
 def _moeda(value: Any) -> str:

@@ -151,6 +151,19 @@
                  parseInt(reload.getAttribute("data-reload-after"), 10) || 4000);
     }
 
+    // dd/mm/aaaa fields: the slashes come by themselves as the clerk types the digits.
+    document.querySelectorAll("input[data-date-br]").forEach(function (field) {
+      field.addEventListener("input", function (e) {
+        if (e.inputType && e.inputType.indexOf("delete") === 0) { return; }
+        var d = field.value.replace(/\D/g, "").slice(0, 8);
+        var out = d.slice(0, 2);
+        if (d.length >= 2) { out += "/" + d.slice(2, 4); }
+        if (d.length >= 4) { out += "/" + d.slice(4, 8); }
+        if (/^\d{0,2}(\/\d{0,2}(\/\d{0,4})?)?$/.test(field.value) && field.value.length >= out.length) { return; }
+        field.value = out;
+      });
+    });
+
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
       f.addEventListener("submit", function (e) {
         if (!window.confirm(f.getAttribute("data-confirm"))) { e.preventDefault(); }
