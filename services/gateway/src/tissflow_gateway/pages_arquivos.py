@@ -237,7 +237,30 @@ def _editor_fields(
             },
         )
         field["criticas"].append(c["sequencial"])
+    for i, field in enumerate(fields.values()):
+        field["i"] = i
     return list(fields.values())
+
+
+def _editor_groups(campos: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fields as the clerk corrects them: the same field with the same value in many
+    guides (a wrong CNPJ in 60 guides) is ONE input standing for all of them, with the
+    individual fields still there underneath; a field alone stays alone."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for campo in campos:
+        group = groups.setdefault(
+            (campo["nome"], campo["valor"]),
+            {"nome": campo["nome"], "valor": campo["valor"], "campos": [], "criticas": []},
+        )
+        group["campos"].append(campo)
+        group["criticas"] += campo["criticas"]
+    multiple = [group for group in groups.values() if len(group["campos"]) > 1]
+    for g, group in enumerate(multiple):
+        group["g"] = g
+    for group in groups.values():
+        group["guias"] = len({c["numero_guia"] for c in group["campos"] if c["numero_guia"]})
+        group["pendente"] = all(c["pendente"] for c in group["campos"])
+    return list(groups.values())
 
 
 async def _correction_page(
@@ -279,7 +302,7 @@ async def _correction_page(
         editavel=files.correctable(doc) and session.user.role == "prestador",
         resultado=resultado,
         critiques=critiques,
-        campos=_editor_fields(critiques, current, pendentes),
+        grupos=_editor_groups(_editor_fields(critiques, current, pendentes)),
         erro=erro,
         flash=flash,
     )
@@ -324,15 +347,35 @@ def _corrections(form: FormData) -> list[dict[str, str]]:
     raw = _text(form, "campos").strip()
     if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_CAMPOS:
         raise _bad_form("campos", f"esperado um número de 0 a {MAX_CAMPOS}")
+    valores = {i: _text(form, f"valor-{i}").strip() for i in range(int(raw))}
+    _apply_groups(form, valores)
     correcoes: list[dict[str, str]] = []
-    for i in range(int(raw)):
+    for i, valor in valores.items():
         xpath = _text(form, f"xpath-{i}")
-        valor = _text(form, f"valor-{i}").strip()
         original = _text(form, f"original-{i}")
         pendente = _text(form, f"pendente-{i}") == "1"
         if xpath and (valor != original or pendente):
             correcoes.append({"xpath": xpath, "valor": valor})
     return correcoes
+
+
+def _apply_groups(form: FormData, valores: dict[int, str]) -> None:
+    """A group's new value goes to each of its fields the clerk did not edit one by one."""
+    raw = _text(form, "grupos", "0").strip()
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_CAMPOS:
+        raise _bad_form("grupos", f"esperado um número de 0 a {MAX_CAMPOS}")
+    for g in range(int(raw)):
+        novo = _text(form, f"grupo-valor-{g}").strip()
+        exibido = _text(form, f"grupo-exibido-{g}").strip()
+        membros = _text(form, f"grupo-membros-{g}").split(",")
+        if novo == exibido:
+            continue
+        for membro in membros:
+            i = int(membro) if membro.isascii() and membro.isdigit() else -1
+            if i not in valores:
+                raise _bad_form(f"grupo-membros-{g}", "campo inexistente")
+            if valores[i] == exibido:
+                valores[i] = novo
 
 
 @router.post("/arquivos/{file_id}/corrigir")

@@ -113,6 +113,31 @@ def _detalhe(mensagem: str | None, descricao: str | None) -> str:
     return text
 
 
+CRITICAS_SEM_AGRUPAR = 10  # up to this many critiques, one plain list
+MAX_ABERTAS = 5  # a group of up to this many critiques starts open
+
+
+def _agrupar_criticas(critiques: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Critiques by table-38 code, in order of first appearance: 121 times "CPF / CNPJ
+    INVÁLIDO" is one line to read, with the occurrences a click away."""
+    groups: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for c in critiques:
+        group = groups.setdefault(
+            (c.get("codigo"), c.get("descricao")),
+            {"codigo": c.get("codigo"), "descricao": c.get("descricao"), "itens": []},
+        )
+        group["itens"].append(c)
+    for group in groups.values():
+        itens = group["itens"]
+        group["abertas"] = sum(1 for c in itens if not c.get("ignorada"))
+        group["ignoraveis"] = all(c.get("ignoravel") for c in itens)
+        group["alerta"] = all(c.get("severidade") == "alerta" for c in itens)
+        group["aberto"] = len(itens) <= MAX_ABERTAS
+    return list(groups.values())
+
+
+templates.env.filters["agrupar_criticas"] = _agrupar_criticas
+templates.env.globals["CRITICAS_SEM_AGRUPAR"] = CRITICAS_SEM_AGRUPAR
 templates.env.filters["datahora"] = _datahora
 templates.env.filters["detalhe"] = _detalhe
 templates.env.filters["data"] = _data
