@@ -22,6 +22,7 @@ from .test_arquivos_externos import (
     Estilo,
     aceito,
     guia_consulta,
+    guia_odonto,
     guia_sadt,
     mensagem,
     unica,
@@ -199,3 +200,34 @@ def test_erros_de_sintaxe_em_portugues(ctx):
         assert esperado in c.mensagem and "\n" not in c.mensagem, c.mensagem
     c = unica(b"\n" + content, ctx, "5001")
     assert "deve ser o início do arquivo" in c.mensagem
+
+
+# --- rules the schema leaves to the operator ----------------------------------------------
+
+ODONTO = "/mensagemTISS/prestadorParaOperadora/loteGuias/guiasTISS/guiaOdonto"
+
+
+def _com_faces(*faces: str):
+    def editar(t: str) -> str:
+        for face in faces:
+            t = t.replace(
+                "</ans:denteRegiao>\n",
+                f"</ans:denteRegiao><ans:denteFace>{face}</ans:denteFace>\n",
+                1,
+            )
+        return t
+
+    return editar
+
+
+def test_faces_do_dente_validas(ctx):
+    aceito(mensagem([guia_odonto("F-1")], editar=_com_faces("OMD", "VLPID")), ctx)
+
+
+def test_face_do_dente_fora_do_dominio(ctx):
+    """guiaOdonto types denteFace as st_texto5; the values are dm_face's (O L M V D I P)."""
+    for face in ("OMX", "omd", "1"):
+        content = mensagem([guia_odonto("F-1")], editar=_com_faces("OMD", face))
+        c = unica(content, ctx, "5039")
+        assert c.xpath == ODONTO + "/procedimentosExecutados[2]/denteFace"
+        assert c.numero_guia == "F-1" and f"'{face}'" in c.mensagem

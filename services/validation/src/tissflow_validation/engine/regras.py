@@ -9,14 +9,15 @@ few milliseconds here. Elements are only looked up again to locate a critique.
 Codes (table 38, descriptions from the installed glosas.json):
 5027 registro ANS · 1206 CNPJ/CPF (check digits, provider not registered) ·
 1001 carteira unknown/inactive · 1801 code not in TUSS · 1308 guide repeated/already
-presented · 1806 quantity zero · 1716 redução/acréscimo zero · 1705/1706 item total
-above/below quantidade × valor unitário × redução/acréscimo · 5042 guide total differs
-from the sum of its items · 3223 date after the sending date · 1323 implausibly old date ·
-5025 transaction date in the future.
+presented · 5039 tooth face outside dm_face · 1806 quantity zero · 1716 redução/acréscimo
+zero · 1705/1706 item total above/below quantidade × valor unitário × redução/acréscimo ·
+5042 guide total differs from the sum of its items · 3223 date after the sending date ·
+1323 implausibly old date · 5025 transaction date in the future.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -310,6 +311,8 @@ SPECS: dict[str, Spec] = {
 SPEC_POR_ELEMENTO = {s.elemento: (tipo, s) for tipo, s in SPECS.items()}
 
 _DESPESAS = X("ans:outrasDespesas/ans:despesa")
+_FACES = f"{q('procedimentosExecutados')}/{q('denteFace')}"
+_FACE_RE = re.compile(r"[OLMVDIP]{1,5}")  # dm_face of the ANS schema
 _DESPESA_CAMPOS = (
     ("categoria", "ans:codigoDespesa"),
     ("data", "ans:servicosExecutados/ans:dataExecucao"),
@@ -750,6 +753,18 @@ def _regras_da_guia(
             if soma_por_quantidade is not None and i_qtd is not None:
                 qtd = dec_cache(row[i_qtd])
                 soma_por_quantidade = None if qtd is None else soma_por_quantidade + qtd * valor
+    # tooth faces: st_texto5 in guiaOdonto, but the values are those of dm_face
+    if spec.elemento == "guiaOdonto":
+        for face in guia.iterfind(_FACES):
+            valor = texto_de(face).strip()
+            if not _FACE_RE.fullmatch(valor):
+                c.add(
+                    "5039",
+                    f"face do dente '{valor}' inválida: use de 1 a 5 das letras O, L, M, V, D, "
+                    "I, P (ex.: OMD)",
+                    face,
+                    numero_guia=numero,
+                )
     # other expenses (materials, drugs, fees): fewer, read one by one
     categorias: dict[str, Decimal] = {}
     if spec.outras_despesas:
