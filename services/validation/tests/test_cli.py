@@ -78,6 +78,29 @@ def test_validate_cadastro(tmp_path, capsys):
     assert dados["prestador"]["nome"] == "ODONTO ARTE LTDA"
 
 
+def test_validate_cadastro_com_cnpj_e_cpf_formatados(tmp_path, capsys):
+    """The same CSV the service imports: punctuated CNPJ/CPF are read as digits."""
+    cad = tmp_path / "cadastro"
+    cad.mkdir()
+    (cad / "prestadores.csv").write_text(
+        "cnpj_cpf;codigo_prestador;nome\n07.906.129/0001-02;100234;ODONTO ARTE LTDA\n"
+        "529.982.247-25;;DR. JOSÉ\n",
+        encoding="utf-8",
+    )
+    arq = tmp_path / "lote.xml"
+    arq.write_bytes(build_lote(n_guias=1))
+    assert main(["validate", str(arq), "--cadastro", str(cad), "--format", "json"]) == 0
+    dados = json.loads(capsys.readouterr().out)[0]
+    assert dados["valido"] and dados["prestador"]["nome"] == "ODONTO ARTE LTDA"
+
+
+def test_arquivo_ilegivel_em_portugues(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nao-existe.xml")]) == 2
+    assert "arquivo não encontrado" in capsys.readouterr().err
+    assert main(["validate", str(tmp_path)]) == 2
+    assert "é uma pasta" in capsys.readouterr().err
+
+
 def test_cadastro_com_cabecalho_errado(tmp_path, arquivos, capsys):
     cad = tmp_path / "cad"
     cad.mkdir()

@@ -51,9 +51,14 @@ def decodificar(data: bytes) -> str:
         ) from exc
 
 
+def normalizar_documento(bruto: str) -> str:
+    """A CNPJ/CPF without punctuation: '07.906.129/0001-02' -> '07906129000102'."""
+    return _PONTUACAO_DOC.sub("", bruto)
+
+
 def _prestador(row: dict[str, str]) -> dict[str, Any]:
     bruto = row["cnpj_cpf"]
-    doc = _PONTUACAO_DOC.sub("", bruto)
+    doc = normalizar_documento(bruto)
     if not doc:
         raise ValueError("cnpj_cpf não informado")
     if not doc.isdigit() or len(doc) not in (11, 14):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import json
 import os
 import shutil
@@ -31,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
+from tissflow_validation.cadastro import normalizar_documento
 from tissflow_validation.engine import OperatorContext, ValidationResult, validate
 from tissflow_validation.engine.reference import ENV_REFERENCE_DIR, versao_de_arquivo
 
@@ -130,12 +132,10 @@ def carregar_cadastro(pasta: Path) -> tuple[dict[str, Any] | None, dict[str, Any
     if arq_p.exists():
         prestadores = {}
         for row in _ler_csv(arq_p, ("cnpj_cpf", "codigo_prestador", "nome")):
-            rec = {
-                "nome": row["nome"],
-                "cnpj_cpf": row["cnpj_cpf"],
-                "codigo": row["codigo_prestador"],
-            }
-            for chave in (row["cnpj_cpf"], row["codigo_prestador"]):
+            # "07.906.129/0001-02" as the service's importer reads it (digits only)
+            doc = normalizar_documento(row["cnpj_cpf"])
+            rec = {"nome": row["nome"], "cnpj_cpf": doc, "codigo": row["codigo_prestador"]}
+            for chave in (doc, row["codigo_prestador"]):
                 if chave:
                     prestadores[chave] = rec
     if arq_b.exists():
@@ -179,6 +179,17 @@ def _texto(nome: str, r: ValidationResult) -> str:
     return "\n".join(linhas)
 
 
+_ERROS_OS = {
+    errno.ENOENT: "arquivo não encontrado",
+    errno.EISDIR: "é uma pasta, não um arquivo",
+    errno.EACCES: "sem permissão de leitura",
+}
+
+
+def _erro_os(exc: OSError) -> str:
+    return _ERROS_OS.get(exc.errno or 0, exc.strerror or str(exc))
+
+
 def _validate(args: argparse.Namespace) -> int:
     prestadores = beneficiarios = None
     if args.cadastro:
@@ -193,7 +204,7 @@ def _validate(args: argparse.Namespace) -> int:
         try:
             conteudos.append((nome, Path(nome).read_bytes()))
         except OSError as exc:
-            raise UsoInvalido(f"não foi possível ler o arquivo {nome}: {exc.strerror}") from exc
+            raise UsoInvalido(f"não foi possível ler o arquivo {nome}: {_erro_os(exc)}") from exc
     resultados = [(nome, validate(data, ctx)) for nome, data in conteudos]
     if args.format == "json":
         saida = [{"arquivo": nome, **r.to_dict()} for nome, r in resultados]
@@ -284,7 +295,7 @@ def _cadastro_import(args: argparse.Namespace) -> int:
         try:
             conteudos.append((tipo, nome, Path(nome).read_bytes()))
         except OSError as exc:
-            raise UsoInvalido(f"não foi possível ler o arquivo {nome}: {exc.strerror}") from exc
+            raise UsoInvalido(f"não foi possível ler o arquivo {nome}: {_erro_os(exc)}") from exc
     config = ServiceSettings()
     url = args.validation_url or config.validation_url
     recusadas = 0
