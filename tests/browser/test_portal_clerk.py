@@ -1,7 +1,8 @@
 """What a billing clerk meets beyond the main path, in a real browser: the upload area by
 keyboard and its live status, the Período filter in dd/mm/aaaa, Histórico over more than
-one page, a file with a hundred critiques, critiques that may or may not be ignored,
-logout that a foreign form cannot trigger, the session cookie, and pt-BR error pages."""
+one page, a file with many critiques, critiques that may or may not be ignored, logout
+that a foreign form cannot trigger, the session cookie, back to the page asked for after
+logging in, and pt-BR error pages."""
 
 from __future__ import annotations
 
@@ -248,8 +249,21 @@ def test_session_cookie_and_logout_resist_other_sites(browser: Browser, portal_u
         # ...and the portal's own Sair button works, for good.
         page.get_by_role("button", name="Sair").click()
         expect(page).to_have_url(re.compile(r"/login$"))
-        page.goto("/arquivos")
-        expect(page).to_have_url(re.compile(r"/login$"))
+        page.goto("/arquivos?aba=invalidos")
+        expect(page).to_have_url(re.compile(r"/login\?next="))
+        # Logging in again leads back to the page asked for...
+        page.get_by_label("Usuário").fill("odontoarte")
+        page.get_by_label("Senha").fill("odontoarte123")
+        page.get_by_role("button", name="Entrar").click()
+        expect(page).to_have_url(re.compile(r"/arquivos\?aba=invalidos$"))
+        expect(page.get_by_role("heading", name="Histórico de Arquivos Enviados")).to_be_visible()
+        # ...and only to a page of the portal, never to another site.
+        page.get_by_role("button", name="Sair").click()
+        page.goto("/login?next=//outro-site.example/phishing")
+        page.get_by_label("Usuário").fill("odontoarte")
+        page.get_by_label("Senha").fill("odontoarte123")
+        page.get_by_role("button", name="Entrar").click()
+        expect(page).to_have_url(re.compile(r"^" + re.escape(portal_url) + r"/$"))
     finally:
         context.close()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import fastapi_offline
 from fastapi import Request
@@ -121,6 +122,11 @@ async def _error(
 
 @app.exception_handler(portal.LoginRequired)
 async def login_required(request: Request, exc: portal.LoginRequired) -> Response:
+    """To the login, and back to the page asked for once logged in (a GET only: a form
+    posted with an expired session is not replayed)."""
+    if request.method == "GET" and request.url.path != "/":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
     return RedirectResponse("/login", status_code=303)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -224,11 +224,20 @@ def _login_form(request: Request, status_code: int = 200, **context: Any) -> HTM
     return response
 
 
+def _local_path(target: str) -> str:
+    """Where to go after login: a path of this portal only (never `//host` or a URL)."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")) and target.isprintable():
+        return target
+    return "/"
+
+
 @router.get("/login")
-async def login_page(request: Request) -> Response:
+async def login_page(
+    request: Request, next: Annotated[str, Query(max_length=2000)] = "/"
+) -> Response:
     if await session_user(request):
-        return RedirectResponse("/", status_code=303)
-    return _login_form(request)
+        return RedirectResponse(_local_path(next), status_code=303)
+    return _login_form(request, next=_local_path(next))
 
 
 @router.post("/login")
@@ -237,7 +246,9 @@ async def login(
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
+    next = _local_path(next)
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
         return _login_form(
@@ -245,15 +256,20 @@ async def login(
             status_code=403,
             error="A página de acesso expirou; informe usuário e senha novamente.",
             username=username,
+            next=next,
         )
     try:
         user = await authenticate(username.strip(), password)
     except ApiError as exc:
         return _login_form(
-            request, status_code=exc.status_code, error=exc.detail["message"], username=username
+            request,
+            status_code=exc.status_code,
+            error=exc.detail["message"],
+            username=username,
+            next=next,
         )
     session_id, _ = await create_session(user)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(next, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         session_id,
