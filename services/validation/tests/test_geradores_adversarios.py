@@ -15,10 +15,12 @@ import pytest
 from lxml import etree
 from tissflow_validation.engine import OperatorContext, validate
 from tissflow_validation.engine.documento import NS
+from tissflow_validation.engine.reference import schema
 from tissflow_validation.samples import sample_beneficiarios, sample_prestadores
 
 from .conftest import codigos
 from .test_arquivos_externos import (
+    GUIAS_POR_TIPO,
     Estilo,
     aceito,
     guia_consulta,
@@ -231,3 +233,38 @@ def test_face_do_dente_fora_do_dominio(ctx):
         c = unica(content, ctx, "5039")
         assert c.xpath == ODONTO + "/procedimentosExecutados[2]/denteFace"
         assert c.numero_guia == "F-1" and f"'{face}'" in c.mensagem
+
+
+# --- TISS 4.02.00 -------------------------------------------------------------------------
+
+
+def _para_402(t: str) -> str:
+    """The same guides as a 4.02.00 generator writes them (no 4.03 additions)."""
+    t = t.replace("<ans:Padrao>4.03.00</ans:Padrao>", "<ans:Padrao>4.02.00</ans:Padrao>")
+    t = re.sub(
+        r"(<ans:dataFimFaturamento>[^<]*</ans:dataFimFaturamento>)\s*"
+        r"<ans:caraterAtendimento>[^<]*</ans:caraterAtendimento>",
+        r"\1",
+        t,
+    )
+    return re.sub(r"\s*<ans:centroConsumo>[^<]*</ans:centroConsumo>", "", t)
+
+
+@pytest.mark.parametrize("tipo", GUIAS_POR_TIPO)
+def test_todas_as_guias_em_402(tipo, ctx):
+    fazer = GUIAS_POR_TIPO[tipo]
+    content = mensagem([fazer("V-1"), fazer("V-2")], editar=_para_402)
+    assert schema("4.02.00").validate(etree.fromstring(content))
+    r = validate(content, ctx)
+    assert r.valido and r.critiques == [] and r.versao_tiss == "4.02.00", [
+        c.to_dict() for c in r.critiques
+    ]
+    # a 4.03-only element in a 4.02.00 file is a schema error, located
+    if tipo == "honorarios":
+        volta = content.replace(
+            b"</ans:dataFimFaturamento>",
+            b"</ans:dataFimFaturamento><ans:caraterAtendimento>2</ans:caraterAtendimento>",
+            1,
+        )
+        c = validate(volta, ctx).critiques[0]
+        assert c.codigo == "5001" and c.xpath.endswith("/dadosInternacao/caraterAtendimento")
