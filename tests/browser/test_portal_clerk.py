@@ -1,8 +1,8 @@
 """What a billing clerk meets beyond the main path, in a real browser: the upload area by
 keyboard and its live status, the Período filter in dd/mm/aaaa, Histórico over more than
-one page, a file with many critiques, critiques that may or may not be ignored, logout
-that a foreign form cannot trigger, the session cookie, back to the page asked for after
-logging in, and pt-BR error pages."""
+one page, a file with many critiques, critiques that may or may not be ignored (one by one
+or a whole group), logout that a foreign form cannot trigger, the session cookie, back to
+the page asked for after logging in, and pt-BR error pages."""
 
 from __future__ import annotations
 
@@ -227,6 +227,78 @@ def test_only_ignorable_critiques_can_be_ignored(
     expect(rows.filter(has_text="1323").first).to_contain_text("Ignorada")
     expect(page.get_by_role("heading", name="Críticas (4 em aberto)")).to_be_visible()
     shot(page, "27-critica-ignorada")
+    page.close()
+
+
+def test_ignore_all_of_a_group_ignores_only_the_ignorable(
+    clerk: BrowserContext, api: Api, shot: Shot
+) -> None:
+    antiga = date.today() - timedelta(days=2000)  # 1323 in every guide: ignorable
+    content = build_lote(
+        cnpj=CNPJ_ERRADO,
+        n_guias=6,
+        numero_lote="700204",
+        numero_guia_inicial=fresh_guia(),
+        data=antiga,
+    )
+    file_id = _invalid_file(api, content, "lote-6-guias-data-antiga.xml")
+    page = clerk.new_page()
+    page.goto(f"/arquivos/{file_id}/corrigir")
+    expect(page.get_by_role("heading", name="Críticas (25 em aberto)")).to_be_visible()
+    cnpj = page.locator("details.grupo-criticas", has_text="1206")
+    datas = page.locator("details.grupo-criticas", has_text="1323")
+    expect(cnpj.locator("summary")).to_contain_text("Não ignorável")
+    expect(cnpj.get_by_role("button", name=re.compile("Ignorar todas"))).to_have_count(0)
+    expect(datas.locator("summary")).to_contain_text("12 ocorrência(s)")
+    ignorar_todas = datas.get_by_role("button", name="Ignorar todas (12)")
+    expect(ignorar_todas).to_be_visible()  # on the group's line, without opening it
+    shot(page, "29-ignorar-todas")
+
+    # The same form, forged for the CNPJ group, is refused and ignores nothing.
+    csrf = page.locator("#ignorar-todas-form input[name=csrf_token]").input_value()
+    refused = page.request.post(
+        f"/arquivos/{file_id}/ignorar-todas",
+        form={"csrf_token": csrf, "codigo": "1206"},
+        headers={"Accept": "text/html"},
+    )
+    assert refused.status == 409
+    assert "não pode ser ignorada" in refused.text()
+    without_token = page.request.post(
+        f"/arquivos/{file_id}/ignorar-todas",
+        form={"csrf_token": "forjado", "codigo": "1323"},
+        headers={"Accept": "text/html"},
+    )
+    assert without_token.status == 403
+    page.reload()
+    expect(page.get_by_role("heading", name="Críticas (25 em aberto)")).to_be_visible()
+
+    # Asked first; cancelling changes nothing.
+    dialogs: list[str] = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    ignorar_todas.click()
+    expect(page.get_by_role("heading", name="Críticas (25 em aberto)")).to_be_visible()
+    assert dialogs and dialogs[0].startswith("Ignorar as 12 críticas 1323")
+    page.once("dialog", lambda d: d.accept())
+    ignorar_todas.click()
+    expect(page.get_by_role("status")).to_have_text(
+        "12 críticas 1323 ignoradas. Reprocesse o arquivo para obter o novo resultado."
+    )
+    expect(page.get_by_role("heading", name="Críticas (13 em aberto)")).to_be_visible()
+    expect(datas.locator("summary")).to_contain_text("0 em aberto")
+    expect(datas.get_by_role("button", name=re.compile("Ignorar todas"))).to_have_count(0)
+    datas.locator("summary").click()
+    expect(datas.locator("tbody tr").filter(has_text="Ignorada")).to_have_count(12)
+    cnpj.locator("summary").click()
+    expect(cnpj.locator("tbody tr").filter(has_text="Ignorada")).to_have_count(0)
+    expect(cnpj.locator("tbody tr").filter(has_text="Não ignorável")).to_have_count(13)
+    shot(page, "30-ignorar-todas-feito")
+
+    # With the CNPJ corrected, the ignored dates no longer keep the file out.
+    page.get_by_label(re.compile(r"CNPJ do prestador \(cabeçalho\)")).fill(CNPJ_CERTO)
+    page.get_by_label(re.compile(r"CNPJ do contratado \(solicitante\) · 6 campos")).fill(CNPJ_CERTO)
+    page.get_by_label(re.compile(r"CNPJ do contratado \(executante\) · 6 campos")).fill(CNPJ_CERTO)
+    page.get_by_role("button", name="Salvar e Reprocessar").click()
+    expect(page.locator("#veredito")).to_contain_text("Importado com Sucesso", timeout=60_000)
     page.close()
 
 

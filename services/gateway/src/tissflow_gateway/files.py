@@ -7,6 +7,7 @@ of another provider is "not found", never "forbidden", so ids reveal nothing.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -74,6 +75,62 @@ async def ignore(user: User, file_id: str, codigo: str, xpath: str | None) -> di
         f"/internal/files/{seg(file_id)}/ignorar",
         json={"codigo": codigo, "xpath": xpath, "by": user.username},
     )
+
+
+@dataclass(frozen=True)
+class IgnorableGroup:
+    """What "Ignorar todas" does to one table-38 code of a result."""
+
+    xpaths: list[str | None]  # each open, ignorable location once: one ignore call each
+    ocorrencias: int  # the critiques those calls ignore (one location may have several)
+    nao_ignoraveis: int  # critiques of the code that may not be ignored: left as they are
+    descricao: str | None
+
+
+def ignorable_group(resultado: dict[str, Any], codigo: str) -> IgnorableGroup:
+    """The critiques of `codigo` in a result that "Ignorar todas" ignores: ignorable ones
+    not ignored yet (in the validation or since it, in the file's ignored list)."""
+    ja = {(i.get("codigo"), i.get("xpath") or None) for i in resultado.get("ignoradas", [])}
+    xpaths: list[str | None] = []
+    ocorrencias = nao_ignoraveis = 0
+    descricao = None
+    for c in resultado.get("result", {}).get("critiques", []):
+        if c.get("codigo") != codigo:
+            continue
+        descricao = descricao or c.get("descricao")
+        xpath = c.get("xpath") or None
+        if not c.get("ignoravel"):
+            nao_ignoraveis += 1
+        elif not c.get("ignorada") and (codigo, xpath) not in ja:
+            ocorrencias += 1
+            if xpath not in xpaths:
+                xpaths.append(xpath)
+    return IgnorableGroup(xpaths, ocorrencias, nao_ignoraveis, descricao)
+
+
+async def ignore_all(user: User, file_id: str, codigo: str) -> int:
+    """ "Ignorar todas" of a group: each ignorable critique of the code through the same
+    ignore as one "Ignorar"; the ones that may not be ignored are left alone. Returns how
+    many critiques were ignored."""
+    await editable_file(user, file_id)
+    resultado = await call("GET", "validation", f"/internal/results/{seg(file_id)}")
+    grupo = ignorable_group(resultado, codigo)
+    if not grupo.xpaths and grupo.nao_ignoraveis:
+        raise ApiError(
+            409,
+            "critica_nao_ignoravel",
+            f"A crítica {codigo} ({grupo.descricao}) não pode ser ignorada; corrija o arquivo.",
+        )
+    if not grupo.xpaths and grupo.descricao is None:
+        raise ApiError(404, "critica_nao_encontrada", f"O arquivo não tem a crítica {codigo}.")
+    for xpath in grupo.xpaths:
+        await call(
+            "POST",
+            "validation",
+            f"/internal/files/{seg(file_id)}/ignorar",
+            json={"codigo": codigo, "xpath": xpath, "by": user.username},
+        )
+    return grupo.ocorrencias
 
 
 async def save_corrections(

@@ -4,8 +4,10 @@ verdict, Corrigir Críticas and revision downloads."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -48,6 +50,7 @@ FLASH = {
 HISTORICO = ("Histórico de Arquivos Enviados", "/arquivos")
 MAX_CAMPOS = 500
 ACOES = ("salvar", "reprocessar")
+CODIGO = r"^[0-9A-Za-z]{1,10}$"  # a table-38 code, as the validation service takes it
 
 
 @router.get("/uploads/novo")
@@ -308,14 +311,30 @@ async def _correction_page(
     )
 
 
+def ignoradas_flash(quantas: int, codigo: str) -> str:
+    """The confirmation after "Ignorar todas", with how many critiques it ignored."""
+    depois = "Reprocesse o arquivo para obter o novo resultado."
+    if quantas == 0:
+        return f"Nenhuma crítica {codigo} a ignorar: todas já estavam ignoradas."
+    if quantas == 1:
+        return f"1 crítica {codigo} ignorada. {depois}"
+    return f"{quantas} críticas {codigo} ignoradas. {depois}"
+
+
 @router.get("/arquivos/{file_id}/corrigir")
 async def corrigir_page(
     request: Request,
     file_id: str,
     session: PortalSession,
     ok: Annotated[str | None, Query(max_length=30)] = None,
+    quantas: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+    codigo: Annotated[str | None, Query(pattern=CODIGO)] = None,
 ) -> Response:
-    return await _correction_page(request, session, file_id, flash=FLASH.get(ok or ""))
+    if ok == "ignoradas" and quantas is not None and codigo:
+        flash = ignoradas_flash(quantas, codigo)
+    else:
+        flash = FLASH.get(ok or "")
+    return await _correction_page(request, session, file_id, flash=flash)
 
 
 def _bad_form(campo: str, erro: str) -> ApiError:
@@ -422,3 +441,23 @@ async def ignorar(request: Request, file_id: str, session: PortalSession) -> Res
             request, session, file_id, erro=exc.detail["message"], status_code=exc.status_code
         )
     return RedirectResponse(f"/arquivos/{seg(file_id)}/corrigir?ok=ignorada", status_code=303)
+
+
+@router.post("/arquivos/{file_id}/ignorar-todas")
+async def ignorar_todas(request: Request, file_id: str, session: PortalSession) -> Response:
+    """ "Ignorar todas" of a group of critiques: every ignorable one of its code."""
+    form = await _form(request)
+    require_csrf(session, _text(form, "csrf_token"))
+    codigo = _text(form, "codigo").strip()
+    if not re.fullmatch(CODIGO, codigo):
+        raise _bad_form("codigo", "informe o código das críticas a ignorar")
+    try:
+        quantas = await files.ignore_all(session.user, file_id, codigo)
+    except ApiError as exc:
+        if exc.status_code in (404, 403):
+            raise
+        return await _correction_page(
+            request, session, file_id, erro=exc.detail["message"], status_code=exc.status_code
+        )
+    query = urlencode({"ok": "ignoradas", "quantas": quantas, "codigo": codigo})
+    return RedirectResponse(f"/arquivos/{seg(file_id)}/corrigir?{query}", status_code=303)

@@ -164,6 +164,13 @@
       });
     });
 
+    // A button that asks first (Ignorar todas): it may submit a form shared with others.
+    document.querySelectorAll("button[data-confirm]").forEach(function (b) {
+      b.addEventListener("click", function (e) {
+        if (!window.confirm(b.getAttribute("data-confirm"))) { e.preventDefault(); }
+      });
+    });
+
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
       f.addEventListener("submit", function (e) {
         if (!window.confirm(f.getAttribute("data-confirm"))) { e.preventDefault(); }
