@@ -17,7 +17,8 @@ MAX_REQUEST_BYTES = MAX_FILE_BYTES + 256 * 1024
 
 
 def too_large(size: int | None = None) -> ApiError:
-    detail = f" (recebido: {size / 1024 / 1024:.1f} MB)" if size else ""
+    # pt-BR decimal comma, as the portal shows sizes: "16,2 MB".
+    detail = f" (recebido: {size / 1024 / 1024:.1f} MB)".replace(".", ",") if size else ""
     return ApiError(
         413,
         "arquivo_muito_grande",
