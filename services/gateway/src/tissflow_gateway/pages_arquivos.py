@@ -65,7 +65,7 @@ async def upload_page(request: Request, session: PortalSession) -> Response:
     )
 
 
-def _periodo(de: str, ate: str) -> tuple[date | None, date | None, str | None]:
+def periodo(de: str, ate: str) -> tuple[date | None, date | None, str | None]:
     """The Período filter's days and, when a date is not one, the message to show."""
     erros = []
     dias: list[date | None] = []
@@ -82,7 +82,7 @@ def _periodo(de: str, ate: str) -> tuple[date | None, date | None, str | None]:
     return desde, until, " ".join(erros) or None
 
 
-def _range(de: date | None, ate: date | None) -> dict[str, str]:
+def periodo_params(de: date | None, ate: date | None) -> dict[str, str]:
     """The Período filter as São Paulo days, sent as UTC-aware instants."""
     params: dict[str, str] = {}
     if de:
@@ -104,7 +104,7 @@ async def historico(
     arquivo: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     user = session.user
-    desde, until, erro_periodo = _periodo(de, ate)
+    desde, until, erro_periodo = periodo(de, ate)
     destaque = None
     if arquivo:
         try:
@@ -113,7 +113,7 @@ async def historico(
             destaque = None
     if aba is None:
         aba = STATUS_TAB[destaque["status"]] if destaque else "importados"
-    base: dict[str, Any] = {**_range(desde, until)}
+    base: dict[str, Any] = {**periodo_params(desde, until)}
     if nome.strip():
         base["nome"] = nome.strip()
     if user.provider_filter():
@@ -218,7 +218,7 @@ async def lote_do_arquivo(request: Request, file_id: str, session: PortalSession
     )
 
 
-def _editor_fields(
+def editor_fields(
     critiques: list[dict[str, Any]], current: dict[str, str | None], pendentes: dict[str, str]
 ) -> list[dict[str, Any]]:
     """One editable field per distinct xpath of the open critiques, in critique order."""
@@ -245,7 +245,7 @@ def _editor_fields(
     return list(fields.values())
 
 
-def _editor_groups(campos: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def editor_groups(campos: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The fields as the clerk corrects them: the same field with the same value in many
     guides (a wrong CNPJ in 60 guides) is ONE input standing for all of them, with the
     individual fields still there underneath; a field alone stays alone."""
@@ -305,7 +305,7 @@ async def _correction_page(
         editavel=files.correctable(doc) and session.user.role == "prestador",
         resultado=resultado,
         critiques=critiques,
-        grupos=_editor_groups(_editor_fields(critiques, current, pendentes)),
+        grupos=editor_groups(editor_fields(critiques, current, pendentes)),
         erro=erro,
         flash=flash,
     )
@@ -361,7 +361,7 @@ def _text(form: FormData, name: str, default: str = "") -> str:
     return value
 
 
-def _corrections(form: FormData) -> list[dict[str, str]]:
+def corrections(form: FormData) -> list[dict[str, str]]:
     """The editor's fields that changed (or were saved before), as corrections."""
     raw = _text(form, "campos").strip()
     if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_CAMPOS:
@@ -404,7 +404,7 @@ async def corrigir(request: Request, file_id: str, session: PortalSession) -> Re
     acao = _text(form, "acao")
     if acao not in ACOES:
         raise _bad_form("acao", "esperado salvar ou reprocessar")
-    correcoes = _corrections(form)
+    correcoes = corrections(form)
     recalcular = _text(form, "recalcular_totais") == "1"
     here = f"/arquivos/{seg(file_id)}"
     try:

@@ -47,7 +47,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 
-def _datahora(value: Any, with_seconds: bool = False) -> str:
+def datahora(value: Any, with_seconds: bool = False) -> str:
     """A stored UTC instant as São Paulo local time, dd/mm/aaaa hh:mm."""
     if not value:
         return "—"
@@ -92,7 +92,7 @@ def data_br(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
-def _moeda(value: Any) -> str:
+def moeda(value: Any) -> str:
     """R$ 1.234,56"""
     if value in (None, ""):
         return "—"
@@ -117,7 +117,7 @@ CRITICAS_SEM_AGRUPAR = 10  # up to this many critiques, one plain list
 MAX_ABERTAS = 5  # a group of up to this many critiques starts open
 
 
-def _agrupar_criticas(critiques: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def agrupar_criticas(critiques: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Critiques by table-38 code, in order of first appearance: 121 times "CPF / CNPJ
     INVÁLIDO" is one line to read, with the occurrences a click away."""
     groups: dict[tuple[Any, Any], dict[str, Any]] = {}
@@ -136,12 +136,12 @@ def _agrupar_criticas(critiques: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
-templates.env.filters["agrupar_criticas"] = _agrupar_criticas
+templates.env.filters["agrupar_criticas"] = agrupar_criticas
 templates.env.globals["CRITICAS_SEM_AGRUPAR"] = CRITICAS_SEM_AGRUPAR
-templates.env.filters["datahora"] = _datahora
+templates.env.filters["datahora"] = datahora
 templates.env.filters["detalhe"] = _detalhe
 templates.env.filters["data"] = _data
-templates.env.filters["moeda"] = _moeda
+templates.env.filters["moeda"] = moeda
 templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
 templates.env.globals["TIPOS_GUIA"] = TIPOS_GUIA
 
@@ -224,7 +224,7 @@ def _login_form(request: Request, status_code: int = 200, **context: Any) -> HTM
     return response
 
 
-def _local_path(target: str) -> str:
+def local_path(target: str) -> str:
     """Where to go after login: a path of this portal only (never `//host` or a URL)."""
     if target.startswith("/") and not target.startswith(("//", "/\\")) and target.isprintable():
         return target
@@ -236,8 +236,8 @@ async def login_page(
     request: Request, next: Annotated[str, Query(max_length=2000)] = "/"
 ) -> Response:
     if await session_user(request):
-        return RedirectResponse(_local_path(next), status_code=303)
-    return _login_form(request, next=_local_path(next))
+        return RedirectResponse(local_path(next), status_code=303)
+    return _login_form(request, next=local_path(next))
 
 
 @router.post("/login")
@@ -248,7 +248,7 @@ async def login(
     csrf_token: Annotated[str, Form(max_length=100)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    next = _local_path(next)
+    next = local_path(next)
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
         return _login_form(
