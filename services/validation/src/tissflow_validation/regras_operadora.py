@@ -39,8 +39,12 @@ CONFIGURAVEIS: dict[str, str] = {
     "1705": "valor do item acima do calculado",
     "1706": "valor do item abaixo do calculado",
     "5042": "totais da guia",
-    "1323": "data anterior ao prazo de apresentação",
-    "3223": "data no futuro",
+    "1323": "data anterior ao prazo de apresentação, período ou horário invertido",
+    "3223": "data posterior ao envio do lote",
+    "5040": "valor negativo no item",
+    "5049": "total negativo na guia",
+    "3167": "sequencialItem repetido na guia",
+    "5039": "face do dente (dm_face)",
 }
 
 # Codes raised through `Criticas.fatal`: reading, message, version, lote shape, XSD.

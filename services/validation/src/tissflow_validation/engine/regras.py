@@ -11,18 +11,21 @@ Codes (table 38, descriptions from the installed glosas.json):
 1001 carteira unknown/inactive · 1801 code not in TUSS · 1308 guide repeated/already
 presented · 5039 tooth face outside dm_face · 1806 quantity zero · 1716 redução/acréscimo
 zero · 1705/1706 item total above/below quantidade × valor unitário × redução/acréscimo ·
-5042 guide total differs from the sum of its items · 3223 date after the sending date ·
-1323 implausibly old date · 5025 transaction date in the future.
+5042 guide total differs from the sum of its items · 3223 date after the sending date
+(the header's dataRegistroTransacao, or today) · 1323 implausibly old date, billed period
+ending before it starts, item horaFinal before horaInicial · 5025 transaction date in the
+future · 5040 negative item value (0.00 is allowed) · 5049 negative guide total ·
+3167 sequencialItem repeated within a guide's items (or its outras despesas).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -63,6 +66,14 @@ def X(path: str) -> etree.XPath:
 _TEXTOS = X(".//text()")
 
 
+class Linhas(NamedTuple):
+    """What `Spec.ler` reads of a guide's items."""
+
+    rows: list[tuple[str | None, ...]]
+    opcionais: tuple[str, ...] | None  # optional leaves every item has; None: unknown
+    sequenciais: list[str] | None  # sequencialItem texts, if read on the way
+
+
 @dataclass(frozen=True)
 class Spec:
     """Where one guide type keeps what the rules need (paths relative to the guide)."""
@@ -78,6 +89,11 @@ class Spec:
     datas: tuple[str, ...] = ()  # guide-level dates
     data_guia: str | None = None  # the date shown in the summary (else first item date)
     outras_despesas: bool = False
+    # (start date, end date, start time, end time) of the billed period, if any
+    periodo: tuple[str, str, str | None, str | None] | None = None
+    # guide totals outside a ct_guiaValorTotal block (each must not be negative)
+    totais: tuple[str, ...] = ()
+    sequencial: bool = True  # the items carry sequencialItem
     # Fast path (see `linhas`): the item's leaves in schema order, "?" marking an
     # optional leaf (at most one per item).
     layout: tuple[str, ...] = ()
@@ -89,6 +105,8 @@ class Spec:
     _posicoes: dict[tuple[str, ...], tuple[int, tuple[int, ...]]] = field(
         init=False, repr=False, compare=False
     )
+    _sequenciais: etree.XPath | None = field(init=False, repr=False, compare=False)
+    _horas: etree.XPath | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # child tag -> column, or child tag -> {grandchild tag -> column}
@@ -110,6 +128,17 @@ class Spec:
         object.__setattr__(self, "_container", q(container.split(":")[-1]) if container else None)
         passos = tuple(q(p.split(":")[-1]) for p in self.itens.split("/"))
         object.__setattr__(self, "_passos", passos)
+        object.__setattr__(
+            self, "_sequenciais", X(f"{self.itens}/ans:sequencialItem") if self.sequencial else None
+        )
+        # Only the items that give both times (few files do): the pairs, in document order.
+        horas = None
+        if "?horaInicial" in self.layout and "?horaFinal" in self.layout:
+            horas = X(
+                f"{self.itens}[ans:horaInicial and ans:horaFinal]"
+                "/*[self::ans:horaInicial or self::ans:horaFinal]"
+            )
+        object.__setattr__(self, "_horas", horas)
 
     @property
     def papeis(self) -> tuple[str, ...]:
@@ -123,6 +152,9 @@ class Spec:
         return nivel
 
     def linhas(self, guia: etree._Element, rapido: bool = True) -> list[tuple[str | None, ...]]:
+        return self.ler(guia, rapido).rows
+
+    def ler(self, guia: etree._Element, rapido: bool = True) -> Linhas:
         """One row per item with the texts of `campos`, in order (None when absent).
 
         Fast path: one XPath call returns the item texts of the guide (blank text is gone
@@ -132,11 +164,14 @@ class Spec:
         schema-valid item has at least one; any leaf not in `layout` would add more), so
         positions are fixed. Otherwise, or when `rapido` is False (a comment or PI in the
         lote can split a leaf's text in two), plain child iteration by tag.
+
+        The fast path also tells which optional leaves the items have (`opcionais`; None
+        when unknown) and gives the items' sequencialItem texts (`sequenciais`).
         """
         if rapido and self._textos is not None and self._container is not None:
             container = guia.find(self._container)
             if container is None:
-                return []
+                return Linhas([], (), [])
             n = len(container)
             textos = self._textos(container)
             presentes: tuple[str, ...] = ()
@@ -152,7 +187,9 @@ class Spec:
             if presentes != ("-",):
                 k, pos = self._layout(presentes)
                 if len(textos) == n * k:
-                    return [tuple([textos[b + p] for p in pos]) for b in range(0, n * k, k)]
+                    rows = [tuple([textos[b + p] for p in pos]) for b in range(0, n * k, k)]
+                    seqs = textos[0::k] if self.layout[0] == "sequencialItem" else None
+                    return Linhas(rows, presentes, seqs)
         mapa = self._mapa
         k = len(self.campos)
         rows = []
@@ -170,7 +207,7 @@ class Spec:
                         if j is not None:
                             row[j] = texto_de(gc)
             rows.append(tuple(row))
-        return rows
+        return Linhas(rows, None, None)
 
     def _layout(self, presentes: tuple[str, ...]) -> tuple[int, tuple[int, ...]]:
         cached = self._posicoes.get(presentes)
@@ -259,6 +296,12 @@ SPECS: dict[str, Spec] = {
         ),
         data_guia="ans:dadosInternacao/ans:dataInicioFaturamento",
         outras_despesas=True,
+        periodo=(
+            "ans:dadosInternacao/ans:dataInicioFaturamento",
+            "ans:dadosInternacao/ans:dataFinalFaturamento",
+            "ans:dadosInternacao/ans:horaInicioFaturamento",
+            "ans:dadosInternacao/ans:horaFinalFaturamento",
+        ),
     ),
     "honorarios": Spec(
         elemento="guiaHonorarios",
@@ -275,6 +318,13 @@ SPECS: dict[str, Spec] = {
             "ans:dadosInternacao/ans:dataFimFaturamento",
             "ans:dataEmissaoGuia",
         ),
+        periodo=(
+            "ans:dadosInternacao/ans:dataInicioFaturamento",
+            "ans:dadosInternacao/ans:dataFimFaturamento",
+            None,
+            None,
+        ),
+        totais=("ans:valorTotalHonorarios",),
     ),
     "odontologia": Spec(
         elemento="guiaOdonto",
@@ -291,6 +341,7 @@ SPECS: dict[str, Spec] = {
         ),
         total="ans:valorTotalProc",
         total_geral=None,
+        totais=("ans:valorTotalProc", "ans:valorTotalFranquia"),
     ),
     "consulta": Spec(
         elemento="guiaConsulta",
@@ -306,6 +357,7 @@ SPECS: dict[str, Spec] = {
         ),
         total=None,
         total_geral=None,
+        sequencial=False,
     ),
 }
 SPEC_POR_ELEMENTO = {s.elemento: (tipo, s) for tipo, s in SPECS.items()}
@@ -323,6 +375,13 @@ _DESPESA_CAMPOS = (
     ("unitario", "ans:servicosExecutados/ans:valorUnitario"),
     ("total", "ans:servicosExecutados/ans:valorTotal"),
 )
+_DESPESA_TAG = {
+    "quantidade": "quantidadeExecutada",
+    "reducao": "reducaoAcrescimo",
+    "unitario": "valorUnitario",
+    "total": "valorTotal",
+}
+_SEQ_DESPESAS = X("ans:outrasDespesas/ans:despesa/ans:sequencialItem")
 
 
 def dec(text: str | None) -> Decimal | None:
@@ -451,8 +510,16 @@ class _Executor:
         self.c = criticas
         self.hoje = ctx.hoje or date.today()
         self.minima = self.hoje - timedelta(days=ctx.idade_maxima_dias)
+        # Dates of attendance are compared with the message's own sending date (its
+        # dataRegistroTransacao) when it is there and not in the future, else with today.
+        self.envio = self.hoje
+        self.envio_da_transacao = False
+        data_tr = _DATA_TRANSACAO(root)
+        d_tr = _data(texto_de(data_tr[0])) if data_tr else None
+        if d_tr is not None and d_tr < self.hoje:
+            self.envio, self.envio_da_transacao = d_tr, True
         self._datas: dict[str, str | None] = {}
-        self._itens: dict[tuple[str | None, ...], tuple[str, str] | None] = {}
+        self._itens: dict[tuple[str | None, ...], tuple[str, str, str] | None] = {}
         self._tuss: frozenset[tuple[str, str]] | None = None
         self._docs: dict[str, bool] = {}
         # A comment or PI inside a leaf splits its text: no positional fast path then.
@@ -525,7 +592,7 @@ class _Executor:
         d = _data(texto)
         res = None
         if d is not None:
-            if d > self.hoje:
+            if d > self.envio:
                 res = "3223"
             elif d < self.minima:
                 res = "1323"
@@ -533,7 +600,12 @@ class _Executor:
         return res
 
     def critica_data(self, codigo: str, texto: str, el: etree._Element, numero: str | None) -> None:
-        if codigo == "3223":
+        if codigo == "3223" and self.envio_da_transacao:
+            msg = (
+                f"data {texto} posterior à data de envio do lote ({self.envio.isoformat()}, "
+                "dataRegistroTransacao do cabeçalho)"
+            )
+        elif codigo == "3223":
             msg = f"data {texto} posterior à data de envio do lote ({self.hoje.isoformat()})"
         else:
             msg = (
@@ -549,24 +621,31 @@ class _Executor:
             self._tuss = tuss_codigos()
         return (tabela, codigo.strip()) in self._tuss
 
-    def item(self, row: tuple[str | None, ...], papeis: tuple[str, ...]) -> tuple[str, str] | None:
-        """Quantity and total of one item: None, or (code, detail)."""
+    def item(
+        self, row: tuple[str | None, ...], papeis: tuple[str, ...]
+    ) -> tuple[str, str, str] | None:
+        """Quantity and values of one item: None, or (code, detail, role of the field)."""
         cached = self._itens.get(row, False)
         if cached is not False:
             return cached  # type: ignore[return-value]
         v = dict(zip(papeis, row, strict=True))
-        res: tuple[str, str] | None = None
+        res: tuple[str, str, str] | None = None
         qtd = dec(v.get("quantidade"))
+        unit = dec(v.get("unitario"))
+        total = dec(v.get("total"))
         if qtd is not None and qtd <= 0:
-            res = ("1806", f"quantidade informada {v.get('quantidade')}")
+            res = ("1806", f"quantidade informada {v.get('quantidade')}", "quantidade")
+        elif unit is not None and unit < 0:
+            res = ("5040", _negativo("valor unitário", v["unitario"]), "unitario")
+        elif total is not None and total < 0:
+            res = ("5040", _negativo("valor do item", v["total"]), "total")
         elif "unitario" in v:
             red = dec(v.get("reducao"))
-            unit = dec(v.get("unitario"))
-            total = dec(v.get("total"))
             if red is not None and red <= 0:
                 res = (
                     "1716",
                     f"fator de redução/acréscimo {v.get('reducao')} deve ser maior que zero",
+                    "reducao",
                 )
             elif None not in (qtd, red, unit, total):
                 esperado = dinheiro(qtd * unit * red)  # type: ignore[operator]
@@ -583,9 +662,17 @@ class _Executor:
                         f"valor total do item {total} difere de quantidade {v['quantidade']} × "
                         f"valor unitário {v['unitario']} × redução/acréscimo {v['reducao']} = "
                         f"{esperado}",
+                        "total",
                     )
         self._itens[row] = res
         return res
+
+
+def _negativo(campo: str, texto: str | None) -> str:
+    return (
+        f"{campo} {(texto or '').strip()} negativo: valores negativos não são aceitos "
+        "(um item sem cobrança é informado com 0.00)"
+    )
 
 
 def _data(texto: str | None) -> date | None:
@@ -702,9 +789,12 @@ def _regras_da_guia(
         codigo = ex.data(texto)
         if codigo and el is not None and texto:
             ex.critica_data(codigo, texto, el, numero)
+    if spec.periodo is not None:
+        _periodo(ex, spec.periodo, guia, numero)
     # items
     papeis = spec.papeis
-    rows = spec.linhas(guia, ex.rapido)
+    leitura = spec.ler(guia, ex.rapido)
+    rows = leitura.rows
     idx = {p: i for i, p in enumerate(papeis)}
     i_tab, i_cod, i_tot, i_data = idx["tabela"], idx["codigo"], idx["total"], idx.get("data")
     soma_itens = Decimal(0)
@@ -743,8 +833,7 @@ def _regras_da_guia(
                 ex.critica_data(codigo, row[i_data] or "", el, numero)
         problema = ex.item(row, papeis)
         if problema is not None:
-            alvo = {"1806": "quantidade", "1716": "reducao"}.get(problema[0], "total")
-            c.add(problema[0], problema[1], item_el(n, idx.get(alvo)), numero_guia=numero)
+            c.add(problema[0], problema[1], item_el(n, idx.get(problema[2])), numero_guia=numero)
         valor = dec_cache(row[i_tot])
         if valor is None:
             somas_validas = False
@@ -753,6 +842,16 @@ def _regras_da_guia(
             if soma_por_quantidade is not None and i_qtd is not None:
                 qtd = dec_cache(row[i_qtd])
                 soma_por_quantidade = None if qtd is None else soma_por_quantidade + qtd * valor
+    opcionais = leitura.opcionais
+    if spec._horas is not None and (
+        opcionais is None or ("horaInicial" in opcionais and "horaFinal" in opcionais)
+    ):
+        _horas_dos_itens(ex, spec._horas(guia), numero)
+    if spec._sequenciais is not None:
+        xp = spec._sequenciais
+        _sequenciais(ex, leitura.sequenciais, lambda: xp(guia), numero, "item")
+    if spec.outras_despesas:
+        _sequenciais(ex, None, lambda: _SEQ_DESPESAS(guia), numero, "despesa")
     # tooth faces: st_texto5 in guiaOdonto, but the values are those of dm_face
     if spec.elemento == "guiaOdonto":
         for face in guia.iterfind(_FACES):
@@ -786,7 +885,13 @@ def _regras_da_guia(
             papeis_d = ("quantidade", "reducao", "unitario", "total")
             problema = ex.item(tuple(v[p] for p in papeis_d), papeis_d)
             if problema is not None:
-                c.add(problema[0], problema[1], alvo.find(q("valorTotal")), numero_guia=numero)
+                campo = alvo.find(q(_DESPESA_TAG[problema[2]]))
+                c.add(
+                    problema[0],
+                    problema[1],
+                    campo if campo is not None else alvo,
+                    numero_guia=numero,
+                )
             cat = DESPESA_CATEGORIA.get(v["categoria"] or "")
             valor = dec(v["total"])
             if cat and valor is not None:
@@ -805,15 +910,23 @@ def _regras_da_guia(
                 el_total,
                 numero_guia=numero,
             )
+    for path in spec.totais:
+        texto, el = _find_text(guia, path)
+        valor = dec(texto)
+        if valor is not None and valor < 0 and el is not None:
+            _total_negativo(ex, el, texto, numero)
     valor_resumo = total_guia
     if spec.total_geral is not None:
         bloco = guia.find(q(spec.total_geral.split(":")[-1]))
         if bloco is not None:
-            valores = {
-                ch.tag.rpartition("}")[2]: dec(texto_de(ch))
-                for ch in bloco
-                if isinstance(ch.tag, str)
-            }
+            valores = {}
+            for ch in bloco:
+                if not isinstance(ch.tag, str):
+                    continue
+                texto = texto_de(ch)
+                valor = valores[ch.tag.rpartition("}")[2]] = dec(texto)
+                if valor is not None and valor < 0:
+                    _total_negativo(ex, ch, texto, numero)
             geral = valores.get("valorTotalGeral")
             partes = [v for k, v in valores.items() if k in CATEGORIAS and v is not None]
             if geral is not None:
@@ -850,6 +963,132 @@ def _regras_da_guia(
         xpath=xpath_guia,
         linha=guia.sourceline,
     )
+
+
+def _total_negativo(
+    ex: _Executor, el: etree._Element, texto: str | None, numero: str | None
+) -> None:
+    ex.c.add(
+        "5049",
+        f"'{el.tag.rpartition('}')[2]}' da guia {(texto or '').strip()} negativo: o total da "
+        "guia não pode ser menor que zero",
+        el,
+        numero_guia=numero,
+    )
+
+
+def _periodo(
+    ex: _Executor,
+    periodo: tuple[str, str, str | None, str | None],
+    guia: etree._Element,
+    numero: str | None,
+) -> None:
+    """The billed period must end on or after its start (1323)."""
+    t_ini, el_ini = _find_text(guia, periodo[0])
+    t_fim, el_fim = _find_text(guia, periodo[1])
+    ini, fim = _data(t_ini), _data(t_fim)
+    if ini is None or fim is None or el_fim is None:
+        return
+    nome_ini, nome_fim = (p.rpartition(":")[2] for p in periodo[:2])
+    if fim < ini:
+        ex.c.add(
+            "1323",
+            f"{nome_fim} {t_fim} anterior a {nome_ini} {t_ini}: o fim do período faturado não "
+            "pode ser antes do início",
+            el_fim,
+            numero_guia=numero,
+        )
+        return
+    if fim != ini or periodo[2] is None or periodo[3] is None:
+        return
+    h_ini, _ = _find_text(guia, periodo[2])
+    h_fim, el_hfim = _find_text(guia, periodo[3])
+    s_ini, s_fim = _segundos(h_ini), _segundos(h_fim)
+    if s_ini is not None and s_fim is not None and s_fim < s_ini and el_hfim is not None:
+        nome_hini, nome_hfim = (p.rpartition(":")[2] for p in periodo[2:])
+        ex.c.add(
+            "1323",
+            f"{nome_hfim} {h_fim} anterior a {nome_hini} {h_ini} no mesmo dia ({t_ini}): o fim "
+            "do período faturado não pode ser antes do início",
+            el_hfim,
+            numero_guia=numero,
+        )
+
+
+# horaFinal < horaInicial on one item is an error unless it reads as a procedure that
+# crossed midnight: the overnight reading (final + 24 h) must last at most this long.
+_MAX_PELA_MEIA_NOITE = 12 * 3600
+
+
+def _horas_dos_itens(ex: _Executor, horas: list[etree._Element], numero: str | None) -> None:
+    """horaInicial/horaFinal pairs of the items that give both (1323)."""
+    for el_ini, el_fim in zip(horas[0::2], horas[1::2], strict=False):
+        t_ini, t_fim = texto_de(el_ini).strip(), texto_de(el_fim).strip()
+        if t_fim >= t_ini and len(t_fim) == len(t_ini):
+            continue  # same layout (HH:MM:SS...): text order is time order
+        s_ini, s_fim = _segundos(t_ini), _segundos(t_fim)
+        if s_ini is None or s_fim is None or s_fim >= s_ini:
+            continue
+        if s_fim + 86400 - s_ini <= _MAX_PELA_MEIA_NOITE:
+            continue  # e.g. 23:00 → 01:00: started before midnight, ended after
+        ex.c.add(
+            "1323",
+            f"horaFinal {t_fim} anterior à horaInicial {t_ini} do item: a hora final do "
+            "procedimento não pode ser antes da inicial",
+            el_fim,
+            numero_guia=numero,
+        )
+
+
+def _segundos(texto: str | None) -> float | None:
+    """Seconds since midnight of an xs:time (UTC when it carries a time zone)."""
+    if not texto:
+        return None
+    try:
+        t = time.fromisoformat(texto.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    s = t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+    offset = t.utcoffset()
+    return s - offset.total_seconds() if offset is not None else s
+
+
+def _sequenciais(
+    ex: _Executor,
+    textos: list[str] | None,
+    elementos_de: Callable[[], list[etree._Element]],
+    numero: str | None,
+    o_que: str,
+) -> None:
+    """sequencialItem identifies an item within its list: a repeated one is 3167."""
+    elementos = None
+    if textos is None:
+        elementos = elementos_de()
+        textos = [texto_de(el) for el in elementos]
+    if len(textos) < 2:
+        return
+    juntos = "," + ",".join(textos)
+    if len(set(textos)) == len(textos) and juntos[1:].replace(",", "").isdigit():
+        if ",0" not in juntos:
+            return  # distinct integers written without leading zeros: no repeats
+    if elementos is None:
+        elementos = elementos_de()
+    vistos: dict[int, etree._Element] = {}
+    for el, texto in zip(elementos, textos, strict=True):
+        try:
+            n = int(texto)
+        except ValueError:
+            continue
+        primeiro = vistos.setdefault(n, el)
+        if primeiro is not el:
+            ex.c.add(
+                "3167",
+                f"sequencialItem {texto.strip()} repetido na guia ({o_que} da linha "
+                f"{primeiro.sourceline} tem o mesmo número): cada {o_que} da guia deve ter "
+                "o seu",
+                el,
+                numero_guia=numero,
+            )
 
 
 def iter_guias(root: etree._Element) -> Iterator[tuple[str, etree._Element]]:
