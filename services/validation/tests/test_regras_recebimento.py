@@ -197,6 +197,24 @@ def test_total_da_guia_negativo(ctx):
     aceito(mensagem([guia_odonto("O-2")], editar=ok), ctx)
 
 
+def test_franquia_do_item_odontologico(ctx):
+    def franquia(valor: str):
+        return troca(
+            (
+                "<ans:valorProc>120.00</ans:valorProc>",
+                f"<ans:valorProc>120.00</ans:valorProc><ans:valorFranquia>{valor}</ans:valorFranquia>",
+            )
+        )
+
+    aceito(mensagem([guia_odonto("F-1")], editar=franquia("0.00")), ctx)
+    aceito(mensagem([guia_odonto("F-1")], editar=franquia("12.50")), ctx)
+    content = mensagem([guia_odonto("F-1")], editar=franquia("-12.50"))
+    c = unica(content, ctx, "5040")
+    assert c.xpath == ODONTO + "/procedimentosExecutados[2]/valorFranquia"
+    assert c.linha == linha_de(content, "<ans:valorFranquia>")
+    assert "valor da franquia -12.50 negativo" in c.mensagem
+
+
 # --- 1806: a negative quantity ----------------------------------------------------------
 
 

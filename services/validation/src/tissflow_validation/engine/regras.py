@@ -14,8 +14,9 @@ zero · 1705/1706 item total above/below quantidade × valor unitário × reduç
 5042 guide total differs from the sum of its items · 3223 date after the sending date
 (the header's dataRegistroTransacao, or today) · 1323 implausibly old date, billed period
 ending before it starts, item horaFinal before horaInicial · 5025 transaction date in the
-future · 5040 negative item value (0.00 is allowed) · 5049 negative guide total ·
-3167 sequencialItem repeated within a guide's items (or its outras despesas).
+future · 5040 negative item value or odontologia valorFranquia (0.00 is allowed) ·
+5049 negative guide total · 3167 sequencialItem repeated within a guide's items (or its
+outras despesas).
 """
 
 from __future__ import annotations
@@ -364,6 +365,7 @@ SPEC_POR_ELEMENTO = {s.elemento: (tipo, s) for tipo, s in SPECS.items()}
 
 _DESPESAS = X("ans:outrasDespesas/ans:despesa")
 _FACES = f"{q('procedimentosExecutados')}/{q('denteFace')}"
+_FRANQUIAS = f"{q('procedimentosExecutados')}/{q('valorFranquia')}"
 _FACE_RE = re.compile(r"[OLMVDIP]{1,5}")  # dm_face of the ANS schema
 _DESPESA_CAMPOS = (
     ("categoria", "ans:codigoDespesa"),
@@ -864,6 +866,12 @@ def _regras_da_guia(
                     face,
                     numero_guia=numero,
                 )
+        # the item's optional co-payment (valorFranquia) is money too
+        for franquia in guia.iterfind(_FRANQUIAS):
+            texto = texto_de(franquia)
+            valor = dec_cache(texto)
+            if valor is not None and valor < 0:
+                c.add("5040", _negativo("valor da franquia", texto), franquia, numero_guia=numero)
     # other expenses (materials, drugs, fees): fewer, read one by one
     categorias: dict[str, Decimal] = {}
     if spec.outras_despesas:
