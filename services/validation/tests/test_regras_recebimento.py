@@ -383,6 +383,7 @@ def test_sequencial_do_item_repetido(ctx):
     primeira = linha_de(content, "<ans:sequencialItem>2<", 2)
     assert f"sequencialItem 2 repetido na guia (item da linha {primeira}" in c.mensagem
     assert c.descricao == "SEQUENCIAL INVÁLIDO"
+    assert c.ignoravel, "a numbering slip must not block the file: the clerk may ignore it"
     # "01" is the integer 1 (st_numerico4): the same number
     zero = mensagem(
         [guia_odonto("S-3")],

@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 # Codes a provider may mark as ignored unless the operator's config says otherwise:
-# dates outside the plausible window and amounts billed below the computed value.
-DEFAULT_IGNORAVEIS: frozenset[str] = frozenset({"1323", "3223", "1706"})
+# dates outside the plausible window, amounts billed below the computed value, and a
+# repeated item number (a numbering slip of the billing software, nothing billed twice).
+DEFAULT_IGNORAVEIS: frozenset[str] = frozenset({"1323", "3223", "1706", "3167"})
 
 
 @dataclass(frozen=True, slots=True)
