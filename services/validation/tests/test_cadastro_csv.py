@@ -71,7 +71,7 @@ def test_a_wrong_header_or_encoding_refuses_the_whole_file() -> None:
         ler_csv("prestadores", "cnpj_cpf;nome\n07906129000102;X\n")
     with pytest.raises(CsvInvalido, match="faltando"):
         ler_csv("beneficiarios", "")
-    with pytest.raises(CsvInvalido, match="UTF-8"):
+    with pytest.raises(CsvInvalido, match="UTF-8.*Salvar como › 'CSV UTF-8'"):
         decodificar("numero_carteira;nome;ativo\n1;JOSÉ;S\n".encode("latin-1"))
 
 

@@ -47,7 +47,8 @@ def decodificar(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CsvInvalido(
-            f"o arquivo CSV deve estar em UTF-8 (byte inválido na posição {exc.start})"
+            f"o arquivo CSV deve estar em UTF-8 (byte inválido na posição {exc.start}); "
+            "no Excel, use Salvar como › 'CSV UTF-8'"
         ) from exc
 
 
