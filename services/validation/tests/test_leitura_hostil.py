@@ -46,6 +46,26 @@ def test_doctype_apos_comentario(ctx):
     assert "DOCTYPE" in unica(_validar_rapido(xml, ctx), "5001").mensagem
 
 
+def test_doctype_apos_bom_pi_e_comentarios_em_linhas(tmp_path, ctx):
+    segredo = tmp_path / "segredo.txt"
+    segredo.write_text("SEGREDO-DO-SERVIDOR")
+    xml = (
+        b'\xef\xbb\xbf<?xml version="1.0" encoding="UTF-8"?>\r\n'
+        b'<?xml-stylesheet href="guia.xsl"?>\n<!-- gerado por outro sistema -->\n\t'
+        b'<!DOCTYPE m SYSTEM "file://' + str(segredo).encode() + b'">\n<m>&x;</m>'
+    )
+    r = _validar_rapido(xml, ctx)
+    c = unica(r, "5001")
+    assert "DOCTYPE" in c.mensagem and c.linha == 4
+    assert "SEGREDO" not in json.dumps(r.to_dict())
+
+
+def test_doctype_no_meio_do_documento_nao_passa(ctx):
+    xml = build_lote().replace(b"<ans:cabecalho>", b"<!DOCTYPE x><ans:cabecalho>", 1)
+    r = _validar_rapido(xml, ctx)
+    assert not r.valido and {c.codigo for c in r.critiques} <= {"5001", "5007"}
+
+
 def test_aninhamento_profundo(ctx):
     xml = b"<a>" * 10_000 + b"</a>" * 10_000
     c = unica(_validar_rapido(xml, ctx), "5001")

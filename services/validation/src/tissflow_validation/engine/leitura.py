@@ -125,17 +125,17 @@ def ler(content: bytes, criticas: Criticas) -> Leitura:
             criticas.fatal("5001", f"codificação declarada desconhecida: {nome}", linha=1)
             return Leitura(None, None, True)
     # DOCTYPE is legal XML but never TISS; refusing it up front closes XXE and
-    # entity-expansion bombs before libxml2 sees a DTD.
-    if b"<!DOCTYPE" in corpo or b"<!doctype" in corpo:
-        inicio = _pula_prologo(corpo)
-        if corpo[inicio : inicio + 9].upper() == b"<!DOCTYPE":
-            criticas.fatal(
-                "5001",
-                "o arquivo contém declaração DOCTYPE/DTD, não permitida no padrão TISS "
-                "(risco de entidades externas)",
-                linha=corpo.count(b"\n", 0, inicio) + 1,
-            )
-            return Leitura(None, encoding, declarado)
+    # entity-expansion bombs before libxml2 sees a DTD. It can only stand in the prolog
+    # (after the declaration, comments and PIs), so only the prolog is looked at.
+    inicio = _pula_prologo(corpo)
+    if corpo[inicio : inicio + 9].upper() == b"<!DOCTYPE":
+        criticas.fatal(
+            "5001",
+            "o arquivo contém declaração DOCTYPE/DTD, não permitida no padrão TISS "
+            "(risco de entidades externas)",
+            linha=corpo.count(b"\n", 0, inicio) + 1,
+        )
+        return Leitura(None, encoding, declarado)
     p = parser()
     try:
         root = etree.fromstring(content, p)

@@ -22,6 +22,7 @@ outras despesas).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
@@ -188,7 +189,8 @@ class Spec:
             if presentes != ("-",):
                 k, pos = self._layout(presentes)
                 if len(textos) == n * k:
-                    rows = [tuple([textos[b + p] for p in pos]) for b in range(0, n * k, k)]
+                    # column p of every item is textos[p::k]; zip makes the rows in C
+                    rows = list(zip(*[textos[p::k] for p in pos], strict=True))
                     seqs = textos[0::k] if self.layout[0] == "sequencialItem" else None
                     return Linhas(rows, presentes, seqs)
         mapa = self._mapa
@@ -471,10 +473,6 @@ _ORIGEM = X("ans:cabecalho/ans:origem/ans:identificacaoPrestador/*")
 _DESTINO = X("ans:cabecalho/ans:destino/ans:registroANS")
 _DATA_TRANSACAO = X("ans:cabecalho/ans:identificacaoTransacao/ans:dataRegistroTransacao")
 _GUIAS = X("ans:prestadorParaOperadora/ans:loteGuias/ans:guiasTISS/*")
-_COMENTARIOS = X(
-    "boolean(ans:prestadorParaOperadora//comment()"
-    " | ans:prestadorParaOperadora//processing-instruction())"
-)
 _DOCS = (q("cnpjContratado"), q("cpfContratado"), q("cnpjLocalExecutante"))
 
 
@@ -525,7 +523,8 @@ class _Executor:
         self._tuss: frozenset[tuple[str, str]] | None = None
         self._docs: dict[str, bool] = {}
         # A comment or PI inside a leaf splits its text: no positional fast path then.
-        self.rapido = not _COMENTARIOS(root)
+        lote = root.find(q("prestadorParaOperadora"))
+        self.rapido = lote is None or next(lote.iter(etree.Comment, etree.PI), None) is None
 
     # identity of the sender and the addressee
     def cabecalho(self, lote: Lote) -> None:
@@ -816,34 +815,52 @@ def _regras_da_guia(
         found = item.xpath(spec.campos[papel_idx][1], namespaces=NSMAP)
         return found[0] if found else item
 
-    primeira_data = None
-    for n, row in enumerate(rows):
-        if not ex.tuss(row[i_tab], row[i_cod]):
-            el = item_el(n, i_cod)
-            c.add(
-                "1801",
-                f"código {row[i_cod]} não existe na TUSS tabela {row[i_tab]}",
-                el,
-                numero_guia=numero,
-            )
-        if i_data is not None:
-            if primeira_data is None:
-                primeira_data = row[i_data]
-            codigo = ex.data(row[i_data])
-            if codigo:
-                el = item_el(n, i_data)
-                ex.critica_data(codigo, row[i_data] or "", el, numero)
+    # Items repeat a lot (same procedure, date and price): each distinct row is judged
+    # once, and only the rows that fail are walked again to locate their elements.
+    falhas: dict[tuple[str | None, ...], tuple[bool, str | None, tuple[str, str, str] | None]] = {}
+    for row in set(rows):
+        tuss_ok = ex.tuss(row[i_tab], row[i_cod])
+        codigo_data = ex.data(row[i_data]) if i_data is not None else None
         problema = ex.item(row, papeis)
-        if problema is not None:
-            c.add(problema[0], problema[1], item_el(n, idx.get(problema[2])), numero_guia=numero)
-        valor = dec_cache(row[i_tot])
+        if not tuss_ok or codigo_data or problema is not None:
+            falhas[row] = (tuss_ok, codigo_data, problema)
+    if falhas:
+        for n, row in enumerate(rows):
+            falha = falhas.get(row)
+            if falha is None:
+                continue
+            tuss_ok, codigo_data, problema = falha
+            if not tuss_ok:
+                c.add(
+                    "1801",
+                    f"código {row[i_cod]} não existe na TUSS tabela {row[i_tab]}",
+                    item_el(n, i_cod),
+                    numero_guia=numero,
+                )
+            if codigo_data and i_data is not None:
+                ex.critica_data(codigo_data, row[i_data] or "", item_el(n, i_data), numero)
+            if problema is not None:
+                alvo = item_el(n, idx.get(problema[2]))
+                c.add(problema[0], problema[1], alvo, numero_guia=numero)
+    primeira_data = (
+        next((row[i_data] for row in rows if row[i_data] is not None), None)
+        if i_data is not None
+        else None
+    )
+    # Sums over the distinct values, each times its count: exact in Decimal.
+    for texto, vezes in Counter(row[i_tot] for row in rows).items():
+        valor = dec_cache(texto)
         if valor is None:
             somas_validas = False
-        else:
-            soma_itens += valor
-            if soma_por_quantidade is not None and i_qtd is not None:
-                qtd = dec_cache(row[i_qtd])
-                soma_por_quantidade = None if qtd is None else soma_por_quantidade + qtd * valor
+            break
+        soma_itens += valor * vezes
+    if soma_por_quantidade is not None and i_qtd is not None and somas_validas:
+        for (t_qtd, t_tot), vezes in Counter((row[i_qtd], row[i_tot]) for row in rows).items():
+            qtd = dec_cache(t_qtd)
+            if qtd is None:
+                soma_por_quantidade = None
+                break
+            soma_por_quantidade += qtd * dec_cache(t_tot) * vezes  # type: ignore[operator]
     opcionais = leitura.opcionais
     if spec._horas is not None and (
         opcionais is None or ("horaInicial" in opcionais and "horaFinal" in opcionais)
