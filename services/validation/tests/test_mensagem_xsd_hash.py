@@ -104,11 +104,15 @@ def test_xsd_tamanho_decimais_e_data(ctx):
     content = substituir(content, "<ans:dataExecucao>", "<ans:dataExecucao>x")
     r = validate(content, ctx)
     por_codigo = {c.codigo: c for c in r.critiques}
-    assert set(por_codigo) == {"5047", "5001"}
+    # each value error under the table-38 code of its field: lote number, date, money
+    assert set(por_codigo) == {"5047", "1323", "5050"}
     assert "vazio" in por_codigo["5047"].mensagem
-    msgs = [c.mensagem for c in r.critiques if c.codigo == "5001"]
-    assert any("AAAA-MM-DD" in m for m in msgs)
-    assert any("casas decimais" in m and "6.801" in m for m in msgs)
+    assert "AAAA-MM-DD" in por_codigo["1323"].mensagem
+    assert por_codigo["1323"].xpath.endswith("/procedimentoExecutado[1]/dataExecucao")
+    assert not por_codigo["1323"].ignoravel  # a schema error, never ignorable
+    assert "casas decimais" in por_codigo["5050"].mensagem
+    assert "6.801" in por_codigo["5050"].mensagem
+    assert por_codigo["5050"].xpath.endswith("/valorUnitario")
     assert not r.guias  # no operator rules on a schema-invalid file
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from tissflow_validation.engine import OperatorContext, RuleConfig
 from tissflow_validation.engine.reference import tabela_38
-from tissflow_validation.engine.xsd import CODIGO_POR_ELEMENTO
+from tissflow_validation.engine.xsd import CODIGO_POR_ELEMENTO, CODIGO_POR_PREFIXO
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,7 @@ _ESTRUTURAIS: dict[str, str] = {
     "1301": "um tipo de guia por lote",
     "5015": "quantidade de guias no lote",
     **{c: "schema (XSD): valor do campo" for c in CODIGO_POR_ELEMENTO.values()},
+    **{c: "schema (XSD): valor do campo" for _, c in CODIGO_POR_PREFIXO},
 }
 
 

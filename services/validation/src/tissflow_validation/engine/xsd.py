@@ -61,6 +61,23 @@ CODIGO_POR_ELEMENTO: dict[str, str] = {
     "atendimentoRN": "5032",
 }
 
+# Value errors of the other dates and money fields, by the element's name: table 38 has
+# a code for each ("DATA PREENCHIDA INCORRETAMENTE", "VALOR INFORMADO INVÁLIDO").
+CODIGO_POR_PREFIXO: tuple[tuple[str, str], ...] = (("data", "1323"), ("valor", "5050"))
+
+
+def codigo_do_valor(nome: str) -> str:
+    """The table-38 code of a value error (wrong format, length, domain) on element `nome`."""
+    codigo = CODIGO_POR_ELEMENTO.get(nome)
+    if codigo is not None:
+        return codigo
+    minusculo = nome.lower()
+    for prefixo, codigo in CODIGO_POR_PREFIXO:
+        if minusculo.startswith(prefixo):
+            return codigo
+    return "5001"
+
+
 _TIPOS = {
     "st_data": "uma data no formato AAAA-MM-DD",
     "date": "uma data no formato AAAA-MM-DD",
@@ -283,7 +300,7 @@ def criticar(
                 anterior = anterior.getprevious()
             if anterior is not None:
                 texto += f"; encontrado logo após '{local_name(anterior)}'"
-        codigo = CODIGO_POR_ELEMENTO.get(nome, "5001") if de_valor else "5001"
+        codigo = codigo_do_valor(nome) if de_valor else "5001"
         if n >= MAX_CRITICAS_XSD:
             criticas.fatal(
                 "5001", f"mais de {MAX_CRITICAS_XSD} erros de schema; os demais foram omitidos"
