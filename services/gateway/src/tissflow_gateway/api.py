@@ -6,12 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 from tissflow_contracts import AnaliseGuia
 
-from tissflow_gateway import files, lotes, ops
+from tissflow_gateway import files, lotes, operadora, ops
 from tissflow_gateway.auth import (
     BearerCredentials,
     CurrentUser,
@@ -26,6 +26,7 @@ from tissflow_gateway.files import own as _own
 from tissflow_gateway.ops import OpsUser
 from tissflow_gateway.schemas import (
     ActionOut,
+    CadastroImportOut,
     CorrectionsRequest,
     DemonstrativoOut,
     DemonstrativoPage,
@@ -38,6 +39,9 @@ from tissflow_gateway.schemas import (
     Me,
     ProtocoloOut,
     ProtocoloPage,
+    RegraIn,
+    RegraOut,
+    RegraPage,
     ReprocessOut,
     ReprocessRequest,
     ValidationOut,
@@ -355,6 +359,101 @@ async def change_protocol_status(peg: str, body: StatusChange, user: OperatorUse
     in the lote, or a glosa code not in TISS table 38, is refused with 422
     (`analise_invalida`)."""
     return ProtocoloOut(**await lotes.change_status(user, peg, body.model_dump(mode="json")))
+
+
+async def _operadora_user(user: CurrentUser) -> User:
+    operadora.only_operadora(user)
+    return user
+
+
+OperadoraUser = Annotated[User, Depends(_operadora_user)]
+
+
+@router.get("/operadora/regras", tags=["operadora"], responses=errors(403))
+async def list_rules(user: OperadoraUser) -> RegraPage:
+    """Every table-38 code the validation can raise, with the operator's setting: ativa,
+    ignorável, severidade (erro or alerta), who changed it and when. Structural checks
+    (`configuravel: false`) are always on and never ignorable."""
+    return RegraPage(**await operadora.list_rules())
+
+
+@router.put("/operadora/regras/{codigo}", tags=["operadora"], responses=errors(403, 404, 409))
+async def configure_rule(
+    codigo: Annotated[str, Path(max_length=10)], body: RegraIn, user: OperadoraUser
+) -> RegraOut:
+    """Switch a rule off, make it ignorable by the clinic or a mere alert (the file is
+    imported with the critique shown). Applies to the files validated from then on, with
+    no deploy; the user's login is recorded as `atualizado_por`.
+
+    404 `regra_nao_encontrada` for a code the validation does not use; 409
+    `regra_nao_configuravel` for a structural check (reading, message, version, XSD)."""
+    return RegraOut(
+        **await operadora.configure_rule(
+            user, codigo, body.enabled, body.ignoravel, body.severidade
+        )
+    )
+
+
+CSV_UPLOAD = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["arquivo"],
+                    "properties": {"arquivo": {"type": "string", "format": "binary"}},
+                }
+            },
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
+CSV_ERRORS = {
+    **errors(400, 403, 415),
+    413: {"model": ErrorBody, "description": "Arquivo CSV maior que 20 MB"},
+}
+
+
+async def _import(tipo: operadora.TipoCadastro, request: Request) -> CadastroImportOut:
+    received = await operadora.receive_csv(request)
+    result = await operadora.import_csv(tipo, received.content)
+    return CadastroImportOut(
+        tipo=tipo,
+        importados=result["importados"],
+        recusados=len(result["erros"]),
+        erros=result["erros"],
+    )
+
+
+@router.post(
+    "/operadora/cadastro/prestadores",
+    tags=["operadora"],
+    responses=CSV_ERRORS,
+    openapi_extra=CSV_UPLOAD,
+)
+async def import_prestadores(request: Request, user: OperadoraUser) -> CadastroImportOut:
+    """Import the providers' registry: a CSV `cnpj_cpf;codigo_prestador;nome` (`;`,
+    UTF-8, header line), in field `arquivo` of a multipart form or as a `text/csv` body,
+    up to 20 MB. Each line adds or updates one provider (by CNPJ/CPF); a bad line is
+    refused with its number and reason and the others are imported. A file that is not
+    UTF-8 or lacks the header is refused as a whole (422 `csv_invalido`)."""
+    return await _import("prestadores", request)
+
+
+@router.post(
+    "/operadora/cadastro/beneficiarios",
+    tags=["operadora"],
+    responses=CSV_ERRORS,
+    openapi_extra=CSV_UPLOAD,
+)
+async def import_beneficiarios(request: Request, user: OperadoraUser) -> CadastroImportOut:
+    """Import the beneficiaries' registry: a CSV `numero_carteira;nome;ativo` (ativo S/N;
+    `;`, UTF-8, header line), in field `arquivo` of a multipart form or as a `text/csv`
+    body, up to 20 MB. Each line adds or updates one carteira; a bad line is refused with
+    its number and reason and the others are imported (422 `csv_invalido` when the file
+    as a whole cannot be read)."""
+    return await _import("beneficiarios", request)
 
 
 # -- statements ----------------------------------------------------------------------

@@ -181,3 +181,51 @@ class Me(BaseModel):
     role: str
     provider_id: str | None
     provider_nome: str | None
+
+
+class RegraPadrao(BaseModel):
+    enabled: bool
+    ignoravel: bool
+    severidade: Literal["erro", "alerta"]
+
+
+class RegraOut(Open):
+    codigo: str = Field(description="ANS table 38 code")
+    descricao: str = Field(description="Its description in table 38")
+    etapa: str = Field(description="The check that raises it (pt-BR)")
+    configuravel: bool = Field(
+        description="False for structural checks (reading, XSD...): always on, never ignorable"
+    )
+    enabled: bool = Field(description="Ativa: the check runs on the next files")
+    ignoravel: bool = Field(description="The clinic may ignore the critique")
+    severidade: Literal["erro", "alerta"] = Field(
+        description="erro makes the file invalid; alerta is shown but the file is imported"
+    )
+    padrao: RegraPadrao = Field(description="The engine's setting without the operator's")
+    atualizado_por: str | None = Field(default=None, description="Login of who last changed it")
+    atualizado_em: datetime | None = None
+
+
+class RegraPage(BaseModel):
+    items: list[RegraOut]
+    total: int
+
+
+class RegraIn(BaseModel):
+    enabled: bool = Field(description="Ativa")
+    ignoravel: bool = Field(description="Ignorável pela clínica")
+    severidade: Literal["erro", "alerta"] = Field(
+        default="erro", description="alerta: shown, but the file is still imported"
+    )
+
+
+class LinhaRecusada(BaseModel):
+    linha: int = Field(description="Line number in the CSV (the header is line 1)")
+    mensagem: str = Field(description="Why it was refused (pt-BR)")
+
+
+class CadastroImportOut(BaseModel):
+    tipo: Literal["prestadores", "beneficiarios"]
+    importados: int = Field(description="Lines imported (new or updated records)")
+    recusados: int = Field(description="Lines refused; see `erros`")
+    erros: list[LinhaRecusada]
