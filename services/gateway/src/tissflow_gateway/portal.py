@@ -1,7 +1,8 @@
 """The provider portal (pt-BR, server-rendered): session, CSRF, rendering, login and home.
 
-Pages live in `pages_arquivos.py` (uploads, histórico, correction) and `pages_lotes.py`
-(lotes, demonstrativos, operator protocols); this module holds what they share.
+Pages live in `pages_arquivos.py` (uploads, histórico, correction), `pages_lotes.py`
+(lotes, demonstrativos, operator protocols), `pages_operadora.py` (rule settings and the
+registry CSVs) and `pages_ops.py`; this module holds what they share.
 """
 
 from __future__ import annotations
