@@ -134,3 +134,29 @@ def test_a_clinic_has_no_rules_nor_registry_pages(browser: Browser, portal_url: 
             expect(page.locator("main")).to_contain_text("Acesso restrito à equipe da operadora")
     finally:
         context.close()
+
+
+def test_forms_posted_without_the_csrf_token_change_nothing(
+    staff: BrowserContext, api: Api
+) -> None:
+    """A form from another site, sent with the staff's session cookie, is refused."""
+    antes = next(r for r in api.get("/operadora/regras").json()["items"] if r["codigo"] == REGRA)
+    regra = staff.request.post(
+        f"/operadora/regras/{REGRA}",
+        form={"enabled": "", "ignoravel": "1", "severidade": "alerta"},
+        headers={"Accept": "text/html"},
+    )
+    assert regra.status == 403
+    assert "Sessão expirada ou formulário inválido" in regra.text()
+    depois = next(r for r in api.get("/operadora/regras").json()["items"] if r["codigo"] == REGRA)
+    assert depois == antes
+
+    carteira = "5" + uuid.uuid4().hex[:13].translate(str.maketrans("abcdef", "012345"))
+    csv = f"numero_carteira;nome;ativo\n{carteira};FORJADO;S\n".encode()
+    cadastro = staff.request.post(
+        "/operadora/cadastro/beneficiarios",
+        multipart={"arquivo": {"name": "b.csv", "mimeType": "text/csv", "buffer": csv}},
+        headers={"Accept": "text/html"},
+    )
+    assert cadastro.status == 403
+    assert "importado(s)" not in cadastro.text()
