@@ -66,7 +66,13 @@ def test_a_wrong_analysis_is_refused_in_pt_br(
 
 def test_glosa_without_code_or_sums_off_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     sem_codigo = guia().model_copy(update={"glosas": []})
-    with pytest.raises(HTTPException, match="422"):
-        check(monkeypatch, sem_codigo)
-    with pytest.raises(HTTPException):
-        check(monkeypatch, guia().model_copy(update={"valor_liberado": Decimal("1.00")}))
+    fora_da_soma = guia().model_copy(update={"valor_liberado": Decimal("1.00")})
+    for errada, trecho in (
+        (sem_codigo, "Guia 7001: informe o código (tabela 38) de cada glosa."),
+        (fora_da_soma, "Guia 7001: valor liberado + glosado deve ser igual ao processado."),
+    ):
+        with pytest.raises(HTTPException) as raised:
+            check(monkeypatch, errada)
+        assert raised.value.status_code == 422
+        assert raised.value.detail["code"] == "analise_invalida"
+        assert raised.value.detail["message"] == trecho
