@@ -64,6 +64,8 @@ def test_a_file_of_exactly_20_mb_is_accepted(client: TestClient) -> None:
     body = b"x" * MAX_CSV_BYTES
     response = client.post("/csv", files={"arquivo": ("grande.csv", body)})
     assert response.status_code == 200
+    assert response.json()["filename"] == "grande.csv"
+    assert len(response.json()["content"]) == MAX_CSV_BYTES  # received whole, not cut
 
 
 def test_past_20_mb_is_refused_with_the_limit(client: TestClient) -> None:
