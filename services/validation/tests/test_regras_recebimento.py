@@ -470,3 +470,34 @@ def test_regras_novas_no_catalogo_podem_ser_desligadas(codigo, content, ctx):
     )
     r = validate(arquivo, desligada)
     assert r.valido and r.critiques == []
+
+
+# --- 1801: a TUSS code outside its vigência on the date it was executed -----------------
+
+
+def test_codigo_tuss_encerrado_antes_da_execucao(ctx):
+    """TUSS 22 40309223 (painel de líquor) ended on 2025-04-30; executed after that."""
+    content = mensagem(
+        [guia_sadt("V-1")],
+        editar=troca(
+            (
+                "<ans:codigoProcedimento>40101010<",
+                "<ans:codigoProcedimento>40309223<",
+            )
+        ),
+    )
+    c = unica(content, ctx, "1801")
+    assert c.xpath == ITEM_SADT + "[3]/procedimento/codigoProcedimento"
+    assert c.numero_guia == "V-1"
+    assert "40309223" in c.mensagem and "não estava vigente" in c.mensagem
+    assert "a 30/04/2025" in c.mensagem
+
+
+def test_codigo_tuss_executado_antes_do_inicio_da_vigencia(ctx):
+    """TUSS 22 41001141 is in vigência from 2025-02-01: fine after, refused before."""
+    novo = ("<ans:codigoProcedimento>40304361<", "<ans:codigoProcedimento>41001141<")
+    aceito(mensagem([guia_sadt("V-2")], editar=troca(novo)), ctx)
+    antes = troca(novo, (f"<ans:dataExecucao>{D1}<", "<ans:dataExecucao>2025-01-15<"))
+    c = unica(mensagem([guia_sadt("V-3")], editar=antes), ctx, "1801")
+    assert c.xpath == ITEM_SADT + "[1]/procedimento/codigoProcedimento"
+    assert "em 15/01/2025 (vigência de 01/02/2025 a hoje)" in c.mensagem

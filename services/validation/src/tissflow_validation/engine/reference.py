@@ -50,20 +50,47 @@ def glosa(codigo: str) -> Glosa:
     return tabela_38()[codigo]
 
 
+@dataclass(frozen=True, slots=True)
+class _Tuss:
+    codigos: frozenset[tuple[str, str]]
+    # (início, fim) of vigência as ISO dates ('' when open) of the codes whose vigência
+    # limits a plausible date: begun after 2012-10-10 (the TUSS baseline every original
+    # code carries) or ended. A few thousand entries.
+    vigencias: dict[tuple[str, str], tuple[str, str]]
+
+
 _tuss_lock = threading.Lock()
-_tuss: frozenset[tuple[str, str]] | None = None
+_tuss: _Tuss | None = None
 
 
-def tuss_codigos() -> frozenset[tuple[str, str]]:
-    """Every (codigoTabela, codigo) pair of the TUSS terminology, loaded once (16 MB JSON)."""
+def _carregar_tuss() -> _Tuss:
+    """The TUSS terminology, read once (16 MB JSON) into what the rules look up."""
     global _tuss
     if _tuss is None:
         with _tuss_lock:
             if _tuss is None:
                 raw = resources.files("tiss.tuss").joinpath("_data/tuss.json").read_bytes()
-                records = json.loads(raw)["records"]
-                _tuss = frozenset((r["tabela"], r["codigo"]) for r in records)
+                codigos: set[tuple[str, str]] = set()
+                vigencias: dict[tuple[str, str], tuple[str, str]] = {}
+                for r in json.loads(raw)["records"]:
+                    chave = (r["tabela"], r["codigo"])
+                    codigos.add(chave)
+                    ini = r.get("vigencia_inicio") or ""
+                    fim = r.get("vigencia_fim") or ""
+                    if ini > "2012-10-10" or fim:
+                        vigencias[chave] = (ini, fim)
+                _tuss = _Tuss(frozenset(codigos), vigencias)
     return _tuss
+
+
+def tuss_codigos() -> frozenset[tuple[str, str]]:
+    """Every (codigoTabela, codigo) pair of the TUSS terminology."""
+    return _carregar_tuss().codigos
+
+
+def tuss_vigencias() -> dict[tuple[str, str], tuple[str, str]]:
+    """(início, fim) of the TUSS codes whose vigência is limited (see `_Tuss`)."""
+    return _carregar_tuss().vigencias
 
 
 def tuss_tabelas() -> frozenset[str]:

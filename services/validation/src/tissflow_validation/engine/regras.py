@@ -34,7 +34,7 @@ from lxml import etree
 from .criticas import Criticas
 from .documento import NSMAP, q, texto_de
 from .model import GuiaResumo, OperatorContext
-from .reference import tuss_codigos
+from .reference import tuss_codigos, tuss_vigencias
 
 _CENT = Decimal("0.01")
 _TOLERANCIA = Decimal("0.01")
@@ -521,6 +521,7 @@ class _Executor:
         self._datas: dict[str, str | None] = {}
         self._itens: dict[tuple[str | None, ...], tuple[str, str, str] | None] = {}
         self._tuss: frozenset[tuple[str, str]] | None = None
+        self._vigencias: dict[tuple[str, str], tuple[str, str]] = {}
         self._docs: dict[str, bool] = {}
         # A comment or PI inside a leaf splits its text: no positional fast path then.
         lote = root.find(q("prestadorParaOperadora"))
@@ -615,12 +616,31 @@ class _Executor:
             )
         self.c.add(codigo, msg, el, numero_guia=numero)
 
-    def tuss(self, tabela: str | None, codigo: str | None) -> bool:
+    def tuss(self, tabela: str | None, codigo: str | None, data: str | None = None) -> str | None:
+        """None when the code is in TUSS (and in vigência on `data`), else the detail of
+        its 1801 critique. Only the TUSS tables are looked up (not 00, 90, 98: the
+        operator's and the provider's own codes)."""
         if tabela not in TABELAS_TUSS or codigo is None:
-            return True
+            return None
         if self._tuss is None:
             self._tuss = tuss_codigos()
-        return (tabela, codigo.strip()) in self._tuss
+            self._vigencias = tuss_vigencias()
+        chave = (tabela, codigo.strip())
+        if chave not in self._tuss:
+            return f"código {codigo} não existe na TUSS tabela {tabela}"
+        vigencia = self._vigencias.get(chave)
+        dia = (data or "").strip()[:10]
+        if vigencia is None or len(dia) != 10:
+            return None
+        ini, fim = vigencia
+        if (ini and dia < ini) or (fim and dia > fim):
+            de = _data_br(ini) if ini else "sem início"
+            ate = _data_br(fim) if fim else "hoje"
+            return (
+                f"código {codigo} da TUSS tabela {tabela} não estava vigente em "
+                f"{_data_br(dia)} (vigência de {de} a {ate})"
+            )
+        return None
 
     def item(
         self, row: tuple[str | None, ...], papeis: tuple[str, ...]
@@ -674,6 +694,11 @@ def _negativo(campo: str, texto: str | None) -> str:
         f"{campo} {(texto or '').strip()} negativo: valores negativos não são aceitos "
         "(um item sem cobrança é informado com 0.00)"
     )
+
+
+def _data_br(iso: str) -> str:
+    """'2024-03-01' -> '01/03/2024', as the clerk reads dates."""
+    return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
 
 
 def _data(texto: str | None) -> date | None:
@@ -817,26 +842,24 @@ def _regras_da_guia(
 
     # Items repeat a lot (same procedure, date and price): each distinct row is judged
     # once, and only the rows that fail are walked again to locate their elements.
-    falhas: dict[tuple[str | None, ...], tuple[bool, str | None, tuple[str, str, str] | None]] = {}
+    falhas: dict[
+        tuple[str | None, ...], tuple[str | None, str | None, tuple[str, str, str] | None]
+    ] = {}
     for row in set(rows):
-        tuss_ok = ex.tuss(row[i_tab], row[i_cod])
-        codigo_data = ex.data(row[i_data]) if i_data is not None else None
+        data_item = row[i_data] if i_data is not None else None
+        fora_da_tuss = ex.tuss(row[i_tab], row[i_cod], data_item)
+        codigo_data = ex.data(data_item)
         problema = ex.item(row, papeis)
-        if not tuss_ok or codigo_data or problema is not None:
-            falhas[row] = (tuss_ok, codigo_data, problema)
+        if fora_da_tuss or codigo_data or problema is not None:
+            falhas[row] = (fora_da_tuss, codigo_data, problema)
     if falhas:
         for n, row in enumerate(rows):
             falha = falhas.get(row)
             if falha is None:
                 continue
-            tuss_ok, codigo_data, problema = falha
-            if not tuss_ok:
-                c.add(
-                    "1801",
-                    f"código {row[i_cod]} não existe na TUSS tabela {row[i_tab]}",
-                    item_el(n, i_cod),
-                    numero_guia=numero,
-                )
+            fora_da_tuss, codigo_data, problema = falha
+            if fora_da_tuss:
+                c.add("1801", fora_da_tuss, item_el(n, i_cod), numero_guia=numero)
             if codigo_data and i_data is not None:
                 ex.critica_data(codigo_data, row[i_data] or "", item_el(n, i_data), numero)
             if problema is not None:
@@ -897,13 +920,9 @@ def _regras_da_guia(
             v = dict(zip((r for r, _ in _DESPESA_CAMPOS), row, strict=True))
             servico = despesa.find(q("servicosExecutados"))
             alvo = servico if servico is not None else despesa
-            if not ex.tuss(v["tabela"], v["codigo"]):
-                c.add(
-                    "1801",
-                    f"código {v['codigo']} não existe na TUSS tabela {v['tabela']}",
-                    alvo.find(q("codigoProcedimento")),
-                    numero_guia=numero,
-                )
+            fora_da_tuss = ex.tuss(v["tabela"], v["codigo"], v["data"])
+            if fora_da_tuss:
+                c.add("1801", fora_da_tuss, alvo.find(q("codigoProcedimento")), numero_guia=numero)
             codigo_data = ex.data(v["data"])
             if codigo_data:
                 ex.critica_data(codigo_data, v["data"] or "", alvo.find(q("dataExecucao")), numero)
