@@ -3,12 +3,12 @@
 Runs on the tree `validate` already parsed and schema-checked. Items are read with one
 precompiled XPath union per guide (C-speed, text only; a schema-valid item has each
 required field exactly once, so the flat list splits evenly) and repeated values
-(prices, dates, codes) are checked once through small caches, so a 10 MB lote costs a
-few milliseconds here. Elements are only looked up again to locate a critique.
+(prices, dates, codes) are judged once per distinct item, so a 10 MB lote costs a few
+tens of milliseconds here. Elements are only looked up again to locate a critique.
 
 Codes (table 38, descriptions from the installed glosas.json):
 5027 registro ANS · 1206 CNPJ/CPF (check digits, provider not registered) ·
-1001 carteira unknown/inactive · 1801 code not in TUSS · 1308 guide repeated/already
+1001 carteira unknown/inactive · 1801 code not in TUSS or outside its vigência · 1308 guide repeated/already
 presented · 5039 tooth face outside dm_face · 1806 quantity zero · 1716 redução/acréscimo
 zero · 1705/1706 item total above/below quantidade × valor unitário × redução/acréscimo ·
 5042 guide total differs from the sum of its items · 3223 date after the sending date
