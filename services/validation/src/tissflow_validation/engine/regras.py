@@ -7,16 +7,16 @@ required field exactly once, so the flat list splits evenly) and repeated values
 tens of milliseconds here. Elements are only looked up again to locate a critique.
 
 Codes (table 38, descriptions from the installed glosas.json):
-5027 registro ANS · 1206 CNPJ/CPF (check digits, provider not registered) ·
-1001 carteira unknown/inactive · 1801 code not in TUSS or outside its vigência ·
-1308 guide repeated/already presented · 5039 tooth face outside dm_face · 1806 quantity
-zero · 1716 redução/acréscimo zero · 1705/1706 item total above/below quantidade × valor unitário × redução/acréscimo ·
-5042 guide total differs from the sum of its items · 3223 date after the sending date
-(the header's dataRegistroTransacao, or today) · 1323 implausibly old date, billed period
-ending before it starts, item horaFinal before horaInicial · 5025 transaction date in the
-future · 5040 negative item value or odontologia valorFranquia (0.00 is allowed) ·
-5049 negative guide total · 3167 sequencialItem repeated within a guide's items (or its
-outras despesas).
+5027 registro ANS · 1206 CNPJ/CPF (check digits, provider not registered) · 1001 carteira
+unknown/inactive · 1801 code not in TUSS or outside its vigência · 1308 guide
+repeated/already presented · 5039 tooth face outside dm_face · 1806 quantity zero · 1716
+redução/acréscimo zero · 1705/1706 item total above/below quantidade × valor unitário ×
+redução/acréscimo · 5042 guide total differs from the sum of its items · 3223 date after
+the sending date (the header's dataRegistroTransacao, or today) · 1323 implausibly old
+date, billed period ending before it starts, item horaFinal before horaInicial · 5025
+transaction date in the future · 5040 negative item value or odontologia valorFranquia
+(0.00 is allowed) · 5049 negative guide total · 3167 sequencialItem repeated within a
+guide's items (or its outras despesas).
 """
 
 from __future__ import annotations
