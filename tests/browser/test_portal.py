@@ -159,6 +159,7 @@ def test_correct_cnpj_critique_online(
     expect(page.locator("#lote-status")).to_have_text("Enviado à operadora")
     expect(page.locator("#peg")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Enviado para a Operadora")).to_be_visible()
+    state["peg"] = page.locator("#peg").inner_text().strip()
     shot(page, "10-lote-enviado")
 
     page.get_by_role("link", name="Arquivos", exact=True).click()
@@ -183,12 +184,20 @@ def test_list_pages(clerk: BrowserContext, shot: Shot, phone_shot: Shot) -> None
     page.close()
 
 
-def test_operator_sees_protocols(browser: Browser, portal_url: str, shot: Shot) -> None:
+def test_operator_sees_protocols(
+    browser: Browser, portal_url: str, shot: Shot, state: dict
+) -> None:
     context = new_context(browser, portal_url)
     try:
         page = login(context, "operadora", "operadora123")
         page.get_by_role("link", name="Protocolos", exact=True).click()
         expect(page.get_by_role("heading", name="Protocolos recebidos")).to_be_visible()
+        # The lote the clinic has just sent is there, with its PEG, number and stage.
+        row = page.locator("tbody tr", has_text=state["peg"])
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text("700102")
+        expect(row).to_contain_text(CNPJ_CERTO)
+        expect(row.locator("td[data-label=Etapa]")).to_have_text("Enviado para a Operadora")
         shot(page, "18-operadora-protocolos")
         expect(page.get_by_role("link", name="Operações")).to_have_count(0)
     finally:
