@@ -277,6 +277,12 @@ def test_rejected_file_is_still_correctable(clinica: Api, invalido: str) -> None
         json={"correcoes": [{"xpath": XPATH_CNPJ, "valor": "07906129000102"}]},
     )
     assert saved.status_code == 200, saved.text
+    # Kept pending under the clerk's name, where the editor shows it.
+    assert [(p["xpath"], p["valor"], p["by"]) for p in saved.json()["pendentes"]] == [
+        (XPATH_CNPJ, "07906129000102", "odontoarte")
+    ]
+    shown = clinica.get(f"/files/{invalido}/criticas").json()["pendentes"]
+    assert [(p["xpath"], p["valor"]) for p in shown] == [(XPATH_CNPJ, "07906129000102")]
 
 
 # -- 4. malformed forms ---------------------------------------------------------------
