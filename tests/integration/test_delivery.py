@@ -167,17 +167,13 @@ def test_killed_between_write_and_publish_publishes_after_restart(stack: Stack) 
     record = published(30.0)
     assert record is not None, "o evento do outbox não foi publicado após reiniciar"
     assert json.loads(record.value)["payload"]["file_id"] == file_id
+
     # ...and the pipeline carries on from there: the file gets its verdict.
-    verdict = wait_for(
-        lambda: (
-            httpx.get(f"{ingest}/internal/files/{file_id}", headers=headers).json()["status"]
-            != "em_processamento"
-        ),
-        what="o veredito do arquivo",
-    )
-    assert verdict
-    doc = httpx.get(f"{ingest}/internal/files/{file_id}", headers=headers).json()
-    assert doc["status"] == "importado"
+    def verdict() -> dict | None:
+        doc = httpx.get(f"{ingest}/internal/files/{file_id}", headers=headers).json()
+        return doc if doc["status"] != "em_processamento" else None
+
+    assert wait_for(verdict, what="o veredito do arquivo")["status"] == "importado"
 
 
 def test_concurrent_sends_of_one_lote_send_it_once(stack: Stack, clinica: Api) -> None:
