@@ -110,8 +110,12 @@ def test_structural_and_unknown_codes_are_refused_in_pt_br(operadora: Api) -> No
     assert _regra(operadora, "5001")["enabled"] is True
 
 
-def test_only_the_operators_staff_see_and_change_rules_and_registry(clinica: Api, ops: Api) -> None:
-    csv = "numero_carteira;nome;ativo\n" + f"{_carteira()};INTRUSO;S\n"
+def test_only_the_operators_staff_see_and_change_rules_and_registry(
+    operadora: Api, clinica: Api, ops: Api
+) -> None:
+    antes = _regra(operadora, "1801")
+    intruso = _carteira()
+    csv = "numero_carteira;nome;ativo\n" + f"{intruso};INTRUSO;S\n"
     for who in (clinica, ops):
         attempts = [
             who.get("/operadora/regras"),
@@ -132,6 +136,14 @@ def test_only_the_operators_staff_see_and_change_rules_and_registry(clinica: Api
             assert set(body) == {"code", "message", "details"}
             assert body["code"] == "acesso_negado"
             assert "equipe da operadora" in body["message"]
+    # Refused and nothing changed: the rule as it was, the carteira still unknown.
+    assert _regra(operadora, "1801") == antes
+    barrado = clinica.upload(
+        build_lote("consulta", carteiras=[intruso], numero_guia_inicial=fresh_guia()),
+        "lote-carteira-intrusa.xml",
+    ).json()["file_id"]
+    assert clinica.wait_file(barrado)["status"] == "invalido"
+    assert _criticas(clinica, barrado) == ["1001"]
 
 
 def test_a_csv_import_makes_a_new_carteira_accepted(operadora: Api, clinica: Api) -> None:
