@@ -9,6 +9,7 @@ pt-BR translation of the message (the original is kept when there is no translat
 
 from __future__ import annotations
 
+import difflib
 import re
 import threading
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .criticas import Criticas
-from .documento import DS, NS, human_xpath, libxml_path_to_element, local_name
+from .documento import DS, GUIA_ELEMENTO, NS, human_xpath, libxml_path_to_element, local_name
 
 _locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -78,34 +79,85 @@ def codigo_do_valor(nome: str) -> str:
     return "5001"
 
 
-_TIPOS = {
-    "st_data": "uma data no formato AAAA-MM-DD",
-    "date": "uma data no formato AAAA-MM-DD",
-    "st_hora": "uma hora no formato HH:MM:SS",
-    "time": "uma hora no formato HH:MM:SS",
-    "decimal": "um número decimal com ponto (ex.: 150.00)",
-    "integer": "um número inteiro",
-    "boolean": "true ou false",
-}
-
-
 def _nome(clark: str) -> str:
-    return clark.rpartition("}")[2]
+    nome = clark.rpartition("}")[2]
+    if clark.startswith("##") or nome == "*":
+        # a wildcard of the schema: only the message signature is allowed there
+        return "Signature (assinatura digital)" if "xmldsig" in clark else "outro elemento"
+    return nome
+
+
+def _lista(texto: str) -> list[str]:
+    return [n for n in dict.fromkeys(_nome(p.strip()) for p in texto.split(",")) if n]
 
 
 def _esperados(texto: str) -> str:
-    nomes = [_nome(n.strip()) for n in texto.split(",")]
-    return ", ".join(n for n in nomes if n)
+    nomes = _lista(texto)
+    if len(nomes) > 1:
+        return "um de: " + ", ".join(nomes)
+    return ", ".join(nomes)
+
+
+_MAX_VALOR = 40
+
+
+def _v(valor: str) -> str:
+    """A value as the message quotes it: long values cut, with their length."""
+    if len(valor) <= _MAX_VALOR:
+        return f"'{valor}'"
+    return f"'{valor[:30]}…' ({len(valor)} caracteres)"
+
+
+def _valor_de(valor: str, el: str) -> str:
+    return f"'{el}' está vazio" if valor == "" else f"valor {_v(valor)} de '{el}'"
+
+
+_TIPOS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), d)
+    for p, d in (
+        (r"dataHora|dateTime", "data e hora no formato AAAA-MM-DDTHH:MM:SS"),
+        (r"st_data|^date$", "uma data no formato AAAA-MM-DD"),
+        (r"st_hora|^time$", "uma hora no formato HH:MM:SS"),
+        (r"st_competencia", "um ano e mês no formato AAAAMM"),
+        (r"decimal", "um número decimal com ponto (ex.: 150.00)"),
+        (r"st_numerico(\d+)", "um número inteiro de até {0} dígitos"),
+        (r"numerico|integer|^int$|^long$", "um número inteiro"),
+        (r"logico|boolean", "true ou false"),
+    )
+)
 
 
 def _tipo(t: str) -> str:
     nome = _nome(t)
-    if nome in _TIPOS:
-        return _TIPOS[nome]
-    for chave, desc in _TIPOS.items():
-        if chave in nome:
-            return desc
-    return f"o tipo {nome}"
+    for padrao, desc in _TIPOS:
+        m = padrao.search(nome)
+        if m:
+            return desc.format(*m.groups())
+    return "o tipo definido no padrão TISS"
+
+
+# The patterns of the ANS schemas (4.02/4.03), in words a clerk reads.
+_PADROES = {
+    "[0-9]{4}[0-9]{2}": "ano e mês AAAAMM, 6 dígitos",
+    "[A-Z0-9]{12}[0-9]{2}": "CNPJ com 14 caracteres, sem pontos, barra ou traço",
+    "[A-Z0-9]{12}[0-9]{2}|[0-9]{11}": (
+        "CNPJ com 14 caracteres ou CPF com 11 dígitos, sem pontos, barra ou traço"
+    ),
+    "[OLMVDIP]{1,5}": "de 1 a 5 letras entre O, L, M, V, D, I, P",
+    "[a-zA-Z0-9]+": "somente letras e números, sem espaços nem pontuação",
+}
+_CLASSES = {"[0-9]": "dígitos", "[a-zA-Z0-9]": "letras ou números, sem espaços nem pontuação"}
+_REPETICAO = re.compile(r"^(\[[^\]]+\])\{(\d+)(?:,(\d+))?\}$")
+
+
+def _padrao_legivel(padrao: str) -> str:
+    if padrao in _PADROES:
+        return _PADROES[padrao]
+    m = _REPETICAO.match(padrao)
+    if m and m[1] in _CLASSES:
+        quantos = f"de {m[2]} a {m[3]}" if m[3] else m[2]
+        return f"{quantos} {_CLASSES[m[1]]}"
+    return f"padrão {padrao}"
 
 
 _Tradutor = Callable[[re.Match[str], str], str]
@@ -120,8 +172,18 @@ def _regra(padrao: str, valor: bool = False) -> Callable[[_Tradutor], _Tradutor]
     return deco
 
 
-@_regra(r"This element is not expected\. Expected is \( (.+?) \)")
+_LISTA = r"Expected is (?:one of )?\( (.+?) \)"
+
+
+@_regra(r"This element is not expected\. " + _LISTA)
 def _nao_esperado_com(m: re.Match[str], el: str) -> str:
+    nomes = _lista(m[1])
+    parecido = difflib.get_close_matches(el, nomes, n=1, cutoff=0.8) if el not in nomes else []
+    if parecido:
+        return (
+            f"elemento '{el}' não esperado nesta posição; esperado: {_esperados(m[1])} "
+            f"(nome parecido com '{parecido[0]}': confira a grafia)"
+        )
     return (
         f"elemento '{el}' fora de ordem ou não esperado nesta posição; esperado: "
         f"{_esperados(m[1])} (verifique se um campo obrigatório foi omitido)"
@@ -136,7 +198,7 @@ def _nao_esperado(m: re.Match[str], el: str) -> str:
     )
 
 
-@_regra(r"Missing child element\(s\)\. Expected is \( (.+?) \)")
+@_regra(r"Missing child element\(s\)\. " + _LISTA)
 def _faltando(m: re.Match[str], el: str) -> str:
     return f"campo obrigatório ausente dentro de '{el}': esperado {_esperados(m[1])}"
 
@@ -148,7 +210,9 @@ def _faltando_sem(m: re.Match[str], el: str) -> str:
 
 @_regra(r"\[facet 'pattern'\] The value '(.*?)' is not accepted by the pattern '(.*?)'", True)
 def _padrao(m: re.Match[str], el: str) -> str:
-    return f"valor '{m[1]}' de '{el}' fora do formato exigido ({m[2]})"
+    if m[1] == "":
+        return f"'{el}' está vazio; formato exigido: {_padrao_legivel(m[2])}"
+    return f"valor {_v(m[1])} de '{el}' fora do formato exigido ({_padrao_legivel(m[2])})"
 
 
 @_regra(r"\[facet 'enumeration'\] The value '(.*?)' is not an element of the set \{(.*)\}", True)
@@ -156,7 +220,9 @@ def _enum(m: re.Match[str], el: str) -> str:
     opcoes = m[2].replace("'", "")
     if len(opcoes) > 120:
         opcoes = opcoes[:117].rsplit(",", 1)[0] + ", ..."
-    return f"valor '{m[1]}' de '{el}' não pertence ao domínio do padrão TISS ({opcoes})"
+    if m[1] == "":
+        return f"'{el}' está vazio; valores aceitos pelo padrão TISS: {opcoes}"
+    return f"valor {_v(m[1])} de '{el}' não pertence ao domínio do padrão TISS ({opcoes})"
 
 
 @_regra(r"\[facet 'maxLength'\] The value has a length of '(\d+)'.*maximum length of '(\d+)'", True)
@@ -173,6 +239,8 @@ def _min(m: re.Match[str], el: str) -> str:
 
 @_regra(r"\[facet 'length'\] The value has a length of '(\d+)'.*allowed length of '(\d+)'", True)
 def _len(m: re.Match[str], el: str) -> str:
+    if m[1] == "0":
+        return f"'{el}' está vazio; deve ter exatamente {m[2]} caracteres"
     return f"'{el}' tem {m[1]} caracteres; deve ter exatamente {m[2]}"
 
 
@@ -180,7 +248,7 @@ def _len(m: re.Match[str], el: str) -> str:
     r"\[facet 'totalDigits'\] The value '(.*?)' has more digits than are allowed \('(\d+)'\)", True
 )
 def _digitos(m: re.Match[str], el: str) -> str:
-    return f"valor '{m[1]}' de '{el}' tem mais dígitos que o permitido ({m[2]})"
+    return f"valor {_v(m[1])} de '{el}' tem mais dígitos que o permitido ({m[2]})"
 
 
 @_regra(
@@ -189,15 +257,17 @@ def _digitos(m: re.Match[str], el: str) -> str:
     True,
 )
 def _decimais(m: re.Match[str], el: str) -> str:
-    return f"valor '{m[1]}' de '{el}' tem mais casas decimais que o permitido ({m[2]})"
+    return f"valor {_v(m[1])} de '{el}' tem mais casas decimais que o permitido ({m[2]})"
 
 
 @_regra(
     r"'(.*?)' is not a valid value of the (?:local )?(?:atomic|union|list) type(?: '(.*?)')?", True
 )
 def _tipo_invalido(m: re.Match[str], el: str) -> str:
-    esperado = _tipo(m[2]) if m[2] else "o tipo definido no padrão"
-    return f"valor '{m[1]}' de '{el}' inválido: deve ser {esperado}"
+    esperado = _tipo(m[2]) if m[2] else "o tipo definido no padrão TISS"
+    if m[1] == "":
+        return f"'{el}' está vazio; deve ser {esperado}"
+    return f"valor {_v(m[1])} de '{el}' inválido: deve ser {esperado}"
 
 
 @_regra(r"Character content other than whitespace is not allowed")
@@ -270,6 +340,21 @@ def _fora_do_namespace(el: etree._Element | None) -> str | None:
     )
 
 
+def _parecido_com_irmao(el: etree._Element) -> str:
+    """A spelling hint when libxml2 gives no expected list: a misspelt repeated element
+    (the second guide, the third item) looks like its siblings."""
+    parent = el.getparent()
+    if parent is None:
+        return ""
+    nome = local_name(el)
+    candidatos = {local_name(c) for c in parent if isinstance(c.tag, str) and c is not el}
+    if parent.tag == "{" + NS + "}guiasTISS":
+        candidatos |= GUIA_ELEMENTO.keys()
+    candidatos.discard(nome)
+    parecido = difflib.get_close_matches(nome, sorted(candidatos), n=1, cutoff=0.8)
+    return f" (nome parecido com '{parecido[0]}': confira a grafia)" if parecido else ""
+
+
 def criticar(
     erros: list[ErroXsd],
     root: etree._Element,
@@ -298,8 +383,19 @@ def criticar(
             anterior = el.getprevious()
             while anterior is not None and not isinstance(anterior.tag, str):
                 anterior = anterior.getprevious()
+            dica = "" if "Expected is" in erro.mensagem else _parecido_com_irmao(el)
+            if dica:
+                texto = f"elemento '{nome}' não esperado nesta posição{dica}"
             if anterior is not None:
                 texto += f"; encontrado logo após '{local_name(anterior)}'"
+            elif el.getparent() is not None:
+                texto += f"; encontrado como primeiro campo de '{local_name(el.getparent())}'"
+        elif el is not None and "Missing child" in erro.mensagem:
+            filhos = [c for c in el if isinstance(c.tag, str)]
+            if filhos:
+                texto += f", após '{local_name(filhos[-1])}'"
+            else:
+                texto += f" ('{nome}' está vazio)"
         codigo = codigo_do_valor(nome) if de_valor else "5001"
         if n >= MAX_CRITICAS_XSD:
             criticas.fatal(
