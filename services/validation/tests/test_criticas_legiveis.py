@@ -111,6 +111,21 @@ def test_tag_com_erro_de_digitacao_sugere_o_nome_certo(ctx):
     assert "omitido" not in c.mensagem  # nothing is missing: the tag is misspelt
 
 
+def test_tipo_de_guia_com_erro_de_digitacao_nao_e_lote_misturado(ctx):
+    root = etree.fromstring(build_lote("consulta", n_guias=2))
+    segunda = list(root.iter("{*}guiaConsulta"))[1]
+    segunda.tag += "a"
+    content = recalcular_hash(
+        etree.tostring(root.getroottree(), encoding="ISO-8859-1", xml_declaration=True)
+    )
+    r = validate(content, ctx)
+    c = unica(r, "5001")  # a schema error, not 1301 "o lote mistura tipos de guia"
+    assert c.xpath == f"{GUIAS}/guiaConsultaa"
+    _aponta(content, c, "<ans:guiaConsultaa>")
+    assert "nome parecido com 'guiaConsulta'" in c.mensagem
+    assert r.tipo_guia == "consulta" and r.quantidade_guias == 2
+
+
 def test_valor_longo_e_cortado_e_padrao_em_palavras(ctx):
     content = substituir(build_lote(), "<ans:CNPJ>07906129000102<", "<ans:CNPJ>" + "1" * 300 + "<")
     c = unica(validate(content, ctx), "1206")

@@ -127,7 +127,8 @@ def _pipeline(
         return
     # lote shape, before the XSD so the user sees the precise code, not a schema error
     guias = guias_do_lote(root)
-    tipos = {local_name(g) for g in guias}
+    # An element that is no guide type at all (a misspelt tag) is the schema's to report.
+    tipos = {local_name(g) for g in guias} & GUIA_ELEMENTO.keys()
     result.quantidade_guias = len(guias)
     if len(tipos) == 1:
         result.tipo_guia = GUIA_ELEMENTO.get(next(iter(tipos)))
@@ -135,8 +136,9 @@ def _pipeline(
     if len(tipos) > 1:
         forma_ruim = True
         nomes = ", ".join(GUIA_ELEMENTO.get(t, t) for t in sorted(tipos))
-        primeiro = local_name(guias[0])
-        outro = next(g for g in guias if local_name(g) != primeiro)
+        conhecidas = [g for g in guias if local_name(g) in tipos]
+        primeiro = local_name(conhecidas[0])
+        outro = next(g for g in conhecidas if local_name(g) != primeiro)
         criticas.fatal(
             "1301",
             f"o lote mistura tipos de guia ({nomes}); envie um tipo de guia por lote",
@@ -163,6 +165,7 @@ def _pipeline(
                 forma_ruim
                 and parent is not None
                 and parent.tag == guias_tag
+                and local_name(el) in GUIA_ELEMENTO
                 and "not expected" in msg
             )
 
