@@ -19,6 +19,8 @@ from tissflow_validation.samples import build_lote, recalcular_hash, substituir
 
 from .conftest import GUIAS, linha_de, unica
 
+TIPOS = ("consulta", "sp_sadt", "odontologia", "honorarios", "resumo_internacao")
+
 
 def _trocar(content: bytes, antigo: str, novo: str, ocorrencia: int = 1) -> bytes:
     """Replace the n-th occurrence of `antigo` and fix the hash again."""
@@ -156,6 +158,36 @@ def test_valor_vazio_diz_vazio_e_o_que_se_espera(ctx, trecho, codigo, palavras):
     _legivel(c.mensagem)
 
 
+@pytest.mark.parametrize("tipo", TIPOS)
+def test_resumo_de_arquivo_invalido_le_o_que_pode(ctx, tipo):
+    valido = validate(build_lote(tipo, n_guias=3), ctx)
+    assert valido.valido and len(valido.guias) == 3
+    # a schema error outside the guides: no rules run, the guides are still summarized
+    invalido = validate(
+        substituir(
+            build_lote(tipo, n_guias=3),
+            "<ans:horaRegistroTransacao>10:30:00<",
+            "<ans:horaRegistroTransacao>10h30<",
+        ),
+        ctx,
+    )
+    assert [c.codigo for c in invalido.critiques] == ["5026"]
+    assert invalido.numero_lote == "1" and invalido.tipo_guia == tipo
+    assert invalido.quantidade_guias == 3
+    assert [g.to_dict() for g in invalido.guias] == [g.to_dict() for g in valido.guias]
+    assert invalido.valor_total == valido.valor_total
+
+
+def test_resumo_de_versao_nao_suportada(ctx):
+    content = substituir(
+        build_lote("odontologia", n_guias=2), "<ans:Padrao>4.03.00<", "<ans:Padrao>3.05.00<"
+    )
+    r = validate(content, ctx)
+    assert [c.codigo for c in r.critiques] == ["5028"]
+    assert r.tipo_guia == "odontologia" and r.quantidade_guias == 2
+    assert [g.numero_guia_prestador for g in r.guias] == ["1", "2"]
+
+
 def test_cli_json_e_texto_dao_as_mesmas_criticas_que_validate(tmp_path, capsys):
     content = substituir(
         build_lote("sp_sadt", n_guias=2),
@@ -169,6 +201,7 @@ def test_cli_json_e_texto_dao_as_mesmas_criticas_que_validate(tmp_path, capsys):
     assert main(["validate", str(arq), "--operadora", "331988", "--format", "json"]) == 1
     dados = json.loads(capsys.readouterr().out)[0]
     assert dados["critiques"] == esperado["critiques"]
+    assert [g["numero_guia_prestador"] for g in dados["guias"]] == ["1", None]
     assert main(["validate", str(arq), "--operadora", "331988"]) == 1
     linhas = capsys.readouterr().out.splitlines()
     c = esperado["critiques"][0]

@@ -1155,3 +1155,46 @@ def numero_da_guia(el: etree._Element | None) -> str | None:
             return texto
         node = parent
     return None
+
+
+def resumo_das_guias(root: etree._Element) -> tuple[list[GuiaResumo], Decimal | None]:
+    """What can be read of each guide of a file the rules do not run on (schema-invalid,
+    mixed lote, unsupported version): the same summary `aplicar` gives, read only.
+
+    Elements that are no guide type are skipped; a value that is not a number is None.
+    """
+    base = "/mensagemTISS/prestadorParaOperadora/loteGuias/guiasTISS/"
+    guias = guias_do_lote(root)
+    contagem = Counter(g.tag for g in guias)
+    vistos: Counter[str] = Counter()
+    resumos: list[GuiaResumo] = []
+    soma = Decimal(0)
+    for guia in guias:
+        tipo_spec = SPEC_POR_ELEMENTO.get(guia.tag.rpartition("}")[2])
+        vistos[guia.tag] += 1
+        if tipo_spec is None:
+            continue
+        spec = tipo_spec[1]
+        xpath = base + spec.elemento
+        if contagem[guia.tag] > 1:
+            xpath += f"[{vistos[guia.tag]}]"
+        numero, _ = _find_text(guia, spec.numero)
+        carteira, _ = _find_text(guia, spec.carteira)
+        idx = {p: i for i, p in enumerate(spec.papeis)}
+        rows = spec.ler(guia, rapido=False).rows
+        valor = None
+        if spec.total is not None:
+            valor = dec(_find_text(guia, spec.total)[0])
+        if spec.total_geral is not None:
+            geral = dec(_find_text(guia, "ans:valorTotal/ans:valorTotalGeral")[0])
+            valor = geral if geral is not None else valor
+        elif spec.total is None and rows:
+            valor = dec(rows[0][idx["total"]])
+        data = _find_text(guia, spec.data_guia)[0] if spec.data_guia else None
+        i_data = idx.get("data")
+        if data is None and i_data is not None:
+            data = next((r[i_data].strip() for r in rows if r[i_data]), None)
+        resumos.append(GuiaResumo(numero, carteira, valor, data, xpath, guia.sourceline))
+        if valor is not None:
+            soma += valor
+    return resumos, (soma if resumos else None)

@@ -27,7 +27,13 @@ from .documento import (
 from .leitura import ler
 from .model import OperatorContext, ValidationResult
 from .reference import schema, versoes_disponiveis
-from .regras import aplicar, guias_do_lote, identificar_prestador, numero_da_guia
+from .regras import (
+    aplicar,
+    guias_do_lote,
+    identificar_prestador,
+    numero_da_guia,
+    resumo_das_guias,
+)
 from .xsd import criticar, erros_xsd
 
 log = logging.getLogger(__name__)
@@ -115,6 +121,14 @@ def _pipeline(
             else root,
         )
         return
+    # What the lote holds is read before any check that stops the pipeline, so the
+    # summary of a refused file still says what it is.
+    guias = guias_do_lote(root)
+    # An element that is no guide type at all (a misspelt tag) is the schema's to report.
+    tipos = {local_name(g) for g in guias} & GUIA_ELEMENTO.keys()
+    result.quantidade_guias = len(guias)
+    if len(tipos) == 1:
+        result.tipo_guia = GUIA_ELEMENTO.get(next(iter(tipos)))
     disponiveis = versoes_disponiveis()
     if not versao or versao not in disponiveis:
         aceitas = ", ".join(disponiveis) or "(nenhuma)"
@@ -124,14 +138,9 @@ def _pipeline(
             f"aceitas: {aceitas}",
             el_versao if el_versao is not None else root,
         )
+        result.guias, result.valor_total = resumo_das_guias(root)
         return
     # lote shape, before the XSD so the user sees the precise code, not a schema error
-    guias = guias_do_lote(root)
-    # An element that is no guide type at all (a misspelt tag) is the schema's to report.
-    tipos = {local_name(g) for g in guias} & GUIA_ELEMENTO.keys()
-    result.quantidade_guias = len(guias)
-    if len(tipos) == 1:
-        result.tipo_guia = GUIA_ELEMENTO.get(next(iter(tipos)))
     forma_ruim = False
     if len(tipos) > 1:
         forma_ruim = True
@@ -182,6 +191,8 @@ def _pipeline(
         result,
     )
     if erros or forma_ruim:
+        # no rules on such a file, but its summary says what can be read of it
+        result.guias, result.valor_total = resumo_das_guias(root)
         return
     # 5. operator rules
     inicio = len(criticas.items)
