@@ -16,7 +16,6 @@ from lxml import etree
 from tissflow_validation.engine import OperatorContext, validate
 from tissflow_validation.engine.documento import NS
 from tissflow_validation.engine.reference import schema
-from tissflow_validation.samples import sample_beneficiarios, sample_prestadores
 
 from .conftest import codigos
 from .test_arquivos_externos import (
@@ -34,13 +33,9 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 
 
 @pytest.fixture
-def ctx() -> OperatorContext:
-    return OperatorContext(
-        registro_ans="331988",
-        prestadores=sample_prestadores(),
-        beneficiarios=sample_beneficiarios(),
-        guia_ja_apresentada=lambda prestador, numero: False,
-    )
+def ctx(ctx_completo: OperatorContext) -> OperatorContext:
+    """Every rule on: the demo registry, no guide presented before."""
+    return ctx_completo
 
 
 def _b64(n: int) -> str:

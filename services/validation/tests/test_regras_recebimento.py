@@ -14,7 +14,6 @@ from datetime import timedelta
 import pytest
 from tissflow_validation.engine import OperatorContext, RuleConfig, validate
 from tissflow_validation.regras_operadora import CATALOGO
-from tissflow_validation.samples import sample_beneficiarios, sample_prestadores
 
 from .conftest import GUIAS, codigos
 from .test_arquivos_externos import (
@@ -41,13 +40,9 @@ ODONTO = GUIAS + "/guiaOdonto"
 
 
 @pytest.fixture
-def ctx() -> OperatorContext:
-    return OperatorContext(
-        registro_ans="331988",
-        prestadores=sample_prestadores(),
-        beneficiarios=sample_beneficiarios(),
-        guia_ja_apresentada=lambda prestador, numero: False,
-    )
+def ctx(ctx_completo: OperatorContext) -> OperatorContext:
+    """Every rule on: the demo registry, no guide presented before."""
+    return ctx_completo
 
 
 def troca(*pares: tuple[str, str]):
