@@ -35,7 +35,10 @@ def test_validate_texto(arquivos, capsys):
     assert saida.startswith(f"{ok}: VÁLIDO — consulta, 2 guia(s), R$ 300,00, TISS 4.03.00")
     assert main(["validate", str(ok), str(ruim), "--operadora", "331988"]) == 1
     linhas = capsys.readouterr().out.splitlines()
-    assert linhas[1] == f"{ruim}: INVÁLIDO — 1 crítica(s)"
+    # what could be read of the refused lote names it for the clinic
+    assert (
+        linhas[1] == f"{ruim}: INVÁLIDO — 1 crítica(s) — sp_sadt, 1 guia(s), R$ 12,50, TISS 4.03.00"
+    )
     assert (
         linhas[2] == "  [1206] linha 12 /mensagemTISS/cabecalho/origem/identificacaoPrestador/CNPJ"
     )

@@ -169,7 +169,15 @@ def _texto(nome: str, r: ValidationResult) -> str:
             f"{_reais(r.valor_total)}, TISS {r.versao_tiss}{extra}"
         )
     else:
-        linhas.append(f"{nome}: INVÁLIDO — {len(r.critiques)} crítica(s)")
+        lote = ""
+        if r.tipo_guia or r.quantidade_guias:
+            # what could be read of the lote, so the clinic knows which file this is
+            lote = f" — {r.tipo_guia or '-'}, {r.quantidade_guias} guia(s)"
+            if r.valor_total is not None:
+                lote += f", {_reais(r.valor_total)}"
+            if r.versao_tiss:
+                lote += f", TISS {r.versao_tiss}"
+        linhas.append(f"{nome}: INVÁLIDO — {len(r.critiques)} crítica(s){lote}")
     for c in r.critiques:
         onde = f"linha {c.linha}" if c.linha else "linha -"
         guia = f" guia {c.numero_guia}" if c.numero_guia else ""
