@@ -8,16 +8,15 @@ the calls to validation with the user's login recorded as the author of a change
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 
 from tissflow_gateway.auth import User
 from tissflow_gateway.core import ApiError, call, seg
+from tissflow_gateway.uploads import TooLarge, limited, parse_form, recebido, refuse_declared
 
 TipoCadastro = Literal["prestadores", "beneficiarios"]
 # The validation service refuses CSVs past 20 MB; the gateway says so before relaying.
@@ -58,26 +57,12 @@ async def configure_rule(
 
 
 def csv_too_large(size: int | None = None) -> ApiError:
-    detail = f" (recebido: {size / 1024 / 1024:.1f} MB)".replace(".", ",") if size else ""
     return ApiError(
         413,
         "arquivo_muito_grande",
-        f"O arquivo CSV excede o limite de 20 MB{detail}.",
+        f"O arquivo CSV excede o limite de 20 MB{recebido(size)}.",
         {"limite_bytes": MAX_CSV_BYTES},
     )
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit:
-            raise _TooLarge
-        yield chunk
 
 
 @dataclass
@@ -90,33 +75,22 @@ class ReceivedCsv:
 async def receive_csv(request: Request) -> ReceivedCsv:
     """The CSV of a request: the file in field `arquivo` of a multipart form, or the body
     itself when sent as `text/csv`. 413 past 20 MB, 415 for any other body."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_CSV_REQUEST_BYTES:
-        raise csv_too_large(int(declared))
+    refuse_declared(request, MAX_CSV_REQUEST_BYTES, csv_too_large)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in CSV_TYPES:
-        parts: list[bytes] = []
         try:
-            async for chunk in _limited(request, MAX_CSV_BYTES):
-                parts.append(chunk)
-        except _TooLarge:
+            return ReceivedCsv(b"".join([c async for c in limited(request, MAX_CSV_BYTES)]))
+        except TooLarge:
             raise csv_too_large() from None
-        return ReceivedCsv(b"".join(parts))
     if content_type != "multipart/form-data":
         raise ApiError(
             415,
             "formato_invalido",
             "Envie o CSV no campo 'arquivo' (multipart/form-data) ou como corpo text/csv.",
         )
-    parser = MultiPartParser(
-        request.headers, _limited(request, MAX_CSV_REQUEST_BYTES), max_files=2, max_fields=10
+    form = await parse_form(
+        request, MAX_CSV_REQUEST_BYTES, csv_too_large, max_files=2, max_fields=10
     )
-    try:
-        form = await parser.parse()
-    except _TooLarge:
-        raise csv_too_large() from None
-    except MultiPartException as exc:
-        raise ApiError(400, "formato_invalido", f"Envio inválido: {exc.message}") from None
     try:
         arquivos = [v for v in form.getlist("arquivo") if isinstance(v, UploadFile)]
         if not arquivos:

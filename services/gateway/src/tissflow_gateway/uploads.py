@@ -1,12 +1,16 @@
-"""Reads a multipart upload while it streams, refusing it past 15 MB (413, pt-BR)."""
+"""Reads a multipart upload while it streams, refusing it past 15 MB (413, pt-BR).
+
+The streaming limit (`limited`, `parse_form`, `refuse_declared`) serves every upload
+the gateway receives: TISS XML here, the operator's registry CSVs in `operadora`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from fastapi import Request
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from tissflow_gateway.core import ApiError
@@ -16,19 +20,22 @@ MAX_FILE_BYTES = 15 * 1024 * 1024
 MAX_REQUEST_BYTES = MAX_FILE_BYTES + 256 * 1024
 
 
+def recebido(size: int | None) -> str:
+    """ " (recebido: 16,2 MB)" for a 413 message, with the pt-BR decimal comma."""
+    return f" (recebido: {size / 1024 / 1024:.1f} MB)".replace(".", ",") if size else ""
+
+
 def too_large(size: int | None = None) -> ApiError:
-    # pt-BR decimal comma, as the portal shows sizes: "16,2 MB".
-    detail = f" (recebido: {size / 1024 / 1024:.1f} MB)".replace(".", ",") if size else ""
     return ApiError(
         413,
         "arquivo_muito_grande",
-        f"O arquivo excede o limite de 15 MB por arquivo{detail}.",
+        f"O arquivo excede o limite de 15 MB por arquivo{recebido(size)}.",
         {"limite_bytes": MAX_FILE_BYTES},
     )
 
 
-class _TooLarge(Exception):
-    pass
+class TooLarge(Exception):
+    """The body streamed past its limit (raised by `limited`)."""
 
 
 @dataclass
@@ -37,31 +44,47 @@ class ReceivedFile:
     content: bytes
 
 
-async def _limited(request: Request) -> AsyncIterator[bytes]:
+def refuse_declared(request: Request, limit: int, error: Callable[[int], ApiError]) -> None:
+    """Refuse at once a body whose Content-Length already says it is too large."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise error(int(declared))
+
+
+async def limited(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The request body, chunk by chunk; TooLarge as soon as it passes `limit` bytes."""
     received = 0
     async for chunk in request.stream():
         received += len(chunk)
-        if received > MAX_REQUEST_BYTES:
-            raise _TooLarge
+        if received > limit:
+            raise TooLarge
         yield chunk
+
+
+async def parse_form(
+    request: Request, limit: int, too_big: Callable[[], ApiError], max_files: int, max_fields: int
+) -> FormData:
+    """A multipart form read while it streams: 413 (`too_big`) past `limit`, 400 when
+    the form is malformed. The caller closes it."""
+    parser = MultiPartParser(
+        request.headers, limited(request, limit), max_files=max_files, max_fields=max_fields
+    )
+    try:
+        return await parser.parse()
+    except TooLarge:
+        raise too_big() from None
+    except MultiPartException as exc:
+        raise ApiError(400, "formato_invalido", f"Envio inválido: {exc.message}") from None
 
 
 async def receive_single_xml(request: Request) -> ReceivedFile:
     """The one file of a `multipart/form-data` request, checked while it arrives."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
-        raise too_large(int(declared))
+    refuse_declared(request, MAX_REQUEST_BYTES, too_large)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(
             415, "formato_invalido", "Envie o arquivo como multipart/form-data no campo 'arquivo'."
         )
-    parser = MultiPartParser(request.headers, _limited(request), max_files=5, max_fields=20)
-    try:
-        form = await parser.parse()
-    except _TooLarge:
-        raise too_large() from None
-    except MultiPartException as exc:
-        raise ApiError(400, "formato_invalido", f"Envio inválido: {exc.message}") from None
+    form = await parse_form(request, MAX_REQUEST_BYTES, too_large, max_files=5, max_fields=20)
     try:
         # multi_items: two files under the same field name are two files, not the last one.
         uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
