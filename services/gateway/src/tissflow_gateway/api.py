@@ -120,6 +120,16 @@ async def me(user: CurrentUser) -> Me:
 
 
 # -- files ---------------------------------------------------------------------------
+# One file in field `arquivo` of a multipart form: the XML upload and the registry CSVs.
+ARQUIVO_MULTIPART = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["arquivo"],
+            "properties": {"arquivo": {"type": "string", "format": "binary"}},
+        }
+    }
+}
 
 
 @router.post(
@@ -127,20 +137,7 @@ async def me(user: CurrentUser) -> Me:
     status_code=202,
     tags=["arquivos"],
     responses=errors(400, 403, 413, 415),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["arquivo"],
-                        "properties": {"arquivo": {"type": "string", "format": "binary"}},
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra={"requestBody": {"required": True, "content": ARQUIVO_MULTIPART}},
 )
 async def upload(
     request: Request,
@@ -397,16 +394,7 @@ async def configure_rule(
 CSV_UPLOAD = {
     "requestBody": {
         "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["arquivo"],
-                    "properties": {"arquivo": {"type": "string", "format": "binary"}},
-                }
-            },
-            "text/csv": {"schema": {"type": "string"}},
-        },
+        "content": {**ARQUIVO_MULTIPART, "text/csv": {"schema": {"type": "string"}}},
     }
 }
 CSV_ERRORS = {
