@@ -514,10 +514,13 @@ class _Executor:
         # dataRegistroTransacao) when it is there and not in the future, else with today.
         self.envio = self.hoje
         self.envio_da_transacao = False
-        data_tr = _DATA_TRANSACAO(root)
-        d_tr = _data(texto_de(data_tr[0])) if data_tr else None
-        if d_tr is not None and d_tr < self.hoje:
-            self.envio, self.envio_da_transacao = d_tr, True
+        encontrada = _DATA_TRANSACAO(root)
+        self.el_data_transacao = encontrada[0] if encontrada else None
+        self.data_transacao = (
+            _data(texto_de(self.el_data_transacao)) if self.el_data_transacao is not None else None
+        )
+        if self.data_transacao is not None and self.data_transacao < self.hoje:
+            self.envio, self.envio_da_transacao = self.data_transacao, True
         self._datas: dict[str, str | None] = {}
         self._itens: dict[tuple[str | None, ...], tuple[str, str, str] | None] = {}
         self._tuss: frozenset[tuple[str, str]] | None = None
@@ -540,13 +543,13 @@ class _Executor:
                     f"{ctx.registro_ans}",
                     destino[0],
                 )
-        data_tr = _DATA_TRANSACAO(self.root)
-        if data_tr:
-            d = _data(texto_de(data_tr[0]))
-            if d is not None and d > self.hoje + timedelta(days=1):
-                self.c.add(
-                    "5025", f"data de registro da transação {d.isoformat()} no futuro", data_tr[0]
-                )
+        d = self.data_transacao
+        if d is not None and d > self.hoje + timedelta(days=1):
+            self.c.add(
+                "5025",
+                f"data de registro da transação {d.isoformat()} no futuro",
+                self.el_data_transacao,
+            )
         ident = _ORIGEM(self.root)
         if not ident or lote.prestador is None:
             return
@@ -602,13 +605,11 @@ class _Executor:
         return res
 
     def critica_data(self, codigo: str, texto: str, el: etree._Element, numero: str | None) -> None:
-        if codigo == "3223" and self.envio_da_transacao:
+        if codigo == "3223":
+            fonte = ", dataRegistroTransacao do cabeçalho" if self.envio_da_transacao else ""
             msg = (
-                f"data {texto} posterior à data de envio do lote ({self.envio.isoformat()}, "
-                "dataRegistroTransacao do cabeçalho)"
+                f"data {texto} posterior à data de envio do lote ({self.envio.isoformat()}{fonte})"
             )
-        elif codigo == "3223":
-            msg = f"data {texto} posterior à data de envio do lote ({self.hoje.isoformat()})"
         else:
             msg = (
                 f"data {texto} anterior a {self.minima.isoformat()}: fora do prazo "
@@ -865,11 +866,6 @@ def _regras_da_guia(
             if problema is not None:
                 alvo = item_el(n, idx.get(problema[2]))
                 c.add(problema[0], problema[1], alvo, numero_guia=numero)
-    primeira_data = (
-        next((row[i_data] for row in rows if row[i_data] is not None), None)
-        if i_data is not None
-        else None
-    )
     # Sums over the distinct values, each times its count: exact in Decimal.
     for texto, vezes in Counter(row[i_tot] for row in rows).items():
         valor = dec_cache(texto)
@@ -959,7 +955,6 @@ def _regras_da_guia(
         valor = dec(texto)
         if valor is not None and valor < 0 and el is not None:
             _total_negativo(ex, el, texto, numero)
-    valor_resumo = total_guia
     if spec.total_geral is not None:
         bloco = guia.find(q(spec.total_geral.split(":")[-1]))
         if bloco is not None:
@@ -973,16 +968,14 @@ def _regras_da_guia(
                     _total_negativo(ex, ch, texto, numero)
             geral = valores.get("valorTotalGeral")
             partes = [v for k, v in valores.items() if k in CATEGORIAS and v is not None]
-            if geral is not None:
-                valor_resumo = geral
-                if partes and sum(partes, Decimal(0)) != geral:
-                    c.add(
-                        "5042",
-                        f"valor total geral {geral} difere da soma das parcelas da guia "
-                        f"{sum(partes, Decimal(0))}",
-                        bloco.find(q("valorTotalGeral")),
-                        numero_guia=numero,
-                    )
+            if geral is not None and partes and sum(partes, Decimal(0)) != geral:
+                c.add(
+                    "5042",
+                    f"valor total geral {geral} difere da soma das parcelas da guia "
+                    f"{sum(partes, Decimal(0))}",
+                    bloco.find(q("valorTotalGeral")),
+                    numero_guia=numero,
+                )
             for cat, soma in categorias.items():
                 informado = valores.get(cat)
                 if informado is not None and informado != soma:
@@ -993,20 +986,28 @@ def _regras_da_guia(
                         bloco.find(q(cat)),
                         numero_guia=numero,
                     )
+    return _resumo_da_guia(spec, guia, rows, xpath_guia)
+
+
+def _resumo_da_guia(
+    spec: Spec, guia: etree._Element, rows: list[tuple[str | None, ...]], xpath: str
+) -> GuiaResumo:
+    """The guide's line in the verdict, as the file has it: number, carteira, value (the
+    grand total, else the items' total, else the one item's value) and date (the guide's,
+    else its first item's). Read only: valid or not, every file is summarized alike."""
+    numero, _ = _find_text(guia, spec.numero)
+    carteira, _ = _find_text(guia, spec.carteira)
+    valor = dec(_find_text(guia, spec.total)[0]) if spec.total is not None else None
+    if spec.total_geral is not None:
+        geral = dec(_find_text(guia, f"{spec.total_geral}/ans:valorTotalGeral")[0])
+        valor = geral if geral is not None else valor
     elif spec.total is None and rows:
-        valor_resumo = dec(rows[0][i_tot])
-    data_resumo = None
-    if spec.data_guia:
-        data_resumo, _ = _find_text(guia, spec.data_guia)
-    data_resumo = data_resumo or primeira_data
-    return GuiaResumo(
-        numero_guia_prestador=numero,
-        numero_carteira=carteira,
-        valor_total=valor_resumo,
-        data=data_resumo,
-        xpath=xpath_guia,
-        linha=guia.sourceline,
-    )
+        valor = dec(rows[0][spec.papeis.index("total")])
+    data = _find_text(guia, spec.data_guia)[0] if spec.data_guia else None
+    if data is None and "data" in spec.papeis:
+        i_data = spec.papeis.index("data")
+        data = next((r[i_data].strip() for r in rows if r[i_data]), None)
+    return GuiaResumo(numero, carteira, valor, data, xpath, guia.sourceline)
 
 
 def _total_negativo(
@@ -1178,23 +1179,8 @@ def resumo_das_guias(root: etree._Element) -> tuple[list[GuiaResumo], Decimal | 
         xpath = base + spec.elemento
         if contagem[guia.tag] > 1:
             xpath += f"[{vistos[guia.tag]}]"
-        numero, _ = _find_text(guia, spec.numero)
-        carteira, _ = _find_text(guia, spec.carteira)
-        idx = {p: i for i, p in enumerate(spec.papeis)}
-        rows = spec.ler(guia, rapido=False).rows
-        valor = None
-        if spec.total is not None:
-            valor = dec(_find_text(guia, spec.total)[0])
-        if spec.total_geral is not None:
-            geral = dec(_find_text(guia, "ans:valorTotal/ans:valorTotalGeral")[0])
-            valor = geral if geral is not None else valor
-        elif spec.total is None and rows:
-            valor = dec(rows[0][idx["total"]])
-        data = _find_text(guia, spec.data_guia)[0] if spec.data_guia else None
-        i_data = idx.get("data")
-        if data is None and i_data is not None:
-            data = next((r[i_data].strip() for r in rows if r[i_data]), None)
-        resumos.append(GuiaResumo(numero, carteira, valor, data, xpath, guia.sourceline))
-        if valor is not None:
-            soma += valor
+        resumo = _resumo_da_guia(spec, guia, spec.ler(guia, rapido=False).rows, xpath)
+        resumos.append(resumo)
+        if resumo.valor_total is not None:
+            soma += resumo.valor_total
     return resumos, (soma if resumos else None)
