@@ -108,10 +108,6 @@ def _v(valor: str) -> str:
     return f"'{valor[:30]}…' ({len(valor)} caracteres)"
 
 
-def _valor_de(valor: str, el: str) -> str:
-    return f"'{el}' está vazio" if valor == "" else f"valor {_v(valor)} de '{el}'"
-
-
 _TIPOS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), d)
     for p, d in (
