@@ -45,13 +45,6 @@ def _resultado(validacao: httpx.Client, file_id: str) -> dict[str, Any]:
     return response.json()
 
 
-def _lote_do_arquivo(clinica: Api, file_id: str) -> dict[str, Any]:
-    return wait_for(
-        lambda: (clinica.get("/lotes", params={"file_id": file_id}).json()["items"] or [None])[0],
-        what=f"o lote do arquivo {file_id}",
-    )
-
-
 def test_fix_the_cnpj_and_reprocess_makes_the_file_importado(
     clinica: Api, validacao: httpx.Client
 ) -> None:
@@ -132,7 +125,7 @@ def test_fix_the_cnpj_and_reprocess_makes_the_file_importado(
     assert final["result"]["critiques"] == []
     assert final["result"]["prestador"]["valor"] == CNPJ_PADRAO
     assert final["pendentes"] == []
-    lote = _lote_do_arquivo(clinica, file_id)
+    lote = clinica.lote_do_arquivo(file_id)
     assert lote["numero_lote"] == numero_lote
 
 
@@ -178,7 +171,37 @@ def test_ignore_then_reprocess_makes_the_file_importado(
     assert final["status"] == "importado"
     assert [c["codigo"] for c in final["result"]["critiques"]] == ["1323"] * len(criticas)
     assert all(c["ignorada"] for c in final["result"]["critiques"])
-    _lote_do_arquivo(clinica, file_id)
+    clinica.lote_do_arquivo(file_id)
+
+
+def test_ignoring_several_places_at_once_is_all_or_nothing(
+    clinica: Api, validacao: httpx.Client
+) -> None:
+    antiga = date.today() - timedelta(days=6 * 366)
+    content = build_lote(
+        tipo_guia="sp_sadt", n_guias=2, data=antiga, numero_guia_inicial=fresh_guia()
+    )
+    content = substituir(content, f"<ans:CNPJ>{CNPJ_PADRAO}", f"<ans:CNPJ>{CNPJ_RUIM}")
+    file_id = _enviar(clinica, content, "lote-antigo-cnpj.xml")["file_id"]
+    criticas = _resultado(validacao, file_id)["result"]["critiques"]
+    datas = [c["xpath"] for c in criticas if c["codigo"] == "1323"]
+    assert len(datas) > 1 and any(c["codigo"] == "1206" for c in criticas)
+
+    # A place that is no ignorable 1323 refuses the whole request: nothing is ignored.
+    recusado = validacao.post(
+        f"/files/{file_id}/ignorar",
+        json={"codigo": "1323", "xpaths": [*datas, XPATH_CNPJ], "by": "bruno"},
+    )
+    assert recusado.status_code == 404, recusado.text
+    estado = validacao.get(f"/files/{file_id}/correcoes").json()
+    assert estado["ignoradas"] == []
+
+    todas = validacao.post(
+        f"/files/{file_id}/ignorar", json={"codigo": "1323", "xpaths": datas, "by": "bruno"}
+    )
+    assert todas.status_code == 200, todas.text
+    assert sorted(i["xpath"] for i in todas.json()["ignoradas"]) == sorted(datas)
+    assert {i["by"] for i in todas.json()["ignoradas"]} == {"bruno"}
 
 
 def test_recalculate_totals_fixes_totals_and_hash(clinica: Api, validacao: httpx.Client) -> None:

@@ -109,9 +109,9 @@ def ignorable_group(resultado: dict[str, Any], codigo: str) -> IgnorableGroup:
 
 
 async def ignore_all(user: User, file_id: str, codigo: str) -> int:
-    """ "Ignorar todas" of a group: each ignorable critique of the code through the same
-    ignore as one "Ignorar"; the ones that may not be ignored are left alone. Returns how
-    many critiques were ignored."""
+    """ "Ignorar todas" of a group: every ignorable critique of the code, in one call to
+    the same ignore as one "Ignorar"; the ones that may not be ignored are left alone.
+    Returns how many critiques were ignored."""
     await editable_file(user, file_id)
     resultado = await call("GET", "validation", f"/internal/results/{seg(file_id)}")
     grupo = ignorable_group(resultado, codigo)
@@ -123,12 +123,12 @@ async def ignore_all(user: User, file_id: str, codigo: str) -> int:
         )
     if not grupo.xpaths and grupo.descricao is None:
         raise ApiError(404, "critica_nao_encontrada", f"O arquivo não tem a crítica {codigo}.")
-    for xpath in grupo.xpaths:
+    if grupo.xpaths:
         await call(
             "POST",
             "validation",
             f"/internal/files/{seg(file_id)}/ignorar",
-            json={"codigo": codigo, "xpath": xpath, "by": user.username},
+            json={"codigo": codigo, "xpaths": grupo.xpaths, "by": user.username},
         )
     return grupo.ocorrencias
 

@@ -59,6 +59,7 @@ from tissflow_validation.regras_operadora import CATALOGO, contexto_regras, item
 log = logging.getLogger(__name__)
 
 MAX_CSV_BYTES = 20 * 1024 * 1024
+MAX_IGNORAR = 5000  # places one "Ignorar todas" may name (MAX_CRITICAS_XSD is 500)
 _TENTATIVAS_ESTADO = 20
 # Longer than the internal HTTP timeout: past it, an unfinished reprocess is dead.
 _PRAZO_REPROCESSO = timedelta(seconds=120)
@@ -432,40 +433,47 @@ async def correction_state(file_id: str) -> dict[str, Any]:
 class IgnorarIn(BaseModel):
     codigo: str = Field(min_length=1, max_length=10)
     xpath: str | None = Field(default=None, max_length=2000)
+    # Several places of the same code at once ("Ignorar todas"): one write for all.
+    xpaths: list[str | None] | None = Field(default=None, max_length=MAX_IGNORAR)
     by: str = Field(min_length=1, max_length=200)
 
 
 @router.post("/files/{file_id}/ignorar")
 async def ignore_critique(file_id: str, body: IgnorarIn) -> dict[str, Any]:
-    """Mark an ignorable critique of the latest result as ignored for this file.
+    """Mark ignorable critiques of the latest result as ignored for this file: the one at
+    `xpath`, or each of `xpaths` (all or none: every place must be an ignorable critique).
 
-    Does not reprocess: the next revision (reprocessar) is validated with it ignored.
+    Does not reprocess: the next revision (reprocessar) is validated with them ignored.
     """
     doc = await results.find_one({"file_id": file_id}, {"outbox": 0}, sort=[("revision", -1)])
     if doc is None:
         raise erro(404, "resultado_nao_encontrado", "Arquivo ainda não validado.")
     exigir_invalido(doc["status"])
-    critica = encontrar_critica(doc["result"].get("critiques", []), body.codigo, body.xpath)
-    if critica is None:
-        raise erro(
-            404,
-            "critica_nao_encontrada",
-            f"O arquivo não tem a crítica {body.codigo} em {body.xpath or '(sem localização)'}.",
-        )
-    if not critica.get("ignoravel"):
-        raise erro(
-            409,
-            "critica_nao_ignoravel",
-            f"A crítica {body.codigo} ({critica.get('descricao')}) não pode ser ignorada; "
-            "corrija o arquivo.",
-        )
+    lugares = body.xpaths if body.xpaths is not None else [body.xpath]
+    for xpath in lugares:
+        critica = encontrar_critica(doc["result"].get("critiques", []), body.codigo, xpath)
+        if critica is None:
+            raise erro(
+                404,
+                "critica_nao_encontrada",
+                f"O arquivo não tem a crítica {body.codigo} em {xpath or '(sem localização)'}.",
+            )
+        if not critica.get("ignoravel"):
+            raise erro(
+                409,
+                "critica_nao_ignoravel",
+                f"A crítica {body.codigo} ({critica.get('descricao')}) não pode ser ignorada; "
+                "corrija o arquivo.",
+            )
     agora = datetime.now(UTC)
 
     def mudar(e: dict[str, Any]) -> dict[str, Any] | None:
-        novas = com_ignorada(
-            e.get("ignoradas", []), body.codigo, body.xpath, by=body.by, agora=agora
-        )
-        return None if novas is None else {"ignoradas": novas}
+        ignoradas, mudou = e.get("ignoradas", []), False
+        for xpath in lugares:
+            novas = com_ignorada(ignoradas, body.codigo, xpath, by=body.by, agora=agora)
+            if novas is not None:
+                ignoradas, mudou = novas, True
+        return {"ignoradas": ignoradas} if mudou else None
 
     estado = await alterar_estado(file_id, mudar)
     return {"file_id": file_id, "revision": doc["revision"], **publico(estado)}
