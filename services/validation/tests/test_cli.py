@@ -185,3 +185,21 @@ def test_benchmark_pequeno(capsys):
     assert main(["benchmark", "--mb", "0.3", "--guias", "5", "--repeticoes", "1"]) == 0
     saida = capsys.readouterr().out
     assert "5 guias" in saida and "validate:" in saida and "x)" in saida
+
+
+def test_cadastro_le_como_o_importador_e_avisa_as_linhas_recusadas(tmp_path, capsys):
+    """The CLI reads the registry with the service's importer: a line it would refuse is
+    not in the registry here either, and stderr says which and why."""
+    cad = tmp_path / "cadastro"
+    cad.mkdir()
+    ativa = carteiras_ativas()[0]
+    (cad / "beneficiarios.csv").write_text(
+        f"numero_carteira;nome;ativo\n{ativa};MARIA APARECIDA;talvez\n", encoding="utf-8"
+    )
+    arq = tmp_path / "lote.xml"
+    arq.write_bytes(build_lote(n_guias=1, carteiras=[ativa]))
+    assert main(["validate", str(arq), "--cadastro", str(cad), "--format", "json"]) == 1
+    saida = capsys.readouterr()
+    assert "beneficiarios.csv: linha 2 ignorada: ativo 'talvez' inválido" in saida.err
+    critica = json.loads(saida.out)[0]["critiques"][0]
+    assert critica["codigo"] == "1001" and "não localizada" in critica["mensagem"]

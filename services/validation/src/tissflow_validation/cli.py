@@ -19,7 +19,6 @@ registry; token from `TISSFLOW_INTERNAL_TOKEN`, URL from `--validation-url` or
 from __future__ import annotations
 
 import argparse
-import csv
 import errno
 import json
 import os
@@ -32,12 +31,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tissflow_validation.cadastro import normalizar_documento
+from tissflow_validation.cadastro import CsvInvalido, TipoCadastro, decodificar, ler_csv
 from tissflow_validation.engine import OperatorContext, ValidationResult, validate
 from tissflow_validation.engine.reference import ENV_REFERENCE_DIR, versao_de_arquivo
 
 EXIT_OK, EXIT_INVALIDO, EXIT_USO = 0, 1, 2
-_VERDADEIRO = {"s", "sim", "1", "true", "ativo", "a", "y", "yes"}
 _TAMANHO_MAXIMO_XSD = 20 * 1024 * 1024
 
 _TRADUCOES = {
@@ -104,19 +102,18 @@ def _parser() -> argparse.ArgumentParser:
 # --- cadastro -------------------------------------------------------------------------
 
 
-def _ler_csv(path: Path, colunas: Sequence[str]) -> list[dict[str, str]]:
+def _ler_cadastro(path: Path, tipo: TipoCadastro) -> list[dict[str, Any]]:
+    """The registry records of one CSV, read by the service's own importer
+    (`cadastro.ler_csv`): the lines it would refuse are left out, and said on stderr."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f, delimiter=";")
-            faltando = [c for c in colunas if c not in (reader.fieldnames or [])]
-            if faltando:
-                raise UsoInvalido(
-                    f"{path}: cabeçalho deve conter {';'.join(colunas)} (faltando: "
-                    f"{', '.join(faltando)})"
-                )
-            return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsoInvalido(f"não foi possível ler {path}: {exc}") from exc
+        importacao = ler_csv(tipo, decodificar(path.read_bytes()))
+    except OSError as exc:
+        raise UsoInvalido(f"não foi possível ler {path}: {_erro_os(exc)}") from exc
+    except CsvInvalido as exc:
+        raise UsoInvalido(f"{path}: {exc}") from exc
+    for erro in importacao.erros:
+        print(f"{path}: linha {erro['linha']} ignorada: {erro['mensagem']}", file=sys.stderr)
+    return importacao.registros
 
 
 def carregar_cadastro(pasta: Path) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -131,21 +128,16 @@ def carregar_cadastro(pasta: Path) -> tuple[dict[str, Any] | None, dict[str, Any
         raise UsoInvalido(f"{pasta} não contém prestadores.csv nem beneficiarios.csv")
     if arq_p.exists():
         prestadores = {}
-        for row in _ler_csv(arq_p, ("cnpj_cpf", "codigo_prestador", "nome")):
-            # "07.906.129/0001-02" as the service's importer reads it (digits only)
-            doc = normalizar_documento(row["cnpj_cpf"])
-            rec = {"nome": row["nome"], "cnpj_cpf": doc, "codigo": row["codigo_prestador"]}
-            for chave in (doc, row["codigo_prestador"]):
+        for r in _ler_cadastro(arq_p, "prestadores"):
+            rec = {"nome": r["nome"], "cnpj_cpf": r["cnpj_cpf"], "codigo": r["codigo_prestador"]}
+            for chave in (r["cnpj_cpf"], r["codigo_prestador"]):
                 if chave:
                     prestadores[chave] = rec
     if arq_b.exists():
-        beneficiarios = {}
-        for row in _ler_csv(arq_b, ("numero_carteira", "nome", "ativo")):
-            if row["numero_carteira"]:
-                beneficiarios[row["numero_carteira"]] = {
-                    "nome": row["nome"],
-                    "ativo": row["ativo"].lower() in _VERDADEIRO,
-                }
+        beneficiarios = {
+            r["numero_carteira"]: {"nome": r["nome"], "ativo": r["ativo"]}
+            for r in _ler_cadastro(arq_b, "beneficiarios")
+        }
     return prestadores, beneficiarios
 
 
@@ -159,24 +151,25 @@ def _reais(v: Decimal | None) -> str:
     return "R$ " + inteiro.replace(",", ".") + "," + cent
 
 
+def _lote(r: ValidationResult) -> str:
+    """'consulta, 2 guia(s), R$ 300,00, TISS 4.03.00': the lote as the file declares it."""
+    partes = [r.tipo_guia or "-", f"{r.quantidade_guias} guia(s)"]
+    if r.valor_total is not None:
+        partes.append(_reais(r.valor_total))
+    if r.versao_tiss:
+        partes.append(f"TISS {r.versao_tiss}")
+    return ", ".join(partes)
+
+
 def _texto(nome: str, r: ValidationResult) -> str:
     linhas = []
     if r.valido:
         ignoradas = sum(1 for c in r.critiques if c.ignorada)
         extra = f", {ignoradas} crítica(s) ignorada(s)" if ignoradas else ""
-        linhas.append(
-            f"{nome}: VÁLIDO — {r.tipo_guia or '-'}, {r.quantidade_guias} guia(s), "
-            f"{_reais(r.valor_total)}, TISS {r.versao_tiss}{extra}"
-        )
+        linhas.append(f"{nome}: VÁLIDO — {_lote(r)}{extra}")
     else:
-        lote = ""
-        if r.tipo_guia or r.quantidade_guias:
-            # what could be read of the lote, so the clinic knows which file this is
-            lote = f" — {r.tipo_guia or '-'}, {r.quantidade_guias} guia(s)"
-            if r.valor_total is not None:
-                lote += f", {_reais(r.valor_total)}"
-            if r.versao_tiss:
-                lote += f", TISS {r.versao_tiss}"
+        # what could be read of a refused lote, so the clinic knows which file this is
+        lote = f" — {_lote(r)}" if r.tipo_guia or r.quantidade_guias else ""
         linhas.append(f"{nome}: INVÁLIDO — {len(r.critiques)} crítica(s){lote}")
     for c in r.critiques:
         onde = f"linha {c.linha}" if c.linha else "linha -"
