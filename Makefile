@@ -6,8 +6,15 @@ SERVERS := bash deploy/local/servers.sh
 DEBIAN_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
 	fonts-dejavu-core poppler-utils
 # The test suite's own servers, isolated from `make run`'s.
-TEST_ENV := TISSFLOW_STATE_DIR=.local/test TISSFLOW_KAFKA_PORT=19092 \
-	TISSFLOW_KAFKA_CONTROLLER_PORT=19093 TISSFLOW_MONGO_PORT=27018
+# Override the ports and state dir to run a second suite beside the first one.
+TEST_STATE_DIR ?= .local/test
+TEST_KAFKA_PORT ?= 19092
+TEST_KAFKA_CONTROLLER_PORT ?= 19093
+TEST_MONGO_PORT ?= 27018
+TEST_ENV := TISSFLOW_STATE_DIR=$(TEST_STATE_DIR) TISSFLOW_KAFKA_PORT=$(TEST_KAFKA_PORT) \
+	TISSFLOW_KAFKA_CONTROLLER_PORT=$(TEST_KAFKA_CONTROLLER_PORT) TISSFLOW_MONGO_PORT=$(TEST_MONGO_PORT)
+TEST_URLS := TISSFLOW_KAFKA_BOOTSTRAP=127.0.0.1:$(TEST_KAFKA_PORT) \
+	TISSFLOW_MONGODB_URL=mongodb://127.0.0.1:$(TEST_MONGO_PORT)
 
 .PHONY: install run stop reset test test-unit bench lint format asyncapi
 
@@ -41,7 +48,7 @@ test: install ## the whole suite: lint, unit, integration and e2e on real Kafka 
 	@$(TEST_ENV) $(SERVERS) reset >/dev/null
 	@$(TEST_ENV) $(SERVERS) start
 	@set -o pipefail; trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
-	TISSFLOW_KAFKA_BOOTSTRAP=127.0.0.1:19092 TISSFLOW_MONGODB_URL=mongodb://127.0.0.1:27018 \
+	$(TEST_URLS) \
 	$(UV) run --frozen pytest -q -ra $(PYTEST_ARGS)
 
 test-unit: ## only the tests that need no server
@@ -51,7 +58,7 @@ bench: install ## benchmarks: tables with medians and ratios against a same-run 
 	@$(TEST_ENV) $(SERVERS) reset >/dev/null
 	@$(TEST_ENV) $(SERVERS) start
 	@trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
-	TISSFLOW_KAFKA_BOOTSTRAP=127.0.0.1:19092 TISSFLOW_MONGODB_URL=mongodb://127.0.0.1:27018 \
+	$(TEST_URLS) \
 	$(UV) run --frozen python -m bench $(BENCH_ARGS)
 
 lint:

@@ -29,6 +29,47 @@ class FileUploaded(_Payload):
     content_url: str = Field(description="Ingest internal URL path of the bytes (claim check)")
 
 
+class Prestador(_Payload):
+    """The provider (contratado) as the file or the operator's registry names it."""
+
+    provider_id: str = Field(description="CNPJ or CPF of the provider")
+    nome: str | None = None
+    codigo_na_operadora: str | None = None
+    cnes: str | None = None
+
+
+class ItemGuia(_Payload):
+    """One item (procedure, fee, material) of a guide as the provider billed it."""
+
+    sequencial_item: int = Field(ge=1)
+    data_execucao: date | None = None
+    hora_inicial: str | None = None
+    hora_final: str | None = None
+    codigo_tabela: str | None = Field(default=None, description="TISS table 87 code, e.g. 22")
+    codigo_procedimento: str | None = None
+    descricao: str | None = None
+    grau_participacao: str | None = None
+    quantidade: Decimal | None = None
+    valor_unitario: Decimal | None = None
+    valor_total: Decimal | None = None
+
+
+class GuiaLote(_Payload):
+    """One guide of a lote as billed: what protocol, statements and recursos need of it,
+    so none of them calls back upstream to build its own state."""
+
+    numero_guia_prestador: str = Field(min_length=1, max_length=20)
+    numero_guia_operadora: str | None = None
+    senha: str | None = None
+    numero_carteira: str | None = None
+    nome_beneficiario: str | None = None
+    data_atendimento: date | None = None
+    inicio_faturamento: datetime | None = None
+    fim_faturamento: datetime | None = None
+    valor_informado: Decimal | None = None
+    itens: list[ItemGuia] = Field(default_factory=list)
+
+
 class FileValidated(_Payload):
     """Validation's verdict on one revision of a file, with the lote summary it read."""
 
@@ -45,6 +86,12 @@ class FileValidated(_Payload):
     quantidade_guias: int = 0
     valor_total: Decimal | None = None
     numeros_guias: list[str] = Field(default_factory=list)
+    prestador: Prestador | None = Field(
+        default=None, description="The contratado the file names (identity, name, CNES)"
+    )
+    guias: list[GuiaLote] = Field(
+        default_factory=list, description="Each guide with beneficiary, items and values"
+    )
 
 
 class LoteSent(_Payload):
@@ -67,6 +114,14 @@ class LoteSent(_Payload):
     valor_total: Decimal | None
     sent_by: str
     sent_at: datetime
+    numero_lote_prestador: str | None = Field(
+        default=None, description="The lote number in the provider's own system (XML numeroLote)"
+    )
+    versao_tiss: str | None = None
+    prestador: Prestador | None = None
+    guias: list[GuiaLote] = Field(
+        default_factory=list, description="The lote's guides, items and values as billed"
+    )
 
 
 class LoteDeleted(_Payload):
@@ -128,6 +183,7 @@ class ProtocoloStatusChanged(_Payload):
     guias: list[AnaliseGuia] = Field(
         default_factory=list, description="The operator's analysis per guide, when reported"
     )
+    data_protocolo: date | None = Field(default=None, description="When the PEG was issued")
     changed_at: datetime
 
 
@@ -188,7 +244,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "file.validated",
         Topic.FILE_VALIDATED,
         FileValidated,
-        1,
+        2,
         "validation",
         ("ingest", "batching"),
         "A file revision was judged importado or invalido.",
@@ -197,9 +253,9 @@ EVENTS: tuple[EventSpec, ...] = (
         "lote.sent",
         Topic.LOTE_SENT,
         LoteSent,
-        1,
+        2,
         "batching",
-        ("protocol",),
+        ("protocol", "statements"),
         "A lote de pagamento was sent to the operator.",
     ),
     EventSpec(
@@ -215,7 +271,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "protocolo.status_changed",
         Topic.PROTOCOLO_STATUS_CHANGED,
         ProtocoloStatusChanged,
-        1,
+        2,
         "protocol",
         ("batching", "statements"),
         "A protocol (PEG) changed status.",
