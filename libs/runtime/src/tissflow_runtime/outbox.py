@@ -6,6 +6,14 @@ document's `outbox` array in the same update that changes the state. The relay p
 each pending entry (waiting for the broker's acknowledgement) and only then removes it.
 A crash between publish and removal publishes the entry again with the same `event_id`, which
 consumers skip: at-least-once delivery, exactly-once effect.
+
+Finding the pending entries must not cost more as documents pile up (an operator keeps
+years of files, and FerretDB answers a filter on anything but `_id` by reading every
+document). So the writer tells the relay which document it wrote (`notify(collection,
+doc_id)`) and the relay reads just that one by `_id`, at once. The scan of whole
+collections is the fallback for what no hint names: at start (entries a crashed process
+left behind), after a failed round, on a bare `notify()`, and every `scan_seconds` for
+entries another instance wrote and could not publish before it died.
 """
 
 from __future__ import annotations
@@ -42,65 +50,106 @@ def outbox_entry(
 
 
 class OutboxRelay:
-    """Publishes the pending outbox entries of the given collections, oldest document first."""
+    """Publishes the pending outbox entries of the given collections: the documents writers
+    name at once, the rest by a periodic scan (see the module's docstring)."""
 
     def __init__(
         self,
         db: AsyncDatabase,
         collections: Sequence[str],
         publish: PublishFn,
-        poll_seconds: float = 1.0,
+        scan_seconds: float = 30.0,
         write_lock: asyncio.Lock | None = None,
     ) -> None:
         self._db = db
         self.collections = list(collections)
         self._publish = publish
-        self._poll_seconds = poll_seconds
+        self._scan_seconds = scan_seconds
         self._write_lock = write_lock or asyncio.Lock()
         self._wake = asyncio.Event()
+        self._hints: dict[tuple[str, Any], None] = {}  # insertion-ordered set
+        self._scan_requested = True  # the first round scans: a crash may have left entries
         self._task: asyncio.Task[None] | None = None
 
-    def notify(self) -> None:
-        """Called after a write that added outbox entries, so they go out at once."""
+    def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
+        """Called after a write that added outbox entries, so they go out at once. Name the
+        document (`collection`, `doc_id`) so the relay reads only it; a bare call asks
+        for a scan of every collection."""
+        if collection is None or doc_id is None:
+            self._scan_requested = True
+        else:
+            self._hints[(collection, doc_id)] = None
         self._wake.set()
 
     async def drain(self) -> int:
-        """Publish everything pending now; returns how many entries went out."""
+        """Publish everything pending now, scanning every collection; returns how many
+        entries went out."""
         sent = 0
         for name in self.collections:
-            collection = self._db[name]
-            async for doc in collection.find(PENDING, {"outbox": 1}):
-                for entry in doc["outbox"]:
-                    headers = {"event_id": entry["event_id"], "type": entry["type"]}
-                    await self._publish(
-                        entry["topic"], entry["key"], entry["data"].encode(), headers
-                    )
-                    # `$pop` of the head, guarded by its id: FerretDB ignores a `$pull`
-                    # with a condition, and writers only ever append to the tail.
-                    async with self._write_lock:
-                        popped = await collection.update_one(
-                            {"_id": doc["_id"], "outbox.0.event_id": entry["event_id"]},
-                            {"$pop": {"outbox": -1}},
-                        )
-                    OUTBOX_PUBLISHED.labels(entry["topic"]).inc()
-                    sent += 1
-                    if popped.modified_count == 0:
-                        break  # another relay got there first; re-read next round
+            async for doc in self._db[name].find(PENDING, {"outbox": 1}):
+                sent += await self._publish_document(name, doc)
         return sent
+
+    async def drain_hinted(self) -> int:
+        """Publish the pending entries of the documents writers named since the last round,
+        each read by `_id`; returns how many entries went out."""
+        hints, self._hints = self._hints, {}
+        sent = 0
+        for n, (name, doc_id) in enumerate(hints):
+            try:
+                doc = await self._db[name].find_one({"_id": doc_id, **PENDING}, {"outbox": 1})
+                if doc is not None:
+                    sent += await self._publish_document(name, doc)
+            except BaseException:
+                # Keep what was not done for the next round (publish is idempotent).
+                for hint in list(hints)[n:]:
+                    self._hints[hint] = None
+                raise
+        return sent
+
+    async def _publish_document(self, name: str, doc: dict[str, Any]) -> int:
+        collection = self._db[name]
+        sent = 0
+        for entry in doc["outbox"]:
+            headers = {"event_id": entry["event_id"], "type": entry["type"]}
+            await self._publish(entry["topic"], entry["key"], entry["data"].encode(), headers)
+            # `$pop` of the head, guarded by its id: FerretDB ignores a `$pull` with a
+            # condition, and writers only ever append to the tail.
+            async with self._write_lock:
+                popped = await collection.update_one(
+                    {"_id": doc["_id"], "outbox.0.event_id": entry["event_id"]},
+                    {"$pop": {"outbox": -1}},
+                )
+            OUTBOX_PUBLISHED.labels(entry["topic"]).inc()
+            sent += 1
+            if popped.modified_count == 0:
+                break  # another relay got there first; re-read next round
+        return sent
+
+    async def _round(self) -> None:
+        if self._scan_requested:
+            self._scan_requested = False
+            self._hints = {}  # the scan covers these; hints arriving meanwhile stay
+            await self.drain()
+        else:
+            await self.drain_hinted()
 
     async def _run(self) -> None:
         while True:
             self._wake.clear()
             try:
-                await self.drain()
+                await self._round()
             except asyncio.CancelledError:
                 raise
             except Exception:
+                self._scan_requested = True
                 log.exception("outbox relay failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=self._scan_seconds)
             except TimeoutError:
-                pass
+                self._scan_requested = True
 
     def start(self) -> None:
         if self._task is None:

@@ -40,7 +40,9 @@ class ServiceSettings(BaseSettings):
     # A message whose handler fails this many times goes to `<topic>.dlq`.
     max_attempts: int = 3
     retry_backoff_seconds: float = 0.2
-    outbox_poll_seconds: float = 1.0
+    # The outbox relay publishes what writers name at once; this is how often it also scans
+    # for entries nobody named (left by a crashed instance). See outbox.py.
+    outbox_poll_seconds: float = 30.0
     # Off only in tests that prove a crash between write and publish loses nothing.
     outbox_relay: bool = True
     # Internal base URLs of the services (claim check and gateway calls).

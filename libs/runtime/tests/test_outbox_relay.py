@@ -1,0 +1,133 @@
+"""The relay reads only the documents writers name; scans are the fallback (fakes, fast)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import Any
+
+from tissflow_contracts import OperadoraReport
+from tissflow_runtime.outbox import OutboxRelay, outbox_entry
+
+
+class Result:
+    def __init__(self, modified: int) -> None:
+        self.modified_count = modified
+
+
+class FakeCollection:
+    """Enough of a PyMongo async collection for the relay (copies out, like a server),
+    counting what it reads."""
+
+    def __init__(self) -> None:
+        self.docs: dict[Any, dict[str, Any]] = {}
+        self.scanned = 0
+        self.by_id = 0
+
+    def find(self, filter: dict[str, Any], projection: dict[str, Any]) -> Any:
+        docs = list(self.docs.values())
+
+        async def gen() -> Any:
+            for doc in docs:
+                self.scanned += 1
+                if doc.get("outbox"):
+                    yield copy.deepcopy(doc)
+
+        return gen()
+
+    async def find_one(self, filter: dict[str, Any], projection: dict[str, Any]) -> Any:
+        self.by_id += 1
+        doc = self.docs.get(filter["_id"])
+        return copy.deepcopy(doc) if doc and doc.get("outbox") else None
+
+    async def update_one(self, filter: dict[str, Any], update: dict[str, Any]) -> Result:
+        doc = self.docs.get(filter["_id"])
+        if (
+            not doc
+            or not doc["outbox"]
+            or doc["outbox"][0]["event_id"] != filter["outbox.0.event_id"]
+        ):
+            return Result(0)
+        doc["outbox"].pop(0)
+        return Result(1)
+
+
+def entry(status: int) -> dict[str, Any]:
+    report = OperadoraReport(peg="1", status=status)
+    return outbox_entry(report, key="1", correlation_id="c", producer="t")
+
+
+def relay_over(collection: FakeCollection, sent: list[str], **kwargs: Any) -> OutboxRelay:
+    async def publish(topic: str, key: str, data: bytes, headers: dict[str, str]) -> None:
+        sent.append(headers["event_id"])
+
+    return OutboxRelay({"things": collection}, ["things"], publish, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_a_named_document_is_read_by_id_not_by_scanning() -> None:
+    things = FakeCollection()
+    for i in range(500):  # a year of documents with nothing pending
+        things.docs[i] = {"_id": i, "outbox": []}
+    sent: list[str] = []
+    relay = relay_over(things, sent)
+    first, second = entry(2), entry(5)
+    things.docs["new"] = {"_id": "new", "outbox": [first, second]}
+    relay.notify("things", "new")
+    assert await relay.drain_hinted() == 2
+    assert sent == [first["event_id"], second["event_id"]]
+    assert (things.scanned, things.by_id) == (0, 1)
+    assert things.docs["new"]["outbox"] == []
+    assert await relay.drain_hinted() == 0  # hints are used once
+
+
+async def test_running_relay_scans_at_start_then_follows_hints() -> None:
+    things = FakeCollection()
+    left = entry(2)  # left behind by a crashed process: nobody will name it
+    things.docs["old"] = {"_id": "old", "outbox": [left]}
+    for i in range(100):
+        things.docs[i] = {"_id": i, "outbox": []}
+    sent: list[str] = []
+    relay = relay_over(things, sent, scan_seconds=3600)
+    relay.start()
+    try:
+        for _ in range(100):
+            if sent:
+                break
+            await asyncio.sleep(0.01)
+        assert sent == [left["event_id"]]
+        scanned = things.scanned
+        fresh = entry(3)
+        things.docs["fresh"] = {"_id": "fresh", "outbox": [fresh]}
+        relay.notify("things", "fresh")
+        for _ in range(100):
+            if len(sent) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert sent[1] == fresh["event_id"]
+        assert things.scanned == scanned, "a named write must not trigger a scan"
+    finally:
+        await relay.stop()
+
+
+async def test_a_bare_notify_still_scans_everything() -> None:
+    things = FakeCollection()
+    pending = entry(5)
+    things.docs["x"] = {"_id": "x", "outbox": [pending]}
+    sent: list[str] = []
+    relay = relay_over(things, sent, scan_seconds=3600)
+    relay.start()
+    try:
+        for _ in range(100):
+            if sent:
+                break
+            await asyncio.sleep(0.01)
+        again = entry(6)
+        things.docs["y"] = {"_id": "y", "outbox": [again]}
+        relay.notify()
+        for _ in range(100):
+            if len(sent) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert sent == [pending["event_id"], again["event_id"]]
+    finally:
+        await relay.stop()
