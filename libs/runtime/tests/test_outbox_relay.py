@@ -10,11 +10,6 @@ from tissflow_contracts import OperadoraReport
 from tissflow_runtime.outbox import OutboxRelay, outbox_entry
 
 
-class Result:
-    def __init__(self, modified: int) -> None:
-        self.modified_count = modified
-
-
 class FakeCollection:
     """Enough of a PyMongo async collection for the relay (copies out, like a server),
     counting what it reads."""
@@ -36,20 +31,22 @@ class FakeCollection:
         return gen()
 
     async def find_one(self, filter: dict[str, Any], projection: dict[str, Any]) -> Any:
+        assert set(filter) == {"_id"}, "FerretDB scans for any other filter"
         self.by_id += 1
         doc = self.docs.get(filter["_id"])
         return copy.deepcopy(doc) if doc and doc.get("outbox") else None
 
-    async def update_one(self, filter: dict[str, Any], update: dict[str, Any]) -> Result:
+    async def find_one_and_update(
+        self, filter: dict[str, Any], update: dict[str, Any], **kwargs: Any
+    ) -> Any:
+        assert set(filter) == {"_id"}, "FerretDB scans for any other filter"
         doc = self.docs.get(filter["_id"])
-        if (
-            not doc
-            or not doc["outbox"]
-            or doc["outbox"][0]["event_id"] != filter["outbox.0.event_id"]
-        ):
-            return Result(0)
-        doc["outbox"].pop(0)
-        return Result(1)
+        if doc is None:
+            return None
+        before = copy.deepcopy(doc)
+        if doc["outbox"]:
+            doc["outbox"].pop(0)
+        return before
 
 
 def entry(status: int) -> dict[str, Any]:
@@ -131,3 +128,22 @@ async def test_a_bare_notify_still_scans_everything() -> None:
         assert sent == [pending["event_id"], again["event_id"]]
     finally:
         await relay.stop()
+
+
+async def test_racing_relays_lose_nothing() -> None:
+    """Two instances publish the same document: whatever the interleaving, every entry
+    goes out at least once (consumers skip repeats) and the outbox ends empty."""
+    things = FakeCollection()
+    entries = [entry(s) for s in (2, 5, 3, 6)]
+    things.docs["d"] = {"_id": "d", "outbox": list(entries)}
+    sent_a: list[str] = []
+    sent_b: list[str] = []
+    a, b = relay_over(things, sent_a), relay_over(things, sent_b)
+    snapshot = copy.deepcopy(things.docs["d"])  # both read the document before either pops
+    await a._publish_document("things", copy.deepcopy(snapshot))
+    await b._publish_document("things", copy.deepcopy(snapshot))
+    while a._hints or b._hints:
+        await a.drain_hinted()
+        await b.drain_hinted()
+    assert things.docs["d"]["outbox"] == []
+    assert {e["event_id"] for e in entries} <= set(sent_a) | set(sent_b)

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from tissflow_contracts import new_envelope, spec_for_type
 
@@ -97,8 +98,9 @@ class OutboxRelay:
         sent = 0
         for n, (name, doc_id) in enumerate(hints):
             try:
-                doc = await self._db[name].find_one({"_id": doc_id, **PENDING}, {"outbox": 1})
-                if doc is not None:
+                # `_id` alone: the one filter FerretDB answers without reading every document.
+                doc = await self._db[name].find_one({"_id": doc_id}, {"outbox": 1})
+                if doc is not None and doc.get("outbox"):
                     sent += await self._publish_document(name, doc)
             except BaseException:
                 # Keep what was not done for the next round (publish is idempotent).
@@ -111,20 +113,31 @@ class OutboxRelay:
         collection = self._db[name]
         sent = 0
         for entry in doc["outbox"]:
-            headers = {"event_id": entry["event_id"], "type": entry["type"]}
-            await self._publish(entry["topic"], entry["key"], entry["data"].encode(), headers)
-            # `$pop` of the head, guarded by its id: FerretDB ignores a `$pull` with a
-            # condition, and writers only ever append to the tail.
-            async with self._write_lock:
-                popped = await collection.update_one(
-                    {"_id": doc["_id"], "outbox.0.event_id": entry["event_id"]},
-                    {"$pop": {"outbox": -1}},
-                )
-            OUTBOX_PUBLISHED.labels(entry["topic"]).inc()
+            await self._send(entry)
             sent += 1
-            if popped.modified_count == 0:
-                break  # another relay got there first; re-read next round
+            # Remove the head by `_id` alone: FerretDB reads every document to apply an
+            # update whose filter has more than `_id`, so the guard is the returned head
+            # instead. Writers only append to the tail; if the head was not this entry,
+            # another relay removed ours first and we removed one it may not have
+            # published yet: publish that one too (consumers skip repeats), and re-read.
+            async with self._write_lock:
+                before = await collection.find_one_and_update(
+                    {"_id": doc["_id"]},
+                    {"$pop": {"outbox": -1}},
+                    return_document=ReturnDocument.BEFORE,  # (FerretDB: no projection here)
+                )
+            head = ((before or {}).get("outbox") or [None])[0]
+            if head is None or head["event_id"] != entry["event_id"]:
+                if head is not None:
+                    await self._send(head)
+                self._hints[(name, doc["_id"])] = None
+                break
         return sent
+
+    async def _send(self, entry: dict[str, Any]) -> None:
+        headers = {"event_id": entry["event_id"], "type": entry["type"]}
+        await self._publish(entry["topic"], entry["key"], entry["data"].encode(), headers)
+        OUTBOX_PUBLISHED.labels(entry["topic"]).inc()
 
     async def _round(self) -> None:
         if self._scan_requested:
