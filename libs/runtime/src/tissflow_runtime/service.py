@@ -25,6 +25,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tissflow_runtime.consumer import Consumers, PermanentError
+from tissflow_runtime.errors import install_error_handler
+from tissflow_runtime.internal_client import InternalClient
 from tissflow_runtime.logs import correlation_id, setup_logging
 from tissflow_runtime.outbox import OutboxRelay, outbox_entry
 from tissflow_runtime.settings import ServiceSettings
@@ -71,6 +73,8 @@ class ServiceRuntime:
         self.outbox_relay_enabled = settings.outbox_relay
         self._startup: list[StartupHook] = []
         self._http: httpx.AsyncClient | None = None
+        # Other services' internal APIs, with one policy for errors and retries.
+        self.internal = InternalClient(lambda: self.http, settings, settings.internal_token)
 
     # -- wiring -------------------------------------------------------------
     def outbox_collections(self, *names: str) -> None:
@@ -148,6 +152,7 @@ class ServiceRuntime:
     def create_app(self, routers: Sequence[APIRouter] = (), **kwargs: Any) -> FastAPI:
         kwargs.setdefault("title", f"tissflow {self.name} (interno)")
         app = FastAPI(lifespan=self.lifespan, **kwargs)
+        install_error_handler(app)
         probes = APIRouter(tags=["probes"], include_in_schema=False)
 
         @probes.get("/healthz")
