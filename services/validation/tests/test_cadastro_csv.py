@@ -1,4 +1,4 @@
-"""Registry CSV parsing (`tissflow_validation.cadastro`) and the `tissflow cadastro import`
+"""Registry CSV parsing (`tissflow_validation.domain.cadastro`) and the `tissflow cadastro import`
 command's handling of files, service answers and errors (with the HTTP call faked)."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tissflow_validation import cadastro, cli
-from tissflow_validation.cadastro import CsvInvalido, decodificar, ler_csv
+from tissflow_validation import cli
+from tissflow_validation.adapters import cadastro_client
+from tissflow_validation.domain.cadastro import CsvInvalido, decodificar, ler_csv
 
 
 def test_prestadores_good_and_bad_lines_are_numbered_as_in_the_file() -> None:
@@ -91,7 +92,7 @@ def test_cadastro_import_prints_refused_lines_and_exits_1(
         enviados.append((url, token, tipo, dados))
         return {"importados": 1, "erros": [{"linha": 3, "mensagem": "ativo 'X' inválido"}]}
 
-    monkeypatch.setattr(cadastro, "enviar_csv", falso)
+    monkeypatch.setattr(cadastro_client, "enviar_csv", falso)
     monkeypatch.setenv("TISSFLOW_INTERNAL_TOKEN", "segredo")
     monkeypatch.setenv("TISSFLOW_VALIDATION_URL", "http://validacao:9")
     codigo = cli.main(["cadastro", "import", "--beneficiarios", str(arq)])

@@ -4,7 +4,7 @@ The format is the one `tissflow validate --cadastro` reads: `;`-separated UTF-8 
 is accepted) with a header line, `prestadores.csv` = `cnpj_cpf;codigo_prestador;nome`
 and `beneficiarios.csv` = `numero_carteira;nome;ativo` (ativo = S/N). A bad line is
 reported with its line number (the header is line 1) and the others are still imported.
-`enviar_csv` is the client side used by `tissflow cadastro import`.
+The client side used by `tissflow cadastro import` is `adapters.cadastro_client`.
 """
 
 from __future__ import annotations
@@ -138,31 +138,3 @@ def ler_csv(tipo: TipoCadastro, texto: str) -> Importacao:
         except ValueError as exc:
             out.erros.append({"linha": linha, "mensagem": str(exc)})
     return out
-
-
-def enviar_csv(
-    validation_url: str, token: str, tipo: TipoCadastro, conteudo: bytes, timeout: float = 60.0
-) -> dict[str, Any]:
-    """POST one CSV to the validation service; returns `{"importados", "erros"}`.
-
-    Raises `CsvInvalido` with the service's pt-BR message when it refuses the file, and
-    httpx errors when the service cannot be reached.
-    """
-    import httpx
-
-    response = httpx.post(
-        f"{validation_url.rstrip('/')}/internal/cadastro/{tipo}/csv",
-        content=conteudo,
-        headers={"X-Internal-Token": token, "Content-Type": "text/csv; charset=utf-8"},
-        timeout=timeout,
-    )
-    if response.status_code == 401:
-        raise CsvInvalido("token interno recusado pelo serviço de validação")
-    if response.status_code >= 400:
-        try:
-            detalhe = response.json().get("detail")
-        except ValueError:
-            detalhe = None
-        mensagem = detalhe.get("message") if isinstance(detalhe, dict) else None
-        raise CsvInvalido(mensagem or f"o serviço respondeu {response.status_code}")
-    return response.json()

@@ -20,7 +20,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from xml.sax.saxutils import escape
 
 from lxml import etree
-
 from tissflow_validation.engine.documento import hash_para
 
 __all__ = [
