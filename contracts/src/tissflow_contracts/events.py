@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -223,7 +224,7 @@ class OperadoraReport(_Payload):
 class EventSpec:
     type: str
     topic: str
-    model: type[BaseModel]
+    model: builtins.type[BaseModel]
     version: int
     producer: str
     consumers: tuple[str, ...]

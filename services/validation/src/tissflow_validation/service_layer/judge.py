@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from tissflow_contracts import FileUploaded, FileValidated
 
@@ -100,7 +100,7 @@ def result_document(
     event: FileUploaded, result: ValidationResult, correlation_id: str, publisher: Publisher
 ) -> dict[str, Any]:
     data = result.to_dict()
-    status = "importado" if result.valido else "invalido"
+    status: Literal["importado", "invalido"] = "importado" if result.valido else "invalido"
     open_critiques = [c for c in result.critiques if not c.ignorada]
     payload = FileValidated(
         file_id=event.file_id,
