@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import (
@@ -39,7 +39,13 @@ from tissflow_runtime.consumer import PermanentError
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
-from tissflow_validation.cadastro import CsvInvalido, TipoCadastro, decodificar, ler_csv
+from tissflow_validation.cadastro import (
+    CsvInvalido,
+    TipoCadastro,
+    decodificar,
+    documento_valido,
+    ler_csv,
+)
 from tissflow_validation.correcoes import (
     com_ignorada,
     encontrar_critica,
@@ -126,9 +132,17 @@ async def operator_context(provider_id: str, file_id: str, content: bytes) -> Op
         return {d["numero_guia"]: True async for d in guias.find(query, {"numero_guia": 1})}
 
     remetente = {provider_id}
+    vinculados: set[str] = set()
     registro = await prestadores.find_one({"_id": provider_id})
     if registro is not None and registro.get("codigo_prestador"):
         remetente.add(registro["codigo_prestador"])
+    if registro is not None and registro.get("vinculados"):
+        # providers the operator linked to the sender may execute its guides, named by
+        # their CNPJ/CPF or by their code at the operator
+        vinculados.update(registro["vinculados"])
+        async for d in prestadores.find({"_id": {"$in": sorted(vinculados)}}):
+            if d.get("codigo_prestador"):
+                vinculados.add(d["codigo_prestador"])
     prest = bene = None
     if await prestadores.find_one({}, {"_id": 1}) is not None:
         prest = await lazy_registry(prestadores_in(content), fetch_prestadores, loop)
@@ -147,6 +161,7 @@ async def operator_context(provider_id: str, file_id: str, content: bytes) -> Op
         beneficiarios=bene,
         guia_ja_apresentada=ja_apresentada,
         prestador_remetente=remetente,
+        prestadores_vinculados=vinculados,
         rules=rules,
         ignored=pares_ignorados((estado or {}).get("ignoradas", [])),
     )
@@ -668,9 +683,15 @@ async def reprocess(file_id: str, body: ReprocessarIn) -> dict[str, Any]:
 
 
 class Prestador(BaseModel):
-    cnpj_cpf: str = Field(min_length=11, max_length=14, pattern=r"^\d+$")
+    cnpj_cpf: str = Field(min_length=11, max_length=14, pattern=r"^(?:\d{11}|[A-Z0-9]{12}\d{2})$")
     codigo_prestador: str | None = None
     nome: str
+    vinculados: list[str] | None = None
+
+    @field_validator("cnpj_cpf")
+    @classmethod
+    def _digitos(cls, valor: str) -> str:
+        return documento_valido(valor)
 
 
 class Beneficiario(BaseModel):
@@ -681,7 +702,12 @@ class Beneficiario(BaseModel):
 
 @router.put("/cadastro/prestadores")
 async def import_prestadores(items: list[Prestador]) -> dict[str, int]:
-    ops = [UpdateOne({"_id": p.cnpj_cpf}, {"$set": p.model_dump()}, upsert=True) for p in items]
+    ops = [
+        UpdateOne({"_id": p.cnpj_cpf}, {"$set": p.model_dump(exclude={"vinculados"})}, upsert=True)
+        if p.vinculados is None
+        else UpdateOne({"_id": p.cnpj_cpf}, {"$set": p.model_dump()}, upsert=True)
+        for p in items
+    ]
     if ops:
         await prestadores.bulk_write(ops, ordered=False)
     return {"importados": len(ops)}

@@ -51,6 +51,10 @@ class OperatorContext:
       "ativo" (and "nome") or an object with an `ativo` attribute.
     - `prestador_remetente`: the identifiers (CNPJ/CPF, operator code) of the provider
       whose user sent the file; the origin must be one of them (1206). None skips this.
+    - `prestadores_vinculados`: identifiers (CNPJ/CPF, operator code) of the providers the
+      operator linked to the sender in its registry. The contratado executante of each
+      guide must be the sender (`prestador_remetente`, or without it the origin's registry
+      record) or one of these, else 1206 on that guide.
     - `guia_ja_apresentada(prestador_id, numeroGuiaPrestador)`: True if that guide was
       already imported (prestador_id is the value of the origin's CNPJ/CPF/code).
     - `rules`: per table-38 code overrides of `RuleConfig()`; codes in
@@ -67,6 +71,7 @@ class OperatorContext:
     beneficiarios: Mapping[str, Any] | None = None
     guia_ja_apresentada: Callable[[str, str], bool] | None = None
     prestador_remetente: Collection[str] | None = None
+    prestadores_vinculados: Collection[str] = frozenset()
     rules: Mapping[str, RuleConfig] = field(default_factory=dict)
     ignored: Collection[tuple[str, str]] = frozenset()
     hoje: date | None = None

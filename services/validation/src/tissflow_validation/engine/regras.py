@@ -476,6 +476,21 @@ _DESTINO = X("ans:cabecalho/ans:destino/ans:registroANS")
 _DATA_TRANSACAO = X("ans:cabecalho/ans:identificacaoTransacao/ans:dataRegistroTransacao")
 _GUIAS = X("ans:prestadorParaOperadora/ans:loteGuias/ans:guiasTISS/*")
 _DOCS = (q("cnpjContratado"), q("cpfContratado"), q("cnpjLocalExecutante"))
+# The contratado executante of each guide type (CNPJ, CPF or code at the operator): who
+# bills the guide. The solicitante (SP/SADT) and the hospital of an honorários guide
+# (localContratado) may be other providers; in a GTO the executing professional's code
+# (or CPF) is the only identity the guide carries.
+_CONTRATADO = {
+    "guiaConsulta": X("ans:contratadoExecutante/*[not(self::ans:CNES)]"),
+    "guiaSP-SADT": X("ans:dadosExecutante/ans:contratadoExecutante/*"),
+    "guiaResumoInternacao": X("ans:dadosExecutante/ans:contratadoExecutante/*"),
+    "guiaHonorarios": X("ans:dadosContratadoExecutante/ans:codigonaOperadora"),
+    "guiaOdonto": X("ans:dadosProfissionaisResponsaveis/ans:codigoProfExec"),
+}
+_NOMES_CONTRATADO = {
+    "cnpjContratado": "CNPJ",
+    "cpfContratado": "CPF",
+}
 
 
 @dataclass(slots=True)
@@ -582,6 +597,54 @@ class _Executor:
                 "prestador: envie-o com o usuário desse prestador",
                 el,
             )
+
+    def faturaveis(self, prestador: dict[str, str | None] | None) -> set[str] | None:
+        """Who may be the contratado executante of the guides: the sender's identifiers
+        and the providers the operator linked to it; None when the sender is unknown."""
+        ctx = self.ctx
+        if ctx.prestador_remetente is not None:
+            return {*ctx.prestador_remetente, *ctx.prestadores_vinculados}
+        valor = (prestador or {}).get("valor")
+        if not valor or ctx.prestadores is None or valor not in ctx.prestadores:
+            return None
+        registro = ctx.prestadores[valor]
+        ids = {valor, *ctx.prestadores_vinculados}
+        for chave in ("cnpj_cpf", "cnpj", "cpf", "codigo_prestador", "codigo"):
+            v = registro.get(chave) if isinstance(registro, Mapping) else None
+            if v:
+                ids.add(str(v))
+        for v in (registro.get("vinculados") if isinstance(registro, Mapping) else None) or ():
+            ids.add(str(v))
+        return ids
+
+    def contratados(
+        self,
+        spec: Spec,
+        guias: list[tuple[etree._Element, str | None]],
+        prestador: dict[str, str | None] | None,
+    ) -> None:
+        """The contratado executante of each guide must be the sender or a provider the
+        operator linked to it (1206): a provider bills only the guides it executed."""
+        permitidos = self.faturaveis(prestador)
+        xp = _CONTRATADO.get(spec.elemento)
+        if permitidos is None or xp is None:
+            return
+        if (prestador or {}).get("valor") not in permitidos:
+            return  # the file names another sender: its own 1206 says so once
+        for guia, numero in guias:
+            for el in xp(guia):
+                valor = texto_de(el).strip()
+                if not valor or valor in permitidos or self._docs.get(valor) is False:
+                    continue  # a CNPJ/CPF with wrong check digits has its own 1206
+                nome = _NOMES_CONTRATADO.get(el.tag.rpartition("}")[2], "código na operadora")
+                self.c.add(
+                    "1206",
+                    f"o contratado executante da guia ({nome} {valor}) não é o prestador que "
+                    "enviou o arquivo nem um prestador vinculado a ele no cadastro da "
+                    "operadora: cada prestador fatura apenas as guias que executou",
+                    el,
+                    numero_guia=numero,
+                )
 
     def documentos(self, guias: list[tuple[etree._Element, str | None]]) -> None:
         """Check digits of every CNPJ/CPF of contracted parties inside the guides."""
@@ -766,6 +829,7 @@ def aplicar(root: etree._Element, ctx: OperatorContext, criticas: Criticas) -> L
         if resumo.valor_total is not None:
             soma_lote += resumo.valor_total
     ex.documentos(com_numero)
+    ex.contratados(spec, com_numero, lote.prestador)
     lote.valor_total = soma_lote
     return lote
 
