@@ -98,7 +98,11 @@ class FakeRegistry:
         return found
 
     async def beneficiarios_by_keys(self, keys: list[str]) -> dict[str, Any]:
-        return {k: bool(d.get("ativo", True)) for k, d in self.beneficiarios.items() if k in keys}
+        return {
+            k: {"nome": d.get("nome"), "ativo": bool(d.get("ativo", True))}
+            for k, d in self.beneficiarios.items()
+            if k in keys
+        }
 
     async def upsert(self, tipo: str, records: list[dict[str, Any]], ordered: bool) -> None:
         target = self.prestadores if tipo == "prestadores" else self.beneficiarios

@@ -145,6 +145,7 @@ async def test_a_registry_csv_imports_good_lines_and_reports_bad_ones() -> None:
     data = b"numero_carteira;nome;ativo\n123;ANA;S\n456;BIA;X\n"
     answer = await registry.import_csv(a.registry, "beneficiarios", data)
     assert answer["importados"] == 1 and [e["linha"] for e in answer["erros"]] == [3]
-    assert await a.registry.beneficiarios_by_keys(["123", "456"]) == {"123": True}
+    found = await a.registry.beneficiarios_by_keys(["123", "456"])
+    assert found == {"123": {"nome": "ANA", "ativo": True}}
     with pytest.raises(Invalid):
         await registry.import_csv(a.registry, "beneficiarios", b"sem;cabecalho\n")

@@ -58,3 +58,15 @@ class RecordingPublisher:
 
     def notify(self) -> None:
         self.notified += 1
+
+
+class EnvelopePublisher(RecordingPublisher):
+    """For tests that read the event as it would travel: real outbox entries (the
+    envelope JSON in `data`), no relay."""
+
+    def entry(self, payload: BaseModel, *, key: str, correlation_id: str) -> dict[str, Any]:
+        from tissflow_runtime.outbox import outbox_entry
+
+        made = outbox_entry(payload, key=key, correlation_id=correlation_id, producer=self.producer)
+        self.entries.append(made)
+        return made

@@ -96,7 +96,7 @@ class MongoRegistry:
 
     async def beneficiarios_by_keys(self, keys: list[str]) -> dict[str, Any]:
         return {
-            d["_id"]: bool(d.get("ativo", True))
+            d["_id"]: {"nome": d.get("nome"), "ativo": bool(d.get("ativo", True))}
             async for d in self.beneficiarios.find({"_id": {"$in": keys}})
         }
 

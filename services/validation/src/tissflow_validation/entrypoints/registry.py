@@ -5,20 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from tissflow_contracts.limites import MAX_CSV_BYTES
 from tissflow_runtime.limits import BodyTooLarge, read_limited
 
 from tissflow_validation.domain import errors
-from tissflow_validation.domain.cadastro import TipoCadastro
+from tissflow_validation.domain.cadastro import TipoCadastro, documento_valido
 from tissflow_validation.service_layer import registry
 from tissflow_validation.service_layer.ports import Adapters
 
 
 class Prestador(BaseModel):
-    cnpj_cpf: str = Field(min_length=11, max_length=14, pattern=r"^\d+$")
+    cnpj_cpf: str = Field(min_length=11, max_length=14, pattern=r"^(?:\d{11}|[A-Z0-9]{12}\d{2})$")
     codigo_prestador: str | None = None
     nome: str
+    vinculados: list[str] | None = None
+
+    @field_validator("cnpj_cpf")
+    @classmethod
+    def _digitos(cls, valor: str) -> str:
+        return documento_valido(valor)
 
 
 class Beneficiario(BaseModel):
@@ -40,7 +46,14 @@ def build_router(a: Adapters) -> APIRouter:
 
     @router.put("/cadastro/prestadores")
     async def import_prestadores(items: list[Prestador]) -> dict[str, int]:
-        records = [{"_id": p.cnpj_cpf, **p.model_dump()} for p in items]
+        # A record sent without `vinculados` keeps the links it had.
+        records = [
+            {
+                "_id": p.cnpj_cpf,
+                **p.model_dump(exclude=None if p.vinculados is not None else {"vinculados"}),
+            }
+            for p in items
+        ]
         return {"importados": await registry.import_records(a.registry, "prestadores", records)}
 
     @router.put("/cadastro/beneficiarios")

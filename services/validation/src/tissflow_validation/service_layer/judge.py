@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from tissflow_contracts import FileUploaded, FileValidated
+from pydantic import ValidationError
+from tissflow_contracts import FileUploaded, FileValidated, GuiaLote
+from tissflow_contracts import Prestador as PrestadorDoLote
 
 from tissflow_validation.domain.correcoes import pares_ignorados
 from tissflow_validation.domain.errors import ContentMismatch
@@ -43,6 +46,8 @@ from tissflow_validation.service_layer.ports import (
     Rules,
 )
 
+log = logging.getLogger(__name__)
+
 
 async def operator_context(
     registro_ans: str,
@@ -62,9 +67,17 @@ async def operator_context(
         return dict.fromkeys(await guides.presented_elsewhere(provider_id, file_id, keys), True)
 
     remetente = {provider_id}
+    vinculados: set[str] = set()
     registro = await registry.prestador(provider_id)
     if registro is not None and registro.get("codigo_prestador"):
         remetente.add(registro["codigo_prestador"])
+    if registro is not None and registro.get("vinculados"):
+        # providers the operator linked to the sender may execute its guides, named by
+        # their CNPJ/CPF or by their code at the operator
+        vinculados.update(registro["vinculados"])
+        for d in (await registry.prestadores_by_keys(sorted(vinculados))).values():
+            if d.get("codigo_prestador"):
+                vinculados.add(d["codigo_prestador"])
     prest = bene = None
     if await registry.has_prestadores():
         prest = await lazy_registry(prestadores_in(content), registry.prestadores_by_keys, loop)
@@ -83,6 +96,7 @@ async def operator_context(
         beneficiarios=bene,
         guia_ja_apresentada=ja_apresentada,
         prestador_remetente=remetente,
+        prestadores_vinculados=vinculados,
         rules=settings,
         ignored=pares_ignorados((estado or {}).get("ignoradas", [])),
     )
@@ -94,6 +108,26 @@ async def fetch_content(ingest: Ingest, event: FileUploaded) -> bytes:
     if hashlib.sha256(content).hexdigest() != event.sha256:
         raise ContentMismatch(f"sha256 do conteúdo não confere com o evento ({event.file_id})")
     return content
+
+
+def extrato_do_evento(event: FileUploaded, result: ValidationResult) -> dict[str, Any]:
+    """The provider and each guide as file.validated carries them (all of an imported
+    file; of a refused one, as much as could be read: a guide the contract cannot hold,
+    such as one without its number, is left out rather than losing the verdict)."""
+    extrato = result.extrato
+    if extrato is None:
+        return {}
+    prestador = None
+    if extrato.prestador is not None:
+        ident = extrato.prestador.get("provider_id") or event.provider_id
+        prestador = PrestadorDoLote.model_validate({**extrato.prestador, "provider_id": ident})
+    guias_lote = []
+    for guia in extrato.guias():
+        try:
+            guias_lote.append(GuiaLote.model_validate(guia))
+        except ValidationError:
+            log.warning("guia fora do contrato omitida de file.validated (%s)", event.file_id)
+    return {"prestador": prestador, "guias": guias_lote}
 
 
 def result_document(
@@ -116,6 +150,7 @@ def result_document(
         quantidade_guias=result.quantidade_guias,
         valor_total=result.valor_total,
         numeros_guias=[g["numero_guia_prestador"] for g in data.get("guias", [])][:100],
+        **extrato_do_evento(event, result),
     )
     return {
         "_id": f"{event.file_id}:{event.revision}",

@@ -70,7 +70,7 @@ class Registry(Protocol):
         ...
 
     async def beneficiarios_by_keys(self, keys: list[str]) -> dict[str, Any]:
-        """Each carteira found, with whether it is active."""
+        """Each carteira found: `{nome, ativo}`."""
         ...
 
     async def upsert(self, tipo: str, records: list[dict[str, Any]], ordered: bool) -> None:
