@@ -16,12 +16,13 @@ TEST_ENV := TISSFLOW_STATE_DIR=$(TEST_STATE_DIR) TISSFLOW_KAFKA_PORT=$(TEST_KAFK
 TEST_URLS := TISSFLOW_KAFKA_BOOTSTRAP=127.0.0.1:$(TEST_KAFKA_PORT) \
 	TISSFLOW_MONGODB_URL=mongodb://127.0.0.1:$(TEST_MONGO_PORT)
 
-.PHONY: install run stop reset test test-unit bench lint format asyncapi
+.PHONY: install run stop reset test test-unit bench lint format asyncapi image
 
 install: ## Python deps (uv), Kafka jars and FerretDB; cached after the first time
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 	@$(SERVERS) install
+	@bash deploy/k8s/tools/tools.sh install
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
@@ -72,3 +73,9 @@ format:
 
 asyncapi: ## regenerate contracts/asyncapi.yaml from the models
 	@$(UV) run --frozen python -m tissflow_contracts.asyncapi
+
+IMAGE ?= ghcr.io/tissflow/tissflow:dev
+image: ## build the one image every service runs (docker or podman)
+	@engine=$$(command -v docker || command -v podman) || { \
+		echo "make image: no docker or podman here; the recipe is checked by tests/deploy"; exit 1; }; \
+	$$engine build -t $(IMAGE) .

@@ -11,15 +11,14 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 from tissflow_statements.documento import (
-    NS,
     Demonstrativo,
-    erros_de_schema,
     guias_da_analise,
     guias_do_resultado,
     mensagem_xml,
     ratear_glosa,
 )
 from tissflow_statements.pdf import render_pdf
+from tissflow_tiss import NS, erros_de_schema
 
 GUIAS = [
     {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
+from faststream.security import SASLScram512
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from pymongo import AsyncMongoClient
@@ -36,6 +38,21 @@ log = logging.getLogger(__name__)
 StartupHook = Callable[[AsyncDatabase], Awaitable[None]]
 CORRELATION_HEADER = "X-Correlation-ID"
 MAX_MENSAGEM = 32 * 1024 * 1024  # bytes of one uncompressed record
+
+
+def kafka_security(settings: ServiceSettings) -> SASLScram512 | None:
+    """SCRAM-SHA-512 over TLS when the settings ask for it (Strimzi in Kubernetes)."""
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return None
+    if not settings.kafka_sasl_username or not settings.kafka_sasl_password:
+        raise ValueError(
+            "TISSFLOW_KAFKA_SECURITY_PROTOCOL=SASL_SSL needs TISSFLOW_KAFKA_SASL_USERNAME "
+            "and TISSFLOW_KAFKA_SASL_PASSWORD"
+        )
+    context = ssl.create_default_context(cafile=settings.kafka_ca_file)
+    return SASLScram512(
+        settings.kafka_sasl_username, settings.kafka_sasl_password, ssl_context=context
+    )
 
 
 class ServiceRuntime:
@@ -56,6 +73,7 @@ class ServiceRuntime:
             max_request_size=MAX_MENSAGEM,
             compression_type="gzip",
             logger=None,
+            security=kafka_security(settings),
         )
         self.mongo: AsyncMongoClient = AsyncMongoClient(
             settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,6 +23,12 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TISSFLOW_", extra="ignore")
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # PLAINTEXT locally; SASL_SSL (SCRAM-SHA-512 over TLS) against Strimzi in Kubernetes.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    # The CA that signed the brokers' certificates (Strimzi's cluster CA); None: system CAs.
+    kafka_ca_file: str | None = None
     mongodb_url: str = Field(
         default="mongodb://127.0.0.1:27017",
         validation_alias=AliasChoices("TISSFLOW_MONGODB_URL", "MONGODB_URL"),

@@ -25,11 +25,11 @@ from tissflow_runtime.consumer import PermanentError
 from tissflow_runtime.listing import match, page_of
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
+from tissflow_tiss import erros_de_schema
 
 from tissflow_statements.documento import (
     TITULOS,
     Demonstrativo,
-    erros_de_schema,
     guias_da_analise,
     guias_do_resultado,
     mensagem_xml,

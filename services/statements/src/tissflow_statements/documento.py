@@ -7,18 +7,20 @@ disagree. Building is deterministic: a redelivered event makes the same bytes.
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
 from lxml import etree
+from tissflow_tiss import (
+    NS,
+    codigos_glosa_xsd,
+    el,
+    epilogo_hash,
+    prestador_id,
+)
 
-NS = "http://www.ans.gov.br/padroes/tiss/schemas"
 PADRAO = "4.03.00"
 CENTAVO = Decimal("0.01")
 # ANS: the CNES field of a provider without one carries 9999999.
@@ -188,21 +190,10 @@ def _data(value: Any) -> date | None:
 # --- the XML message -------------------------------------------------------------------
 
 
-def _el(parent: etree._Element, name: str, text: Any = None) -> etree._Element:
-    child = etree.SubElement(parent, f"{{{NS}}}{name}")
-    if text is not None:
-        child.text = str(text)
-    return child
+_el = el
 
 
-def _prestador_id(parent: etree._Element, provider_id: str, cnpj_tag: str, cpf_tag: str) -> None:
-    """CNPJ (14 characters), CPF (11 digits) or else the operator's code for the provider."""
-    if len(provider_id) == 14:
-        _el(parent, cnpj_tag, provider_id)
-    elif len(provider_id) == 11 and provider_id.isdigit():
-        _el(parent, cpf_tag, provider_id)
-    else:
-        _el(parent, "codigoPrestadorNaOperadora", provider_id[:14])
+_prestador_id = prestador_id
 
 
 def _contratado(parent: etree._Element, provider_id: str) -> None:
@@ -333,23 +324,6 @@ def _pagamento(parent: etree._Element, d: Demonstrativo) -> None:
         _el(dem, "observacao", OBSERVACAO_SEM_GUIAS)
 
 
-def leaf_text(root: etree._Element) -> str:
-    """The text of every leaf element in document order, `epilogo/hash` excluded."""
-    parts = []
-    for el in root.iter():
-        if not isinstance(el.tag, str) or len(el):
-            continue
-        if etree.QName(el).localname == "hash":
-            continue
-        parts.append(el.text or "")
-    return "".join(parts)
-
-
-def epilogo_hash(root: etree._Element, encoding: str = "ISO-8859-1") -> str:
-    """The epilogue hash: MD5 of the leaf texts in the message's own encoding."""
-    return hashlib.md5(leaf_text(root).encode(encoding), usedforsecurity=False).hexdigest()
-
-
 def mensagem(d: Demonstrativo) -> etree._Element:
     """`mensagemTISS` from the operator (origem registroANS) to the provider (destino)."""
     root = etree.Element(f"{{{NS}}}mensagemTISS", nsmap={"ans": NS})
@@ -372,40 +346,3 @@ def mensagem(d: Demonstrativo) -> etree._Element:
 def mensagem_xml(d: Demonstrativo) -> bytes:
     """The message as ISO-8859-1 bytes (the standard's encoding), with its declaration."""
     return etree.tostring(mensagem(d), xml_declaration=True, encoding="ISO-8859-1")
-
-
-# --- the schema --------------------------------------------------------------------------
-
-_schema_lock = threading.Lock()
-
-
-@cache
-def codigos_glosa_xsd() -> frozenset[str]:
-    """The table-38 codes the 4.03.00 schema's dm_tipoGlosa enumerates."""
-    arquivo = f"_data/schemas/{PADRAO}/tissSimpleTypesV{PADRAO.replace('.', '_')}.xsd"
-    raw = resources.files("tiss").joinpath(arquivo).read_bytes()
-    doc = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
-    xs = "{http://www.w3.org/2001/XMLSchema}"
-    tipo = doc.find(f"{xs}simpleType[@name='dm_tipoGlosa']")
-    if tipo is None:
-        return frozenset()
-    return frozenset(e.get("value") for e in tipo.iter(f"{xs}enumeration"))
-
-
-@cache
-def schema() -> etree.XMLSchema:
-    """tissV4_03_00.xsd from the installed `tiss` package, compiled once per process."""
-    folder = resources.files("tiss") / "_data" / "schemas" / PADRAO
-    with resources.as_file(folder) as path:
-        return etree.XMLSchema(etree.parse(str(path / "tissV4_03_00.xsd")))
-
-
-def erros_de_schema(xml: bytes) -> list[str]:
-    """The XSD's complaints about a message; empty when it is valid."""
-    doc = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
-    xsd = schema()
-    # libxml2 keeps the error log on the schema object: one validation at a time.
-    with _schema_lock:
-        if xsd.validate(doc):
-            return []
-        return [f"{e.line}: {e.message}" for e in xsd.error_log]

@@ -1,0 +1,68 @@
+"""A message built with tissflow_tiss validates against the ANS XSD and carries its hash."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from lxml import etree
+from tissflow_tiss import (
+    NS,
+    Parte,
+    codigos_glosa_xsd,
+    el,
+    erros_de_schema,
+    finalizar,
+    glosa,
+    mensagem,
+    prestador_id,
+)
+
+
+def _solicitacao(provider_id: str = "07906129000102") -> bytes:
+    root, corpo = mensagem(
+        "SOLIC_STATUS_PROTOCOLO",
+        "000000000123",
+        datetime(2026, 12, 1, 10, 30, 5),
+        Parte.prestador(provider_id),
+        Parte.operadora("331988"),
+    )
+    pedido = el(corpo, "solicitacaoStatusProtocolo")
+    prestador_id(el(pedido, "dadosPrestador"), provider_id, "cnpjContratado", "cpfContratado")
+    el(pedido, "numeroProtocolo", "202612000001")
+    return finalizar(root)
+
+
+def test_a_built_message_is_schema_valid_with_the_epilogue_hash() -> None:
+    xml = _solicitacao()
+    assert erros_de_schema(xml) == []
+    doc = etree.fromstring(xml)
+    folhas = "".join(
+        e.text or ""
+        for e in doc.iter()
+        if isinstance(e.tag, str) and len(e) == 0 and etree.QName(e).localname != "hash"
+    )
+    declarado = doc.findtext(f"{{{NS}}}epilogo/{{{NS}}}hash")
+    assert declarado == hashlib.md5(folhas.encode("iso-8859-1")).hexdigest()
+    assert xml.startswith(b"<?xml version='1.0' encoding='ISO-8859-1'?>")
+    assert doc.find(f"{{{NS}}}prestadorParaOperadora") is not None
+
+
+def test_a_broken_message_gets_the_schema_complaint() -> None:
+    root, corpo = mensagem(
+        "SOLIC_STATUS_PROTOCOLO",
+        "1",
+        datetime(2026, 12, 1),
+        Parte.prestador("12345678901"),
+        Parte.operadora("331988"),
+    )
+    el(el(corpo, "solicitacaoStatusProtocolo"), "numeroProtocolo", "1")
+    erros = erros_de_schema(finalizar(root))
+    assert erros and "dadosPrestador" in " ".join(erros)
+
+
+def test_table_38_through_the_package_api() -> None:
+    g = glosa("1001")
+    assert g is not None and g.descricao == "NÚMERO DA CARTEIRA INVÁLIDO"
+    assert glosa("0000") is None
+    assert "1705" in codigos_glosa_xsd()
