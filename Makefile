@@ -52,8 +52,8 @@ test: install ## the whole suite: lint, unit, integration and e2e on real Kafka 
 	$(TEST_URLS) \
 	$(UV) run --frozen pytest -q -ra $(PYTEST_ARGS)
 
-test-unit: ## only the tests that need no server
-	@$(UV) run --frozen pytest -q -m "not integration and not e2e" $(PYTEST_ARGS)
+test-unit: ## only the tests that need no server (well under a minute)
+	@$(UV) run --frozen pytest -q -m "not integration and not e2e and not browser" $(PYTEST_ARGS)
 
 bench: install ## benchmarks: tables with medians and ratios against a same-run baseline
 	@$(TEST_ENV) $(SERVERS) reset >/dev/null
@@ -65,6 +65,7 @@ bench: install ## benchmarks: tables with medians and ratios against a same-run 
 lint:
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen mypy
 
 format:
 	@$(UV) run --frozen ruff format .

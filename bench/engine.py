@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 
 from lxml import etree
+from tissflow_demo.samples import build_lote_grande
 from tissflow_validation.engine import OperatorContext, validate
-from tissflow_validation.samples import build_lote_grande
 
 from bench.report import median, ms, table, timed
 

@@ -21,10 +21,10 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from tissflow_contracts import Topic
+from tissflow_demo.samples import build_lote
 from tissflow_runtime.local import SERVICES, ServiceSet, service_env
 from tissflow_runtime.topics import ensure_topics
 from tissflow_validation.engine import OperatorContext, validate
-from tissflow_validation.samples import build_lote
 
 from bench.report import median, ms, percentile, table, timed
 
@@ -122,7 +122,7 @@ def run(n: int = 60, concurrency: int = 4, singles: int = 15) -> str:
     services.start(*SERVICES)
     try:
         services.wait_ready(*SERVICES, timeout=90)
-        for seed in ("tissflow_validation.seed", "tissflow_gateway.seed"):
+        for seed in ("tissflow_demo.validation_seed", "tissflow_gateway.seed"):
             subprocess.run([sys.executable, "-m", seed], env=env, check=True, capture_output=True)
         gateway = services.url("gateway")
         token = httpx.post(

@@ -48,7 +48,7 @@ def stack() -> Iterator[Stack]:
     services.start(*SERVICES)
     try:
         services.wait_ready(*SERVICES, timeout=90)
-        for seed in ("tissflow_validation.seed", "tissflow_gateway.seed"):
+        for seed in ("tissflow_demo.validation_seed", "tissflow_gateway.seed"):
             subprocess.run([sys.executable, "-m", seed], env=env, check=True, timeout=60)
         yield Stack(services=services, prefix=prefix, kafka=KAFKA, mongo=MONGO)
     finally:

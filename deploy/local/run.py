@@ -68,7 +68,7 @@ def stop_running() -> None:
 
 def write_examples(folder: Path) -> list[Path]:
     """Sample TISS files for the demo; new guide numbers each run (re-sending one shows 1308)."""
-    from tissflow_validation.samples import build_lote
+    from tissflow_demo.samples import build_lote
 
     folder.mkdir(parents=True, exist_ok=True)
     base = int(time.time()) % 10**8 * 10
@@ -126,7 +126,7 @@ def main() -> int:
     except RuntimeError as exc:
         print(f"ERRO: {exc}", file=sys.stderr)
         shutdown()
-    for seed in ("tissflow_validation.seed", "tissflow_gateway.seed"):
+    for seed in ("tissflow_demo.validation_seed", "tissflow_gateway.seed"):
         subprocess.run([sys.executable, "-m", seed], env=env, check=True)
     services.start("protocol.demo_operadora")  # the operator's core, simulated
     examples = write_examples(STATE / "exemplos")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from tissflow_validation.samples import build_lote
+from tissflow_demo.samples import build_lote
 
 from tests.browser.conftest import Shot, login, new_context
 from tests.support import fresh_guia

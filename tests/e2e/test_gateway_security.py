@@ -21,7 +21,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from pymongo import MongoClient
-from tissflow_validation.samples import build_lote
+from tissflow_demo.samples import build_lote
 
 from tests.support import Api, Stack, fresh_guia
 

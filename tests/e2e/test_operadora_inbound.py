@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from tissflow_contracts import AnaliseGuia, GlosaAnalise, OperadoraReport, Topic, new_envelope
-from tissflow_validation.samples import build_lote
+from tissflow_demo.samples import build_lote
 
 from tests.support import Api, Stack, fresh_guia, publish, wait_for
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tissflow_validation.samples import build_lote, substituir
+from tissflow_demo.samples import build_lote, substituir
 
 from tests.support import Api, Stack, fresh_guia
 

@@ -4,7 +4,7 @@ upload → importado → lote → enviar → PEG → Faturado → Demonstrativo 
 from __future__ import annotations
 
 import pytest
-from tissflow_validation.samples import build_lote
+from tissflow_demo.samples import build_lote
 
 from tests.support import Api, fresh_guia, wait_for
 

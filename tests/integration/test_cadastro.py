@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tissflow_validation.samples import build_lote
+from tissflow_demo.samples import build_lote
 
 from tests.support import Api, Stack, fresh_guia
 

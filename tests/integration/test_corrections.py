@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tissflow_validation.samples import CNPJ_PADRAO, build_lote, substituir
+from tissflow_demo.samples import CNPJ_PADRAO, build_lote, substituir
 
 from tests.support import Api, Stack, fresh_guia, wait_for
 

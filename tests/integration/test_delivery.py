@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from tissflow_contracts import FileValidated, LoteSent, Topic, dlq, new_envelope
-from tissflow_validation.samples import build_lote
+from tissflow_demo.samples import build_lote
 
 from tests.support import (
     Api,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -25,7 +26,7 @@ class Envelope(BaseModel):
     key: str = Field(description="Entity id the topic is keyed by (file id, lote id, PEG)")
     payload: dict[str, Any]
 
-    def payload_as(self, model: type[P]) -> P:
+    def payload_as(self, model: builtins.type[P]) -> P:
         return model.model_validate(self.payload)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -52,6 +53,11 @@ class ItemGuia(_Payload):
     quantidade: Decimal | None = None
     valor_unitario: Decimal | None = None
     valor_total: Decimal | None = None
+    codigo_despesa: str | None = Field(
+        default=None,
+        description="TISS dm_outrasDespesas code when the item is an outras despesas line "
+        "(its sequencial_item numbers the guide's despesas, apart from its procedures)",
+    )
 
 
 class GuiaLote(_Payload):
@@ -223,7 +229,7 @@ class OperadoraReport(_Payload):
 class EventSpec:
     type: str
     topic: str
-    model: type[BaseModel]
+    model: builtins.type[BaseModel]
     version: int
     producer: str
     consumers: tuple[str, ...]

@@ -9,15 +9,15 @@ def test_accepts_an_xml_up_to_15_mb() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "content", "status", "code"),
+    ("name", "content", "kind", "code"),
     [
-        ("lote.xml", b"x" * (MAX_UPLOAD_BYTES + 1), 413, "arquivo_muito_grande"),
-        ("lote.xml", b"   \n", 422, "arquivo_vazio"),
-        ("lote.pdf", b"%PDF", 422, "extensao_invalida"),
+        ("lote.xml", b"x" * (MAX_UPLOAD_BYTES + 1), "too_large", "arquivo_muito_grande"),
+        ("lote.xml", b"   \n", "invalid", "arquivo_vazio"),
+        ("lote.pdf", b"%PDF", "invalid", "extensao_invalida"),
     ],
 )
-def test_rejections(name: str, content: bytes, status: int, code: str) -> None:
+def test_rejections(name: str, content: bytes, kind: str, code: str) -> None:
     with pytest.raises(UploadRejected) as rejected:
         check_upload(name, content)
-    assert (rejected.value.status_code, rejected.value.code) == (status, code)
+    assert (rejected.value.kind, rejected.value.code) == (kind, code)
     assert name in rejected.value.message

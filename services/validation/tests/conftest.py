@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 from lxml import etree
+from tissflow_demo.samples import recalcular_hash, sample_beneficiarios, sample_prestadores
 from tissflow_validation.engine import OperatorContext, ValidationResult
 from tissflow_validation.engine.documento import NS
-from tissflow_validation.samples import recalcular_hash, sample_beneficiarios, sample_prestadores
 
 A = "{" + NS + "}"
 GUIAS = "/mensagemTISS/prestadorParaOperadora/loteGuias/guiasTISS"

@@ -20,10 +20,10 @@ from datetime import date, timedelta
 
 import pytest
 from lxml import etree
+from tissflow_demo.samples import sample_beneficiarios, sample_prestadores
 from tissflow_validation.engine import OperatorContext, validate
 from tissflow_validation.engine.documento import NS
 from tissflow_validation.engine.reference import schema
-from tissflow_validation.samples import sample_beneficiarios, sample_prestadores
 
 from .conftest import GUIAS, codigos
 

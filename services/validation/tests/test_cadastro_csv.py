@@ -1,4 +1,4 @@
-"""Registry CSV parsing (`tissflow_validation.cadastro`) and the `tissflow cadastro import`
+"""Registry CSV parsing (`tissflow_validation.domain.cadastro`) and the `tissflow cadastro import`
 command's handling of files, service answers and errors (with the HTTP call faked)."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tissflow_validation import cadastro, cli
-from tissflow_validation.cadastro import CsvInvalido, decodificar, ler_csv
+from tissflow_validation import cli
+from tissflow_validation.adapters import cadastro_client
+from tissflow_validation.domain.cadastro import CsvInvalido, decodificar, ler_csv
 
 
 def test_prestadores_good_and_bad_lines_are_numbered_as_in_the_file() -> None:
@@ -91,7 +92,7 @@ def test_cadastro_import_prints_refused_lines_and_exits_1(
         enviados.append((url, token, tipo, dados))
         return {"importados": 1, "erros": [{"linha": 3, "mensagem": "ativo 'X' inválido"}]}
 
-    monkeypatch.setattr(cadastro, "enviar_csv", falso)
+    monkeypatch.setattr(cadastro_client, "enviar_csv", falso)
     monkeypatch.setenv("TISSFLOW_INTERNAL_TOKEN", "segredo")
     monkeypatch.setenv("TISSFLOW_VALIDATION_URL", "http://validacao:9")
     codigo = cli.main(["cadastro", "import", "--beneficiarios", str(arq)])
@@ -120,3 +121,21 @@ def test_cadastro_import_unreachable_service_exits_2(
     args = ["cadastro", "import", "--prestadores", str(arq), "--validation-url"]
     assert cli.main([*args, "http://127.0.0.1:9"]) == cli.EXIT_USO
     assert "inacessível" in capsys.readouterr().err
+
+
+def test_prestadores_vinculados_column_is_optional_and_split_by_comma() -> None:
+    """Issue 22 item 1: the operator links providers whose guides a provider may bill."""
+    texto = (
+        "cnpj_cpf;codigo_prestador;nome;vinculados\n"
+        "11222333000181;100300;CLINICA SORRISO LTDA;07.906.129/0001-02, 100234\n"
+        "07906129000102;100234;ODONTO ARTE LTDA;\n"
+        "52998224725;;DRA. PESSOA;07.906.129/0001-99\n"
+    )
+    out = ler_csv("prestadores", texto)
+    assert out.registros[0]["vinculados"] == ["07906129000102", "100234"]
+    assert out.registros[1]["vinculados"] == []
+    assert out.erros == [
+        {"linha": 4, "mensagem": "CNPJ 07906129000199 com dígitos verificadores inválidos"}
+    ]
+    sem_coluna = ler_csv("prestadores", "cnpj_cpf;codigo_prestador;nome\n07906129000102;;X\n")
+    assert "vinculados" not in sem_coluna.registros[0]

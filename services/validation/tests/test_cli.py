@@ -12,9 +12,9 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from tissflow_demo.samples import CARTEIRA_INATIVA, build_lote, carteiras_ativas, substituir
 from tissflow_validation.cli import main
 from tissflow_validation.engine.reference import ENV_REFERENCE_DIR
-from tissflow_validation.samples import CARTEIRA_INATIVA, build_lote, carteiras_ativas, substituir
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from tissflow_demo.samples import build_lote, substituir
 from tissflow_validation.engine import validate
-from tissflow_validation.samples import build_lote, substituir
 
 from .conftest import codigos
 

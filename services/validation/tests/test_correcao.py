@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from tissflow_demo.samples import build_lote, substituir
 from tissflow_validation.engine import CorrecaoInvalida, apply_correction, validate
-from tissflow_validation.samples import build_lote, substituir
 
 from .conftest import GUIAS, codigos
 

@@ -1,5 +1,5 @@
-"""A file's correction state as data (`tissflow_validation.correcoes`) and the operator's
-rule catalogue (`tissflow_validation.regras_operadora`), checked against the engine."""
+"""A file's correction state as data (`tissflow_validation.domain.correcoes`) and the operator's
+rule catalogue (`tissflow_validation.domain.regras_operadora`), checked against the engine."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from tissflow_demo.samples import CNPJ_PADRAO, build_lote
 from tissflow_validation import engine
-from tissflow_validation.correcoes import (
+from tissflow_validation.domain.correcoes import (
     chave_xpath,
     com_ignorada,
     encontrar_critica,
@@ -20,14 +21,13 @@ from tissflow_validation.correcoes import (
     revisao_aplicada,
     sem_aplicadas,
 )
-from tissflow_validation.engine import OperatorContext, apply_correction, validate
-from tissflow_validation.regras_operadora import (
+from tissflow_validation.domain.regras_operadora import (
     CATALOGO,
     CONFIGURAVEIS,
     contexto_regras,
     item_regra,
 )
-from tissflow_validation.samples import CNPJ_PADRAO, build_lote
+from tissflow_validation.engine import OperatorContext, apply_correction, validate
 
 AGORA = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
 XPATH_CNPJ = "/mensagemTISS/cabecalho/origem/identificacaoPrestador/CNPJ"

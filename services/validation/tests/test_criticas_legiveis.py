@@ -12,10 +12,10 @@ import json
 
 import pytest
 from lxml import etree
+from tissflow_demo.samples import build_lote, recalcular_hash, substituir
 from tissflow_validation.cli import main
 from tissflow_validation.engine import OperatorContext, validate
 from tissflow_validation.engine.documento import resolve_human_xpath
-from tissflow_validation.samples import build_lote, recalcular_hash, substituir
 
 from .conftest import GUIAS, linha_de, unica
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from tissflow_demo.samples import build_lote
 from tissflow_validation.engine import validate
-from tissflow_validation.samples import build_lote
 
 from .conftest import unica
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from tissflow_validation.lookups import carteiras_in, guias_in, lazy_registry, prestadores_in
-from tissflow_validation.samples import CNPJ_PADRAO, build_lote, carteiras_ativas
+from tissflow_demo.samples import CNPJ_PADRAO, build_lote, carteiras_ativas
+from tissflow_validation.service_layer.lookups import (
+    carteiras_in,
+    guias_in,
+    lazy_registry,
+    prestadores_in,
+)
 
 
 def test_scan_finds_the_keys_a_file_mentions() -> None:

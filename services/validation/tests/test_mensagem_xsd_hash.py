@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from tissflow_demo.samples import build_lote, substituir
 from tissflow_validation.engine import validate
 from tissflow_validation.engine.reference import ENV_REFERENCE_DIR
-from tissflow_validation.samples import build_lote, substituir
 
 from .conftest import GUIAS, A, codigos, editar, linha_de, unica
 

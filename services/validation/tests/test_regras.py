@@ -7,10 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from lxml import etree
-from tissflow_validation.engine import OperatorContext, RuleConfig, validate
-from tissflow_validation.engine.leitura import parser
-from tissflow_validation.engine.regras import SPECS, guias_do_lote
-from tissflow_validation.samples import (
+from tissflow_demo.samples import (
     CARTEIRA_INATIVA,
     build_lote,
     carteiras_ativas,
@@ -18,6 +15,9 @@ from tissflow_validation.samples import (
     sample_prestadores,
     substituir,
 )
+from tissflow_validation.engine import OperatorContext, RuleConfig, validate
+from tissflow_validation.engine.leitura import parser
+from tissflow_validation.engine.regras import SPECS, guias_do_lote
 
 from .conftest import GUIAS, A, codigos, editar, linha_de, unica
 
@@ -300,6 +300,7 @@ def _lido_por_tag(content):
         "dataExecucao",
         "procedimento/{A}codigoTabela",
         "procedimento/{A}codigoProcedimento",
+        "procedimento/{A}descricaoProcedimento",
         "quantidadeExecutada",
         "reducaoAcrescimo",
         "valorUnitario",

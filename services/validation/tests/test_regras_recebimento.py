@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from tissflow_validation.domain.regras_operadora import CATALOGO
 from tissflow_validation.engine import OperatorContext, RuleConfig, validate
-from tissflow_validation.regras_operadora import CATALOGO
 
 from .conftest import GUIAS, codigos
 from .test_arquivos_externos import (

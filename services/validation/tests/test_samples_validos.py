@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from tissflow_validation.engine import validate
-from tissflow_validation.samples import (
+from tissflow_demo.samples import (
     TIPOS_GUIA,
     build_lote,
     build_lote_grande,
     carteiras_ativas,
 )
+from tissflow_validation.engine import validate
 
 
 @pytest.mark.parametrize("versao", ["4.02.00", "4.03.00"])

@@ -27,6 +27,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tissflow_runtime.consumer import Consumers, PermanentError
+from tissflow_runtime.errors import install_error_handler
+from tissflow_runtime.internal_client import InternalClient
 from tissflow_runtime.logs import correlation_id, setup_logging
 from tissflow_runtime.outbox import OutboxRelay, outbox_entry
 from tissflow_runtime.settings import ServiceSettings
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 StartupHook = Callable[[AsyncDatabase], Awaitable[None]]
 CORRELATION_HEADER = "X-Correlation-ID"
+MAX_MENSAGEM = 32 * 1024 * 1024  # bytes of one uncompressed record
 
 
 def kafka_security(settings: ServiceSettings) -> SASLScram512 | None:
@@ -63,6 +66,12 @@ class ServiceRuntime:
             client_id=f"tissflow-{name}",
             enable_idempotence=True,
             acks="all",
+            # file.validated carries every guide and item of a lote: a 100-guide lote of
+            # 20 items is ~0.7 MB of JSON, a 15 MB file several MB. The producer's limit
+            # counts the uncompressed record; gzip keeps what the broker stores (its
+            # default 1 MB message limit) a fraction of that, as the JSON repeats a lot.
+            max_request_size=MAX_MENSAGEM,
+            compression_type="gzip",
             logger=None,
             security=kafka_security(settings),
         )
@@ -89,6 +98,8 @@ class ServiceRuntime:
         self.outbox_relay_enabled = settings.outbox_relay
         self._startup: list[StartupHook] = []
         self._http: httpx.AsyncClient | None = None
+        # Other services' internal APIs, with one policy for errors and retries.
+        self.internal = InternalClient(lambda: self.http, settings, settings.internal_token)
 
     # -- wiring -------------------------------------------------------------
     def outbox_collections(self, *names: str) -> None:
@@ -166,6 +177,7 @@ class ServiceRuntime:
     def create_app(self, routers: Sequence[APIRouter] = (), **kwargs: Any) -> FastAPI:
         kwargs.setdefault("title", f"tissflow {self.name} (interno)")
         app = FastAPI(lifespan=self.lifespan, **kwargs)
+        install_error_handler(app)
         probes = APIRouter(tags=["probes"], include_in_schema=False)
 
         @probes.get("/healthz")

@@ -23,6 +23,10 @@ from tissflow_contracts import Envelope, StatementReady, Topic
 
 from tissflow_gateway import api, pages_arquivos, pages_lotes, pages_operadora, pages_ops, portal
 from tissflow_gateway.core import db, runtime
+from tissflow_gateway.routes import arquivos as arquivos_routes
+from tissflow_gateway.routes import auth as auth_routes
+from tissflow_gateway.routes import operadora as operadora_routes
+from tissflow_gateway.routes import ops as ops_routes
 
 notifications = db["notifications"]
 
@@ -74,7 +78,11 @@ async def docs() -> Response:
     )
 
 
+app.include_router(auth_routes.router)
+app.include_router(arquivos_routes.router)
 app.include_router(api.router)
+app.include_router(operadora_routes.router)
+app.include_router(ops_routes.router)
 app.include_router(portal.router)
 app.include_router(pages_arquivos.router)
 app.include_router(pages_lotes.router)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from fastapi import HTTPException
+from tissflow_runtime.internal_client import InternalCallError
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
@@ -41,35 +41,26 @@ def not_found(what: str = "Recurso") -> ApiError:
     return ApiError(404, "nao_encontrado", f"{what} não encontrado.")
 
 
+def api_error(exc: InternalCallError) -> ApiError:
+    """The public error for a failed internal call: the callee's `{code, message}` passes
+    through; no answer is 503; an uncoded failure 502 (5xx) or its own 4xx."""
+    if exc.status is None:
+        return ApiError(503, exc.code, exc.message, exc.details)
+    if exc.coded:
+        return ApiError(exc.status, exc.code, exc.message, exc.details)
+    if exc.status >= 500:
+        return ApiError(502, "erro_interno", "Não foi possível concluir a operação.", exc.detail)
+    return ApiError(exc.status, "requisicao_invalida", "Dados inválidos.", exc.detail)
+
+
 async def call(method: str, service: str, path: str, **kwargs: Any) -> Any:
-    """Call a service's internal API; its `{code, message}` errors pass through."""
-    base = getattr(settings, f"{service}_url")
+    """Call a service's internal API (the runtime's `InternalClient`: token, correlation
+    id, bounded retries); its `{code, message}` errors pass through as `ApiError`.
+    JSON answers come back parsed, others as the response."""
     try:
-        response = await runtime.http.request(method, f"{base}{path}", **kwargs)
-    except httpx.HTTPError as exc:
-        raise ApiError(
-            503,
-            "servico_indisponivel",
-            "Serviço temporariamente indisponível; tente novamente em instantes.",
-            {"servico": service, "erro": type(exc).__name__},
-        ) from exc
-    if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail")
-        except ValueError:
-            detail = None
-        if isinstance(detail, dict) and "code" in detail:
-            raise ApiError(
-                response.status_code, detail["code"], detail["message"], detail.get("details")
-            )
-        raise ApiError(
-            502 if response.status_code >= 500 else response.status_code,
-            "erro_interno" if response.status_code >= 500 else "requisicao_invalida",
-            "Não foi possível concluir a operação."
-            if response.status_code >= 500
-            else "Dados inválidos.",
-            detail,
-        )
+        response = await runtime.internal.request(method, service, path, **kwargs)
+    except InternalCallError as exc:
+        raise api_error(exc) from exc
     if response.headers.get("content-type", "").startswith("application/json"):
         return response.json()
     return response

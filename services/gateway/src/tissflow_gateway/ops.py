@@ -7,23 +7,12 @@ one again; this module asks them all, so the ops team sees one list.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
-from fastapi import Depends
 from tissflow_runtime.local import SERVICES
 
-from tissflow_gateway.auth import CurrentUser, User
 from tissflow_gateway.core import ApiError, call, runtime, seg, settings
-
-
-async def ops_user(user: CurrentUser) -> User:
-    if user.role != "ops":
-        raise ApiError(403, "acesso_negado", "Acesso restrito à equipe de operações.")
-    return user
-
-
-OpsUser = Annotated[User, Depends(ops_user)]
 
 
 async def _ready(service: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 `python -m tissflow_gateway.seed` is idempotent: it (re)sets the demo users and passwords.
 The operator's registry of providers and beneficiaries is the validation service's
-(`python -m tissflow_validation.seed`).
+(`python -m tissflow_demo.validation_seed`).
 """
 
 from __future__ import annotations

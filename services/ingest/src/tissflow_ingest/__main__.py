@@ -1,5 +1,6 @@
 """`python -m tissflow_ingest` runs the ingest service."""
 
-from tissflow_ingest.app import app, runtime
+from tissflow_ingest.bootstrap import build
 
-runtime.serve(app)
+service = build()
+service.runtime.serve(service.app)

@@ -1,11 +1,32 @@
-"""The file registry's rules: statuses, limits and what a revision is (no I/O here)."""
+"""The file registry's rules: statuses, limits, what a revision is, and why an upload is
+refused (no I/O here, and no HTTP: the entry points give the refusals their status)."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+from tissflow_contracts.errors import Conflict, DomainError, NotFound
+from tissflow_contracts.limites import MAX_UPLOAD_BYTES
+
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "STATUS_LABELS",
+    "FileNotFound",
+    "FileStatus",
+    "RevisionNotFound",
+    "StaleRevision",
+    "UploadRejected",
+    "UploadTooLarge",
+    "check_upload",
+    "content_path",
+    "new_revision",
+    "public",
+    "sha256_hex",
+    "too_large",
+]
 
 
 class FileStatus(StrEnum):
@@ -21,29 +42,54 @@ STATUS_LABELS = {
 }
 
 
-class UploadRejected(Exception):
+class UploadRejected(DomainError):
     """A file refused before it is stored; `message` is pt-BR for the user."""
 
-    def __init__(self, status_code: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.code = code
-        self.message = message
+    kind = "invalid"
+
+
+class UploadTooLarge(UploadRejected):
+    """The file is over `MAX_UPLOAD_BYTES`."""
+
+    kind = "too_large"
+
+
+def too_large(filename: str | None = None, size: int | None = None) -> UploadTooLarge:
+    if filename is None or size is None:
+        return UploadTooLarge("arquivo_muito_grande", "O limite é 15 MB por arquivo.")
+    return UploadTooLarge(
+        "arquivo_muito_grande",
+        f"O arquivo {filename!r} tem {size / 1024 / 1024:.1f} MB; o limite é 15 MB por arquivo.",
+    )
+
+
+class FileNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("arquivo_nao_encontrado", "Arquivo não encontrado.")
+
+
+class RevisionNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("revisao_nao_encontrada", "Revisão não encontrada.")
+
+
+class StaleRevision(Conflict):
+    """Two corrections of the same revision: the second one lost."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "revisao_desatualizada",
+            "O arquivo mudou desde que você abriu a correção; recarregue.",
+        )
 
 
 def check_upload(filename: str, content: bytes) -> None:
     if len(content) > MAX_UPLOAD_BYTES:
-        raise UploadRejected(
-            413,
-            "arquivo_muito_grande",
-            f"O arquivo {filename!r} tem {len(content) / 1024 / 1024:.1f} MB; "
-            "o limite é 15 MB por arquivo.",
-        )
+        raise too_large(filename, len(content))
     if not content.strip():
-        raise UploadRejected(422, "arquivo_vazio", f"O arquivo {filename!r} está vazio.")
+        raise UploadRejected("arquivo_vazio", f"O arquivo {filename!r} está vazio.")
     if not filename.lower().endswith(".xml"):
         raise UploadRejected(
-            422,
             "extensao_invalida",
             f"O arquivo {filename!r} não é um XML: envie o arquivo TISS com extensão .xml.",
         )
@@ -55,3 +101,29 @@ def sha256_hex(content: bytes) -> str:
 
 def content_path(file_id: str, revision: int) -> str:
     return f"/internal/files/{file_id}/revisions/{revision}/content"
+
+
+def new_revision(
+    number: int, ref: Any, content: bytes, by: str, reason: str, at: datetime
+) -> dict[str, Any]:
+    """One revision of a file: where its bytes are (`gridfs_id`), their size and hash."""
+    return {
+        "revision": number,
+        "gridfs_id": ref,
+        "size": len(content),
+        "sha256": sha256_hex(content),
+        "created_at": at,
+        "created_by": by,
+        "reason": reason,
+    }
+
+
+def public(doc: dict[str, Any]) -> dict[str, Any]:
+    """The registry record as the other services see it."""
+    hidden = {"_id", "outbox", "handled"}
+    out = {k: v for k, v in doc.items() if k not in hidden}
+    out["file_id"] = doc["_id"]
+    out["revisions"] = [
+        {k: v for k, v in r.items() if k != "gridfs_id"} for r in doc.get("revisions", [])
+    ]
+    return out

@@ -1,5 +1,6 @@
 """`python -m tissflow_validation` runs the validation service."""
 
-from tissflow_validation.app import app, runtime
+from tissflow_validation.bootstrap import build
 
-runtime.serve(app)
+service = build()
+service.runtime.serve(service.app)

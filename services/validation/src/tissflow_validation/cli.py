@@ -31,7 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tissflow_validation.cadastro import CsvInvalido, TipoCadastro, decodificar, ler_csv
+from tissflow_validation.domain.cadastro import CsvInvalido, TipoCadastro, decodificar, ler_csv
 from tissflow_validation.engine import OperatorContext, ValidationResult, validate
 from tissflow_validation.engine.reference import ENV_REFERENCE_DIR, versao_de_arquivo
 
@@ -282,7 +282,7 @@ def _cadastro_import(args: argparse.Namespace) -> int:
     import httpx
     from tissflow_runtime.settings import ServiceSettings
 
-    from tissflow_validation.cadastro import CsvInvalido, enviar_csv
+    from tissflow_validation.adapters.cadastro_client import CsvInvalido, enviar_csv
 
     arquivos = [
         (t, a)
@@ -322,9 +322,9 @@ def _benchmark(args: argparse.Namespace) -> int:
     import time
 
     from lxml import etree
+    from tissflow_demo.samples import build_lote_grande
 
     from tissflow_validation.engine.reference import schema
-    from tissflow_validation.samples import build_lote_grande
 
     content = build_lote_grande(tamanho_mb=args.mb, n_guias=args.guias)
     ctx = OperatorContext(registro_ans="331988")

@@ -10,7 +10,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .extrato import Extrato
 
 # Codes a provider may mark as ignored unless the operator's config says otherwise:
 # dates outside the plausible window, amounts billed below the computed value, and a
@@ -48,6 +51,10 @@ class OperatorContext:
       "ativo" (and "nome") or an object with an `ativo` attribute.
     - `prestador_remetente`: the identifiers (CNPJ/CPF, operator code) of the provider
       whose user sent the file; the origin must be one of them (1206). None skips this.
+    - `prestadores_vinculados`: identifiers (CNPJ/CPF, operator code) of the providers the
+      operator linked to the sender in its registry. The contratado executante of each
+      guide must be the sender (`prestador_remetente`, or without it the origin's registry
+      record) or one of these, else 1206 on that guide.
     - `guia_ja_apresentada(prestador_id, numeroGuiaPrestador)`: True if that guide was
       already imported (prestador_id is the value of the origin's CNPJ/CPF/code).
     - `rules`: per table-38 code overrides of `RuleConfig()`; codes in
@@ -64,6 +71,7 @@ class OperatorContext:
     beneficiarios: Mapping[str, Any] | None = None
     guia_ja_apresentada: Callable[[str, str], bool] | None = None
     prestador_remetente: Collection[str] | None = None
+    prestadores_vinculados: Collection[str] = frozenset()
     rules: Mapping[str, RuleConfig] = field(default_factory=dict)
     ignored: Collection[tuple[str, str]] = frozenset()
     hoje: date | None = None
@@ -158,6 +166,8 @@ class ValidationResult:
     hash_calculado: str | None = None
     critiques: list[Critique] = field(default_factory=list)
     encoding: str | None = None
+    # the provider and each guide with its items, for file.validated (not in to_dict)
+    extrato: Extrato | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

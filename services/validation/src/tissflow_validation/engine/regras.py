@@ -234,6 +234,7 @@ _ITEM_MEDICO = (
     ("data", "ans:dataExecucao"),
     ("tabela", "ans:procedimento/ans:codigoTabela"),
     ("codigo", "ans:procedimento/ans:codigoProcedimento"),
+    ("descricao", "ans:procedimento/ans:descricaoProcedimento"),
     ("quantidade", "ans:quantidadeExecutada"),
     ("reducao", "ans:reducaoAcrescimo"),
     ("unitario", "ans:valorUnitario"),
@@ -312,7 +313,7 @@ SPECS: dict[str, Spec] = {
         registro="ans:cabecalhoGuia/ans:registroANS",
         carteira="ans:beneficiario/ans:numeroCarteira",
         itens="ans:procedimentosRealizados/ans:procedimentoRealizado",
-        campos=_ITEM_MEDICO,
+        campos=(*_ITEM_MEDICO, ("grau", "ans:profissionais/ans:grauParticipacao")),
         layout=(*_LAYOUT_MEDICO, *_LAYOUT_PROFISSIONAL),
         total="ans:valorTotalHonorarios",
         total_geral=None,
@@ -338,6 +339,7 @@ SPECS: dict[str, Spec] = {
         campos=(
             ("tabela", "ans:procSolic/ans:codigoTabela"),
             ("codigo", "ans:procSolic/ans:codigoProcedimento"),
+            ("descricao", "ans:procSolic/ans:descricaoProcedimento"),
             ("quantidade", "ans:qtdProc"),
             ("total", "ans:valorProc"),
             ("data", "ans:dataRealizacao"),
@@ -474,6 +476,21 @@ _DESTINO = X("ans:cabecalho/ans:destino/ans:registroANS")
 _DATA_TRANSACAO = X("ans:cabecalho/ans:identificacaoTransacao/ans:dataRegistroTransacao")
 _GUIAS = X("ans:prestadorParaOperadora/ans:loteGuias/ans:guiasTISS/*")
 _DOCS = (q("cnpjContratado"), q("cpfContratado"), q("cnpjLocalExecutante"))
+# The contratado executante of each guide type (CNPJ, CPF or code at the operator): who
+# bills the guide. The solicitante (SP/SADT) and the hospital of an honorários guide
+# (localContratado) may be other providers; in a GTO the executing professional's code
+# (or CPF) is the only identity the guide carries.
+_CONTRATADO = {
+    "guiaConsulta": X("ans:contratadoExecutante/*[not(self::ans:CNES)]"),
+    "guiaSP-SADT": X("ans:dadosExecutante/ans:contratadoExecutante/*"),
+    "guiaResumoInternacao": X("ans:dadosExecutante/ans:contratadoExecutante/*"),
+    "guiaHonorarios": X("ans:dadosContratadoExecutante/ans:codigonaOperadora"),
+    "guiaOdonto": X("ans:dadosProfissionaisResponsaveis/ans:codigoProfExec"),
+}
+_NOMES_CONTRATADO = {
+    "cnpjContratado": "CNPJ",
+    "cpfContratado": "CPF",
+}
 
 
 @dataclass(slots=True)
@@ -484,6 +501,17 @@ class Lote:
     tipo_guia: str | None = None
     guias: list[GuiaResumo] = field(default_factory=list)
     valor_total: Decimal | None = None
+    # each guide as the rules read it, for the extract `file.validated` carries
+    lidas: list[Lida] = field(default_factory=list)
+
+
+class Lida(NamedTuple):
+    """One guide as the rules read it: its spec, element, summary and item rows."""
+
+    spec: Spec
+    guia: etree._Element
+    resumo: GuiaResumo
+    leitura: Linhas | None
 
 
 def identificar_prestador(
@@ -569,6 +597,54 @@ class _Executor:
                 "prestador: envie-o com o usuário desse prestador",
                 el,
             )
+
+    def faturaveis(self, prestador: dict[str, str | None] | None) -> set[str] | None:
+        """Who may be the contratado executante of the guides: the sender's identifiers
+        and the providers the operator linked to it; None when the sender is unknown."""
+        ctx = self.ctx
+        if ctx.prestador_remetente is not None:
+            return {*ctx.prestador_remetente, *ctx.prestadores_vinculados}
+        valor = (prestador or {}).get("valor")
+        if not valor or ctx.prestadores is None or valor not in ctx.prestadores:
+            return None
+        registro = ctx.prestadores[valor]
+        ids = {valor, *ctx.prestadores_vinculados}
+        for chave in ("cnpj_cpf", "cnpj", "cpf", "codigo_prestador", "codigo"):
+            v = registro.get(chave) if isinstance(registro, Mapping) else None
+            if v:
+                ids.add(str(v))
+        for v in (registro.get("vinculados") if isinstance(registro, Mapping) else None) or ():
+            ids.add(str(v))
+        return ids
+
+    def contratados(
+        self,
+        spec: Spec,
+        guias: list[tuple[etree._Element, str | None]],
+        prestador: dict[str, str | None] | None,
+    ) -> None:
+        """The contratado executante of each guide must be the sender or a provider the
+        operator linked to it (1206): a provider bills only the guides it executed."""
+        permitidos = self.faturaveis(prestador)
+        xp = _CONTRATADO.get(spec.elemento)
+        if permitidos is None or xp is None:
+            return
+        if (prestador or {}).get("valor") not in permitidos:
+            return  # the file names another sender: its own 1206 says so once
+        for guia, numero in guias:
+            for el in xp(guia):
+                valor = texto_de(el).strip()
+                if not valor or valor in permitidos or self._docs.get(valor) is False:
+                    continue  # a CNPJ/CPF with wrong check digits has its own 1206
+                nome = _NOMES_CONTRATADO.get(el.tag.rpartition("}")[2], "código na operadora")
+                self.c.add(
+                    "1206",
+                    f"o contratado executante da guia ({nome} {valor}) não é o prestador que "
+                    "enviou o arquivo nem um prestador vinculado a ele no cadastro da "
+                    "operadora: cada prestador fatura apenas as guias que executou",
+                    el,
+                    numero_guia=numero,
+                )
 
     def documentos(self, guias: list[tuple[etree._Element, str | None]]) -> None:
         """Check digits of every CNPJ/CPF of contracted parties inside the guides."""
@@ -745,13 +821,15 @@ def aplicar(root: etree._Element, ctx: OperatorContext, criticas: Criticas) -> L
         numero, el_numero = _find_text(guia, spec.numero)
         com_numero.append((guia, numero))
         xpath_guia = f"{base}[{i}]" if len(guias) > 1 else base
-        resumo = _regras_da_guia(
+        resumo, leitura = _regras_da_guia(
             ex, spec, guia, numero, el_numero, prestador_id, vistos, xpath_guia
         )
         lote.guias.append(resumo)
+        lote.lidas.append(Lida(spec, guia, resumo, leitura))
         if resumo.valor_total is not None:
             soma_lote += resumo.valor_total
     ex.documentos(com_numero)
+    ex.contratados(spec, com_numero, lote.prestador)
     lote.valor_total = soma_lote
     return lote
 
@@ -765,7 +843,7 @@ def _regras_da_guia(
     prestador_id: str,
     vistos: dict[str, str],
     xpath_guia: str,
-) -> GuiaResumo:
+) -> tuple[GuiaResumo, Linhas]:
     ctx, c = ex.ctx, ex.c
     # registro ANS of the guide
     registro, el_reg = _find_text(guia, spec.registro)
@@ -986,7 +1064,7 @@ def _regras_da_guia(
                         bloco.find(q(cat)),
                         numero_guia=numero,
                     )
-    return _resumo_da_guia(spec, guia, rows, xpath_guia)
+    return _resumo_da_guia(spec, guia, rows, xpath_guia), leitura
 
 
 def _resumo_da_guia(
@@ -1158,7 +1236,7 @@ def numero_da_guia(el: etree._Element | None) -> str | None:
     return None
 
 
-def resumo_das_guias(root: etree._Element) -> tuple[list[GuiaResumo], Decimal | None]:
+def resumo_das_guias(root: etree._Element) -> tuple[list[Lida], Decimal | None]:
     """What can be read of each guide of a file the rules do not run on (schema-invalid,
     mixed lote, unsupported version): the same summary `aplicar` gives, read only.
 
@@ -1168,7 +1246,7 @@ def resumo_das_guias(root: etree._Element) -> tuple[list[GuiaResumo], Decimal | 
     guias = guias_do_lote(root)
     contagem = Counter(g.tag for g in guias)
     vistos: Counter[str] = Counter()
-    resumos: list[GuiaResumo] = []
+    lidas: list[Lida] = []
     soma = Decimal(0)
     for guia in guias:
         tipo_spec = SPEC_POR_ELEMENTO.get(guia.tag.rpartition("}")[2])
@@ -1180,7 +1258,7 @@ def resumo_das_guias(root: etree._Element) -> tuple[list[GuiaResumo], Decimal | 
         if contagem[guia.tag] > 1:
             xpath += f"[{vistos[guia.tag]}]"
         resumo = _resumo_da_guia(spec, guia, spec.ler(guia, rapido=False).rows, xpath)
-        resumos.append(resumo)
+        lidas.append(Lida(spec, guia, resumo, None))
         if resumo.valor_total is not None:
             soma += resumo.valor_total
-    return resumos, (soma if resumos else None)
+    return lidas, (soma if lidas else None)

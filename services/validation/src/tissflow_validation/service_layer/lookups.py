@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from typing import Any
 
 _LEAF = rb"<(?:[\w.-]+:)?(%s)>\s*([^<]{1,40}?)\s*</"
@@ -22,7 +22,7 @@ _PRESTADOR = re.compile(
     _LEAF % rb"CNPJ|CPF|cnpjContratado|cpfContratado|codigoPrestadorNaOperadora|codigoNaOperadora"
 )
 
-Fetch = Callable[[list[str]], Awaitable[dict[str, Any]]]
+Fetch = Callable[[list[str]], Coroutine[Any, Any, dict[str, Any]]]
 
 
 def _values(pattern: re.Pattern[bytes], content: bytes) -> list[str]:

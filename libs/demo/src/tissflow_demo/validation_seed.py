@@ -1,16 +1,18 @@
 """Seeds the operator's demo registry (providers and beneficiaries) into validation's database.
 
-`python -m tissflow_validation.seed` is idempotent. The demo files of
-`tissflow_validation.samples` use exactly these providers and carteiras.
+`python -m tissflow_demo.validation_seed` is idempotent. The demo files of
+`tissflow_demo.samples` use exactly these providers and carteiras.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from pymongo import UpdateOne
+from tissflow_runtime.service import ServiceRuntime
+from tissflow_runtime.settings import ServiceSettings
+from tissflow_validation.adapters.mongo import MongoRegistry
 
-from tissflow_validation.samples import sample_beneficiarios, sample_prestadores
+from tissflow_demo.samples import sample_beneficiarios, sample_prestadores
 
 SECOND_PROVIDER = {
     "cnpj_cpf": "11222333000181",
@@ -20,8 +22,8 @@ SECOND_PROVIDER = {
 
 
 async def seed() -> None:
-    from tissflow_validation.app import beneficiarios, prestadores, runtime
-
+    runtime = ServiceRuntime("validation", ServiceSettings())
+    registry = MongoRegistry(runtime.db)
     registros = {
         rec["cnpj"]: {
             "cnpj_cpf": rec["cnpj"],
@@ -31,18 +33,16 @@ async def seed() -> None:
         for rec in sample_prestadores().values()
     }
     registros[SECOND_PROVIDER["cnpj_cpf"]] = SECOND_PROVIDER
-    await prestadores.bulk_write(
-        [UpdateOne({"_id": k}, {"$set": v}, upsert=True) for k, v in registros.items()]
+    await registry.upsert(
+        "prestadores", [{"_id": k, **v} for k, v in registros.items()], ordered=False
     )
-    await beneficiarios.bulk_write(
+    await registry.upsert(
+        "beneficiarios",
         [
-            UpdateOne(
-                {"_id": carteira},
-                {"$set": {"numero_carteira": carteira, "nome": r["nome"], "ativo": r["ativo"]}},
-                upsert=True,
-            )
+            {"_id": carteira, "numero_carteira": carteira, "nome": r["nome"], "ativo": r["ativo"]}
             for carteira, r in sample_beneficiarios().items()
-        ]
+        ],
+        ordered=False,
     )
     await runtime.mongo.close()
 

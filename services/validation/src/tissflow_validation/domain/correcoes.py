@@ -1,7 +1,7 @@
 """A file's online-correction state, as plain data: pending corrections and ignored critiques.
 
 One document per file in validation's database holds it (FerretDB has no transactions,
-so every change is one guarded single-document write; see `app.py`):
+so every change is one guarded single-document write; see `service_layer.corrections`):
 
 - `pendentes`: corrections saved ("Salvar") and not yet turned into a revision, one per
   xpath (saving the same path again replaces the value);

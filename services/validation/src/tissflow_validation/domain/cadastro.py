@@ -2,9 +2,13 @@
 
 The format is the one `tissflow validate --cadastro` reads: `;`-separated UTF-8 (a BOM
 is accepted) with a header line, `prestadores.csv` = `cnpj_cpf;codigo_prestador;nome`
-and `beneficiarios.csv` = `numero_carteira;nome;ativo` (ativo = S/N). A bad line is
-reported with its line number (the header is line 1) and the others are still imported.
-`enviar_csv` is the client side used by `tissflow cadastro import`.
+(optionally `;vinculados`: the CNPJs/CPFs or codes, separated by `,`, of the providers
+linked to this one, whose guides it may bill) and `beneficiarios.csv` =
+`numero_carteira;nome;ativo` (ativo = S/N). CNPJs may be numeric or alphanumeric (the
+Receita's `[A-Z0-9]{12}[0-9]{2}`, from July 2026), always with their check digits. A bad
+line is reported with its line number (the header is line 1) and the others are still
+imported.
+The client side used by `tissflow cadastro import` is `adapters.cadastro_client`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ COLUNAS: dict[str, tuple[str, ...]] = {
 _VERDADEIRO = {"s", "sim", "1", "true", "ativo", "a", "y", "yes"}
 _FALSO = {"n", "nao", "não", "0", "false", "inativo", "i", "no"}
 _PONTUACAO_DOC = re.compile(r"[.\-/\s]")
+_CNPJ = re.compile(r"[A-Z0-9]{12}[0-9]{2}")
 
 
 class CsvInvalido(ValueError):
@@ -57,23 +62,47 @@ def normalizar_documento(bruto: str) -> str:
     return _PONTUACAO_DOC.sub("", bruto)
 
 
-def _prestador(row: dict[str, str]) -> dict[str, Any]:
-    bruto = row["cnpj_cpf"]
-    doc = normalizar_documento(bruto)
+def documento_valido(bruto: str) -> str:
+    """The CPF or CNPJ (numeric or alphanumeric) of `bruto`, normalized, or ValueError
+    with a pt-BR message saying what is wrong."""
+    doc = normalizar_documento(bruto).upper()
     if not doc:
         raise ValueError("cnpj_cpf não informado")
-    if not doc.isdigit() or len(doc) not in (11, 14):
-        raise ValueError(f"cnpj_cpf '{bruto}' deve ter 11 (CPF) ou 14 (CNPJ) dígitos")
-    if len(doc) == 14 and not cnpj_valido(doc):
+    if len(doc) == 11 and doc.isdigit():
+        if not cpf_valido(doc):
+            raise ValueError(f"CPF {doc} com dígitos verificadores inválidos")
+        return doc
+    if not _CNPJ.fullmatch(doc):
+        raise ValueError(
+            f"cnpj_cpf '{bruto}' deve ter 11 (CPF) ou 14 (CNPJ) caracteres: o CPF só "
+            "dígitos, o CNPJ 12 letras ou dígitos e 2 dígitos verificadores"
+        )
+    if not cnpj_valido(doc):
         raise ValueError(f"CNPJ {doc} com dígitos verificadores inválidos")
-    if len(doc) == 11 and not cpf_valido(doc):
-        raise ValueError(f"CPF {doc} com dígitos verificadores inválidos")
+    return doc
+
+
+def _prestador(row: dict[str, str]) -> dict[str, Any]:
+    doc = documento_valido(row["cnpj_cpf"])
     codigo = row["codigo_prestador"] or None
     if codigo is not None and len(codigo) > 20:
         raise ValueError("codigo_prestador com mais de 20 caracteres")
     if not row["nome"]:
         raise ValueError("nome não informado")
-    return {"_id": doc, "cnpj_cpf": doc, "codigo_prestador": codigo, "nome": row["nome"]}
+    registro: dict[str, Any] = {
+        "_id": doc,
+        "cnpj_cpf": doc,
+        "codigo_prestador": codigo,
+        "nome": row["nome"],
+    }
+    if row.get("vinculados") is not None:
+        vinculados = [v.strip() for v in row["vinculados"].split(",") if v.strip()]
+        if any(len(v) > 20 for v in vinculados):
+            raise ValueError("vinculados: cada prestador vinculado tem até 20 caracteres")
+        registro["vinculados"] = [
+            documento_valido(v) if _PONTUACAO_DOC.search(v) else v for v in vinculados
+        ]
+    return registro
 
 
 def _beneficiario(row: dict[str, str]) -> dict[str, Any]:
@@ -138,31 +167,3 @@ def ler_csv(tipo: TipoCadastro, texto: str) -> Importacao:
         except ValueError as exc:
             out.erros.append({"linha": linha, "mensagem": str(exc)})
     return out
-
-
-def enviar_csv(
-    validation_url: str, token: str, tipo: TipoCadastro, conteudo: bytes, timeout: float = 60.0
-) -> dict[str, Any]:
-    """POST one CSV to the validation service; returns `{"importados", "erros"}`.
-
-    Raises `CsvInvalido` with the service's pt-BR message when it refuses the file, and
-    httpx errors when the service cannot be reached.
-    """
-    import httpx
-
-    response = httpx.post(
-        f"{validation_url.rstrip('/')}/internal/cadastro/{tipo}/csv",
-        content=conteudo,
-        headers={"X-Internal-Token": token, "Content-Type": "text/csv; charset=utf-8"},
-        timeout=timeout,
-    )
-    if response.status_code == 401:
-        raise CsvInvalido("token interno recusado pelo serviço de validação")
-    if response.status_code >= 400:
-        try:
-            detalhe = response.json().get("detail")
-        except ValueError:
-            detalhe = None
-        mensagem = detalhe.get("message") if isinstance(detalhe, dict) else None
-        raise CsvInvalido(mensagem or f"o serviço respondeu {response.status_code}")
-    return response.json()

@@ -20,7 +20,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from xml.sax.saxutils import escape
 
 from lxml import etree
-
 from tissflow_validation.engine.documento import hash_para
 
 __all__ = [
@@ -246,6 +245,7 @@ class _G:
     registro_ans: str
     cnpj: str
     versao: str
+    codigo: str = CODIGO_PRESTADOR_PADRAO  # the executing provider's code at the operator
 
 
 def _guia_consulta(w: _W, g: _G) -> None:
@@ -310,7 +310,7 @@ def _guia_odonto(w: _W, g: _G) -> None:
     _beneficiario(w, "dadosBeneficiario", g.carteira)
     w.leaf("planoBeneficiario", "ODONTO PLANO BÁSICO")
     w.open("dadosProfissionaisResponsaveis")
-    w.leaf("codigoProfExec", CODIGO_PRESTADOR_PADRAO)
+    w.leaf("codigoProfExec", g.codigo)
     w.leaf("croExec", "45678")
     w.leaf("ufExec", "35")
     w.leaf("cnesExec", CNES_PADRAO)
@@ -349,7 +349,7 @@ def _guia_honorarios(w: _W, g: _G) -> None:
     w.leaf("cnes", "2079720")
     w.close("localContratado")
     w.open("dadosContratadoExecutante")
-    w.leaf("codigonaOperadora", CODIGO_PRESTADOR_PADRAO)
+    w.leaf("codigonaOperadora", g.codigo)
     w.leaf("cnesContratadoExecutante", CNES_PADRAO)
     w.close("dadosContratadoExecutante")
     w.open("dadosInternacao")
@@ -437,13 +437,16 @@ def build_lote(
     hash_utf8: bool | None = None,
     numeros_guia: Iterable[str] | None = None,
     data_registro: date | None = None,
+    codigo_prestador: str = CODIGO_PRESTADOR_PADRAO,
 ) -> bytes:
     """A valid ENVIO_LOTE_GUIAS message as bytes in `encoding` (see the module docstring).
 
     `carteiras` cycle over the guides (default: the active demo carteiras); guide numbers
     are `numero_guia_inicial`, +1, ... unless `numeros_guia` gives them; `data` is the
     attendance date (default: three days ago) and `data_registro` the transaction date
-    (default: today). Consulta guides carry one item whatever
+    (default: today). `codigo_prestador` is the executing provider's code at the operator
+    in the guides that name it by code (honorários, odontologia). Consulta guides carry
+    one item whatever
     `itens_por_guia` says. The hash is computed over the text in `encoding` unless
     `hash_utf8` forces UTF-8 (True) or ISO-8859-1 (False).
     """
@@ -487,7 +490,16 @@ def build_lote(
     escrever = _GUIAS[tipo_guia]
     itens = _itens(tipo_guia, itens_por_guia, data, procedimentos)
     for i, numero in enumerate(numeros):
-        g = _G(numero, carteiras[i % len(carteiras)], data, itens, registro_ans, cnpj, versao)
+        g = _G(
+            numero,
+            carteiras[i % len(carteiras)],
+            data,
+            itens,
+            registro_ans,
+            cnpj,
+            versao,
+            codigo_prestador,
+        )
         escrever(w, g)
     w.close("guiasTISS")
     w.close("loteGuias")

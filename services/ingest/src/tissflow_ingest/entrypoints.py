@@ -1,0 +1,119 @@
+"""Ingest's entry points: the internal HTTP API and the `file.validated` consumer.
+
+They read requests and events, call the use cases of `service_layer` with the adapters
+`bootstrap` wired, and leave domain errors to the runtime's handler (HTTP status by kind).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from tissflow_contracts import Envelope, FileValidated, Topic
+from tissflow_runtime.consumer import Handler
+from tissflow_runtime.limits import BodyTooLarge, read_limited
+from tissflow_runtime.publisher import Publisher
+
+from tissflow_ingest import service_layer
+from tissflow_ingest.domain import MAX_UPLOAD_BYTES, FileStatus, too_large
+from tissflow_ingest.service_layer import ContentStore, FileRepository
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused while it streams past 15 MB."""
+    try:
+        return await read_limited(request.stream(), MAX_UPLOAD_BYTES)
+    except BodyTooLarge:
+        raise too_large() from None
+
+
+def build_router(files: FileRepository, store: ContentStore, publisher: Publisher) -> APIRouter:
+    router = APIRouter(prefix="/internal")
+
+    @router.post("/files", status_code=201)
+    async def create_file(
+        request: Request,
+        response: Response,
+        provider_id: Annotated[str, Query(min_length=1)],
+        filename: Annotated[str, Query(min_length=1, max_length=255)],
+        uploaded_by: Annotated[str, Query(min_length=1)],
+        idempotency_key: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> dict[str, Any]:
+        """Store an upload as revision 1 and queue `file.uploaded` in the same document."""
+        stored = await service_layer.store_upload(
+            files,
+            store,
+            publisher,
+            provider_id=provider_id,
+            filename=filename,
+            uploaded_by=uploaded_by,
+            content=await read_body(request),
+            idempotency_key=idempotency_key,
+        )
+        if not stored.created:
+            response.status_code = 200
+        return stored.file
+
+    @router.post("/files/{file_id}/revisions", status_code=201)
+    async def create_revision(
+        file_id: str,
+        request: Request,
+        created_by: Annotated[str, Query(min_length=1)],
+        base_revision: Annotated[int, Query(ge=1)],
+        reason: Annotated[str, Query(max_length=200)] = "correcao",
+    ) -> dict[str, Any]:
+        """Store a corrected revision (made from `base_revision`) and reprocess it."""
+        stored = await service_layer.store_revision(
+            files,
+            store,
+            publisher,
+            file_id=file_id,
+            base_revision=base_revision,
+            created_by=created_by,
+            reason=reason,
+            content=await read_body(request),
+        )
+        return stored.file
+
+    @router.get("/files")
+    async def list_files(
+        provider_id: str | None = None,
+        status: FileStatus | None = None,
+        nome: str | None = None,
+        de: datetime | None = None,
+        ate: datetime | None = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+    ) -> dict[str, Any]:
+        return await files.page(
+            provider_id=provider_id,
+            status=status.value if status else None,
+            nome=nome,
+            de=de,
+            ate=ate,
+            page=page,
+            page_size=page_size,
+        )
+
+    @router.get("/files/{file_id}")
+    async def get_file(file_id: str) -> dict[str, Any]:
+        return await service_layer.get_file(files, file_id)
+
+    @router.get("/files/{file_id}/revisions/{revision}/content")
+    async def get_content(file_id: str, revision: int) -> Response:
+        content, sha256 = await service_layer.read_revision(files, store, file_id, revision)
+        return Response(content, media_type="application/xml", headers={"X-Content-SHA256": sha256})
+
+    return router
+
+
+def build_consumers(files: FileRepository) -> dict[str, Handler]:
+    """The handler of each consumed topic."""
+
+    async def on_file_validated(envelope: Envelope) -> None:
+        """Record the verdict, unless it is for a revision that is no longer current."""
+        verdict = envelope.payload_as(FileValidated)
+        await service_layer.record_verdict(files, str(envelope.event_id), verdict)
+
+    return {Topic.FILE_VALIDATED: on_file_validated}

@@ -1,0 +1,209 @@
+"""Ingest's use cases: store an upload, store a corrected revision, record a verdict.
+
+Each takes the file repository, the content store and the publisher as arguments
+(`bootstrap.py` passes the MongoDB/GridFS ones, unit tests in-memory fakes). The state
+change and the `file.uploaded` it causes are one document write (outbox).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from tissflow_contracts import FileUploaded, FileValidated
+from tissflow_runtime.publisher import Publisher
+
+from tissflow_ingest.domain import (
+    FileNotFound,
+    FileStatus,
+    RevisionNotFound,
+    StaleRevision,
+    check_upload,
+    content_path,
+    new_revision,
+    public,
+)
+
+
+class FileRepository(Protocol):
+    async def get(self, file_id: str) -> dict[str, Any] | None: ...
+
+    async def insert(self, doc: dict[str, Any]) -> bool:
+        """False when a file with this id exists already."""
+        ...
+
+    async def add_revision(
+        self,
+        file_id: str,
+        base_revision: int,
+        fields: dict[str, Any],
+        revision: dict[str, Any],
+        event: dict[str, Any],
+    ) -> dict[str, Any] | None:
+        """Push `revision` and `event` and `$set` fields, only if the current revision is
+        `base_revision`; the document after, or None when it was not."""
+        ...
+
+    async def record_verdict(self, event_id: str, verdict: FileValidated, at: datetime) -> None:
+        """Set the verdict on the file if it is for its current revision, once per event."""
+        ...
+
+    async def page(
+        self,
+        *,
+        provider_id: str | None,
+        status: str | None,
+        nome: str | None,
+        de: datetime | None,
+        ate: datetime | None,
+        page: int,
+        page_size: int,
+    ) -> dict[str, Any]:
+        """`{items, total, page, page_size}`, newest first."""
+        ...
+
+
+class ContentStore(Protocol):
+    async def put(self, file_id: str, revision: int, content: bytes) -> Any: ...
+
+    async def get(self, ref: Any) -> bytes: ...
+
+    async def delete(self, ref: Any) -> None: ...
+
+
+@dataclass
+class Stored:
+    """A use case's answer: the file as others see it, and whether it is new."""
+
+    file: dict[str, Any]
+    created: bool = True
+
+
+def uploaded_event(
+    publisher: Publisher, doc: dict[str, Any], revision: dict[str, Any]
+) -> dict[str, Any]:
+    payload = FileUploaded(
+        file_id=doc["_id"],
+        revision=revision["revision"],
+        provider_id=doc["provider_id"],
+        filename=doc["filename"],
+        size=revision["size"],
+        sha256=revision["sha256"],
+        uploaded_by=revision["created_by"],
+        content_url=content_path(doc["_id"], revision["revision"]),
+    )
+    return publisher.entry(payload, key=doc["_id"], correlation_id=doc["correlation_id"])
+
+
+def file_id_for(provider_id: str, idempotency_key: str | None) -> str:
+    """The same key from the same provider names the same file (a retried upload)."""
+    if idempotency_key:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"{provider_id}/{idempotency_key}").hex
+    return uuid.uuid4().hex
+
+
+async def store_upload(
+    files: FileRepository,
+    store: ContentStore,
+    publisher: Publisher,
+    *,
+    provider_id: str,
+    filename: str,
+    uploaded_by: str,
+    content: bytes,
+    idempotency_key: str | None = None,
+) -> Stored:
+    """Store an upload as revision 1 and queue `file.uploaded` in the same document."""
+    check_upload(filename, content)
+    file_id = file_id_for(provider_id, idempotency_key)
+    if idempotency_key:
+        existing = await files.get(file_id)
+        if existing is not None:
+            return Stored(public(existing), created=False)
+    now = datetime.now(UTC)
+    ref = await store.put(file_id, 1, content)
+    revision = new_revision(1, ref, content, uploaded_by, "upload", now)
+    doc: dict[str, Any] = {
+        "_id": file_id,
+        "provider_id": provider_id,
+        "filename": filename,
+        "status": FileStatus.EM_PROCESSAMENTO.value,
+        "created_at": now,
+        "updated_at": now,
+        "current_revision": 1,
+        "revisions": [revision],
+        "corrigido_online": False,
+        "correlation_id": file_id,
+        "idempotency_key": idempotency_key,
+        "handled": [],
+    }
+    doc["outbox"] = [uploaded_event(publisher, doc, revision)]
+    if not await files.insert(doc):
+        # The same idempotency key raced us: the other request stored it.
+        await store.delete(ref)
+        existing = await files.get(file_id)
+        return Stored(public(existing or doc), created=False)
+    publisher.notify()
+    return Stored(public(doc))
+
+
+async def store_revision(
+    files: FileRepository,
+    store: ContentStore,
+    publisher: Publisher,
+    *,
+    file_id: str,
+    base_revision: int,
+    created_by: str,
+    reason: str,
+    content: bytes,
+) -> Stored:
+    """Store a corrected revision (made from `base_revision`) and reprocess it."""
+    check_upload("revisao.xml", content)
+    doc = await files.get(file_id)
+    if doc is None:
+        raise FileNotFound()
+    number = base_revision + 1
+    ref = await store.put(file_id, number, content)
+    now = datetime.now(UTC)
+    revision = new_revision(number, ref, content, created_by, reason, now)
+    fields = {
+        "current_revision": number,
+        "status": FileStatus.EM_PROCESSAMENTO.value,
+        "updated_at": now,
+        "corrigido_online": True,
+    }
+    # Only from the revision the editor saw: two concurrent corrections cannot both win.
+    updated = await files.add_revision(
+        file_id, base_revision, fields, revision, uploaded_event(publisher, doc, revision)
+    )
+    if updated is None:
+        await store.delete(ref)
+        raise StaleRevision()
+    publisher.notify()
+    return Stored(public(updated))
+
+
+async def get_file(files: FileRepository, file_id: str) -> dict[str, Any]:
+    doc = await files.get(file_id)
+    if doc is None:
+        raise FileNotFound()
+    return public(doc)
+
+
+async def read_revision(
+    files: FileRepository, store: ContentStore, file_id: str, revision: int
+) -> tuple[bytes, str]:
+    """A revision's bytes and their sha256 (the claim check's answer)."""
+    doc = await files.get(file_id)
+    found = [r for r in (doc or {}).get("revisions", []) if r["revision"] == revision]
+    if not found:
+        raise RevisionNotFound()
+    return await store.get(found[0]["gridfs_id"]), found[0]["sha256"]
+
+
+async def record_verdict(files: FileRepository, event_id: str, verdict: FileValidated) -> None:
+    """Record the verdict, unless it is for a revision that is no longer current."""
+    await files.record_verdict(event_id, verdict, datetime.now(UTC))

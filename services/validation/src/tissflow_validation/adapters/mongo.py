@@ -1,0 +1,149 @@
+"""Validation's MongoDB repositories (database `<prefix>_validation`)."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+
+async def _insert(collection: Any, doc: dict[str, Any]) -> bool:
+    try:
+        await collection.insert_one(doc)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+class MongoResults:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.collection = db["results"]
+
+    async def create_indexes(self) -> None:
+        await self.collection.create_index([("file_id", ASCENDING), ("revision", DESCENDING)])
+
+    async def exists(self, result_id: str) -> bool:
+        return await self.collection.find_one({"_id": result_id}, {"_id": 1}) is not None
+
+    async def insert(self, doc: dict[str, Any]) -> bool:
+        return await _insert(self.collection, doc)
+
+    async def latest(self, file_id: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self.collection.find_one(
+            {"file_id": file_id}, {"outbox": 0}, sort=[("revision", -1)]
+        )
+        return doc
+
+
+class MongoGuides:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.collection = db["guias"]
+
+    async def create_indexes(self) -> None:
+        await self.collection.create_index([("provider_id", ASCENDING)])
+
+    async def claim(self, doc: dict[str, Any]) -> bool:
+        return await _insert(self.collection, doc)
+
+    async def holder(self, key: str) -> str | None:
+        doc = await self.collection.find_one({"_id": key}, {"file_id": 1})
+        return None if doc is None else str(doc["file_id"])
+
+    async def release(self, keys: list[str], file_id: str) -> None:
+        await self.collection.delete_many({"_id": {"$in": keys}, "file_id": file_id})
+
+    async def forget_file(self, provider_id: str, file_id: str) -> None:
+        await self.collection.delete_many({"provider_id": provider_id, "file_id": file_id})
+
+    async def presented_elsewhere(
+        self, provider_id: str, file_id: str, numeros: list[str]
+    ) -> set[str]:
+        query = {
+            "provider_id": provider_id,
+            "numero_guia": {"$in": numeros},
+            "file_id": {"$ne": file_id},
+        }
+        return {d["numero_guia"] async for d in self.collection.find(query, {"numero_guia": 1})}
+
+
+class MongoRegistry:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.prestadores = db["prestadores"]
+        self.beneficiarios = db["beneficiarios"]
+
+    async def has_prestadores(self) -> bool:
+        return await self.prestadores.find_one({}, {"_id": 1}) is not None
+
+    async def has_beneficiarios(self) -> bool:
+        return await self.beneficiarios.find_one({}, {"_id": 1}) is not None
+
+    async def prestador(self, key: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self.prestadores.find_one({"_id": key})
+        return doc
+
+    async def prestadores_by_keys(self, keys: list[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        query = {"$or": [{"_id": {"$in": keys}}, {"codigo_prestador": {"$in": keys}}]}
+        async for d in self.prestadores.find(query):
+            for key in (d["_id"], d.get("codigo_prestador")):
+                if key in keys:
+                    found[key] = d
+        return found
+
+    async def beneficiarios_by_keys(self, keys: list[str]) -> dict[str, Any]:
+        return {
+            d["_id"]: {"nome": d.get("nome"), "ativo": bool(d.get("ativo", True))}
+            async for d in self.beneficiarios.find({"_id": {"$in": keys}})
+        }
+
+    async def upsert(self, tipo: str, records: list[dict[str, Any]], ordered: bool) -> None:
+        collection = self.prestadores if tipo == "prestadores" else self.beneficiarios
+        ops = [
+            UpdateOne(
+                {"_id": r["_id"]},
+                {"$set": {k: v for k, v in r.items() if k != "_id"}},
+                upsert=True,
+            )
+            for r in records
+        ]
+        if ops:
+            await collection.bulk_write(ops, ordered=ordered)
+
+
+class MongoRules:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.collection = db["regras"]
+
+    async def all(self) -> list[dict[str, Any]]:
+        return [d async for d in self.collection.find({})]
+
+    async def save(self, codigo: str, setting: dict[str, Any]) -> None:
+        await self.collection.update_one({"_id": codigo}, {"$set": setting}, upsert=True)
+
+
+class MongoCorrectionStates:
+    """One document per file (collection `arquivos`): the online-correction state."""
+
+    def __init__(self, db: AsyncDatabase, write_lock: asyncio.Lock) -> None:
+        self.collection = db["arquivos"]
+        self._lock = write_lock
+
+    def lock(self) -> AbstractAsyncContextManager[Any]:
+        return self._lock
+
+    async def get(self, file_id: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self.collection.find_one({"_id": file_id})
+        return doc
+
+    async def insert(self, doc: dict[str, Any]) -> bool:
+        return await _insert(self.collection, doc)
+
+    async def update_if_version(self, file_id: str, versao: int, changes: dict[str, Any]) -> bool:
+        done = await self.collection.update_one(
+            {"_id": file_id, "versao": versao}, {"$set": changes}
+        )
+        return bool(done.matched_count)

@@ -1,0 +1,253 @@
+"""Judge a stored revision: the use case behind `file.uploaded` (and `lote.deleted`).
+
+Fetches the bytes from ingest (claim check, sha256 checked), runs
+`tissflow_validation.engine.validate` off the event loop with the operator's registry,
+rule settings and the file's ignored critiques, claims the guide numbers of a valid file
+(1308 across files), and records the result with its `file.validated` in one document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from tissflow_contracts import FileUploaded, FileValidated, GuiaLote
+from tissflow_contracts import Prestador as PrestadorDoLote
+
+from tissflow_validation.domain.correcoes import pares_ignorados
+from tissflow_validation.domain.errors import ContentMismatch
+from tissflow_validation.domain.regras_operadora import contexto_regras
+from tissflow_validation.engine import (
+    Critique,
+    GuiaResumo,
+    OperatorContext,
+    ValidationResult,
+    validate,
+)
+from tissflow_validation.engine.reference import glosa
+from tissflow_validation.service_layer import corrections
+from tissflow_validation.service_layer.lookups import (
+    carteiras_in,
+    guias_in,
+    lazy_registry,
+    prestadores_in,
+)
+from tissflow_validation.service_layer.ports import (
+    CorrectionStates,
+    Guides,
+    Ingest,
+    Publisher,
+    Registry,
+    Results,
+    Rules,
+)
+
+log = logging.getLogger(__name__)
+
+
+async def operator_context(
+    registro_ans: str,
+    registry: Registry,
+    guides: Guides,
+    rules: Rules,
+    states: CorrectionStates,
+    provider_id: str,
+    file_id: str,
+    content: bytes,
+) -> OperatorContext:
+    """The operator data the engine needs for this file; an empty registry skips its check."""
+    loop = asyncio.get_running_loop()
+
+    async def fetch_guias(keys: list[str]) -> dict[str, Any]:
+        # A file's own guides (any revision) never count as already presented.
+        return dict.fromkeys(await guides.presented_elsewhere(provider_id, file_id, keys), True)
+
+    remetente = {provider_id}
+    vinculados: set[str] = set()
+    registro = await registry.prestador(provider_id)
+    if registro is not None and registro.get("codigo_prestador"):
+        remetente.add(registro["codigo_prestador"])
+    if registro is not None and registro.get("vinculados"):
+        # providers the operator linked to the sender may execute its guides, named by
+        # their CNPJ/CPF or by their code at the operator
+        vinculados.update(registro["vinculados"])
+        for d in (await registry.prestadores_by_keys(sorted(vinculados))).values():
+            if d.get("codigo_prestador"):
+                vinculados.add(d["codigo_prestador"])
+    prest = bene = None
+    if await registry.has_prestadores():
+        prest = await lazy_registry(prestadores_in(content), registry.prestadores_by_keys, loop)
+    if await registry.has_beneficiarios():
+        bene = await lazy_registry(carteiras_in(content), registry.beneficiarios_by_keys, loop)
+    seen = await lazy_registry(guias_in(content), fetch_guias, loop)
+    settings = contexto_regras(await rules.all())
+    estado = await states.get(file_id)
+
+    def ja_apresentada(prestador: str, numero_guia: str) -> bool:
+        return numero_guia in seen
+
+    return OperatorContext(
+        registro_ans=registro_ans,
+        prestadores=prest,
+        beneficiarios=bene,
+        guia_ja_apresentada=ja_apresentada,
+        prestador_remetente=remetente,
+        prestadores_vinculados=vinculados,
+        rules=settings,
+        ignored=pares_ignorados((estado or {}).get("ignoradas", [])),
+    )
+
+
+async def fetch_content(ingest: Ingest, event: FileUploaded) -> bytes:
+    """The revision's bytes (claim check); `ContentMismatch` if they are not the event's."""
+    content = await ingest.content_at(event.content_url)
+    if hashlib.sha256(content).hexdigest() != event.sha256:
+        raise ContentMismatch(f"sha256 do conteúdo não confere com o evento ({event.file_id})")
+    return content
+
+
+def extrato_do_evento(event: FileUploaded, result: ValidationResult) -> dict[str, Any]:
+    """The provider and each guide as file.validated carries them (all of an imported
+    file; of a refused one, as much as could be read: a guide the contract cannot hold,
+    such as one without its number, is left out rather than losing the verdict)."""
+    extrato = result.extrato
+    if extrato is None:
+        return {}
+    prestador = None
+    if extrato.prestador is not None:
+        ident = extrato.prestador.get("provider_id") or event.provider_id
+        prestador = PrestadorDoLote.model_validate({**extrato.prestador, "provider_id": ident})
+    guias_lote = []
+    for guia in extrato.guias():
+        try:
+            guias_lote.append(GuiaLote.model_validate(guia))
+        except ValidationError:
+            log.warning("guia fora do contrato omitida de file.validated (%s)", event.file_id)
+    return {"prestador": prestador, "guias": guias_lote}
+
+
+def result_document(
+    event: FileUploaded, result: ValidationResult, correlation_id: str, publisher: Publisher
+) -> dict[str, Any]:
+    data = result.to_dict()
+    status: Literal["importado", "invalido"] = "importado" if result.valido else "invalido"
+    open_critiques = [c for c in result.critiques if not c.ignorada]
+    payload = FileValidated(
+        file_id=event.file_id,
+        revision=event.revision,
+        provider_id=event.provider_id,
+        sha256=event.sha256,
+        status=status,
+        critiques=len(open_critiques),
+        versao_tiss=result.versao_tiss,
+        registro_ans=result.registro_ans,
+        numero_lote=result.numero_lote,
+        tipo_guia=result.tipo_guia,
+        quantidade_guias=result.quantidade_guias,
+        valor_total=result.valor_total,
+        numeros_guias=[g["numero_guia_prestador"] for g in data.get("guias", [])][:100],
+        **extrato_do_evento(event, result),
+    )
+    return {
+        "_id": f"{event.file_id}:{event.revision}",
+        "file_id": event.file_id,
+        "revision": event.revision,
+        "provider_id": event.provider_id,
+        "status": status,
+        "validated_at": datetime.now(UTC),
+        "result": data,
+        "outbox": [publisher.entry(payload, key=event.file_id, correlation_id=correlation_id)],
+    }
+
+
+async def claim_guides(
+    guides: Guides, provider_id: str, file_id: str, revision: int, result: ValidationResult
+) -> list[GuiaResumo]:
+    """Index the file's guides as presented; the guides another file holds already."""
+    claimed: list[str] = []
+    taken: list[GuiaResumo] = []
+    for guia in result.guias:
+        numero = guia.numero_guia_prestador
+        if not numero:
+            continue
+        key = f"{provider_id}:{numero}"
+        doc = {
+            "_id": key,
+            "provider_id": provider_id,
+            "numero_guia": numero,
+            "file_id": file_id,
+            "revision": revision,
+        }
+        if await guides.claim(doc):
+            claimed.append(key)
+            continue
+        holder = await guides.holder(key)
+        if holder is not None and holder != file_id:
+            taken.append(guia)
+    if taken and claimed:
+        await guides.release(claimed, file_id)
+    return taken
+
+
+def mark_presented(result: ValidationResult, taken: list[GuiaResumo]) -> None:
+    """Add the 1308 critiques the engine could not see (a concurrent file won the guide)."""
+    g = glosa("1308")
+    for guia in taken:
+        result.critiques.append(
+            Critique(
+                sequencial=len(result.critiques) + 1,
+                codigo="1308",
+                descricao=g.descricao,
+                mensagem=f"{g.descricao} Detalhes: a guia {guia.numero_guia_prestador} já foi "
+                "apresentada em outro arquivo deste prestador",
+                xpath=guia.xpath,
+                linha=guia.linha,
+                numero_guia=guia.numero_guia_prestador,
+            )
+        )
+    result.valido = False
+
+
+async def judge_revision(
+    *,
+    registro_ans: str,
+    results: Results,
+    guides: Guides,
+    registry: Registry,
+    rules: Rules,
+    states: CorrectionStates,
+    ingest: Ingest,
+    publisher: Publisher,
+    event: FileUploaded,
+    correlation_id: str,
+) -> None:
+    """Judge one stored revision once (a redelivery finds its result and stops)."""
+    # A reprocess whose caller died after ingest stored the revision: finish it here.
+    await corrections.conclude_if_revision(states, event.file_id, event.revision, event.sha256)
+    if await results.exists(f"{event.file_id}:{event.revision}"):
+        return  # already judged: a redelivery
+    content = await fetch_content(ingest, event)
+    context = await operator_context(
+        registro_ans, registry, guides, rules, states, event.provider_id, event.file_id, content
+    )
+    result = await asyncio.to_thread(validate, content, context)
+    if result.valido:
+        # Claim the guide numbers before saying "importado": of two files with the same
+        # guide validated at the same time (other partitions, other replicas) one wins.
+        # A crash after this is redone harmlessly: a file's own claims are its own.
+        taken = await claim_guides(guides, event.provider_id, event.file_id, event.revision, result)
+        if taken:
+            mark_presented(result, taken)
+    doc = result_document(event, result, correlation_id, publisher)
+    if await results.insert(doc):
+        publisher.notify()
+
+
+async def forget_lote_guides(guides: Guides, provider_id: str, file_id: str | None) -> None:
+    """A lote deleted before sending was never presented: its guides may come again."""
+    if file_id:
+        await guides.forget_file(provider_id, file_id)
