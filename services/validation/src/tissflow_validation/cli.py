@@ -129,7 +129,12 @@ def carregar_cadastro(pasta: Path) -> tuple[dict[str, Any] | None, dict[str, Any
     if arq_p.exists():
         prestadores = {}
         for r in _ler_cadastro(arq_p, "prestadores"):
-            rec = {"nome": r["nome"], "cnpj_cpf": r["cnpj_cpf"], "codigo": r["codigo_prestador"]}
+            rec = {
+                "nome": r["nome"],
+                "cnpj_cpf": r["cnpj_cpf"],
+                "codigo": r["codigo_prestador"],
+                "vinculados": r.get("vinculados", []),
+            }
             for chave in (r["cnpj_cpf"], r["codigo_prestador"]):
                 if chave:
                     prestadores[chave] = rec

@@ -421,13 +421,16 @@ def dinheiro(v: Decimal) -> Decimal:
 # --- identity ------------------------------------------------------------------------
 
 
+_CNPJ_RE = re.compile(r"[A-Z0-9]{12}[0-9]{2}")
+
+
 def cnpj_valido(cnpj: str) -> bool:
-    """CNPJ check digits, numeric or the alphanumeric CNPJ (characters valued ASCII - 48)."""
-    if len(cnpj) != 14 or not cnpj[12:].isdigit() or len(set(cnpj)) == 1:
+    """CNPJ check digits, numeric or alphanumeric (the Receita's `[A-Z0-9]{12}[0-9]{2}`,
+    issued from July 2026: each character valued by its ASCII code - 48, so digits keep
+    their value and A is 17; the same modulo-11 weights)."""
+    if not _CNPJ_RE.fullmatch(cnpj) or len(set(cnpj)) == 1:
         return False
-    valores = [ord(c) - 48 for c in cnpj.upper()]
-    if any(v < 0 or v > 42 for v in valores[:12]):
-        return False
+    valores = [ord(c) - 48 for c in cnpj]
     pesos = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
     for pos in (12, 13):
         p = pesos if pos == 12 else [6, *pesos]
