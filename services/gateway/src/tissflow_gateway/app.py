@@ -51,6 +51,9 @@ async def on_statement_ready(envelope: Envelope) -> None:
 
 
 app = runtime.create_app(
+    # The public door serves no /internal route: ops reads the gateway's parked
+    # messages in process (ops.py).
+    dead_letter_routes=False,
     title="tissflow API",
     version="1.0.0",
     description="Gateway de faturamento TISS entre prestadores e a operadora. "
