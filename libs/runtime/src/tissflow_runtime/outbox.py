@@ -89,16 +89,26 @@ class OutboxRelay:
         return sent
 
     async def _run(self) -> None:
+        failures = 0
         while True:
             self._wake.clear()
             try:
                 await self.drain()
+                failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox relay failed; retrying")
+            except Exception as exc:
+                # Kafka or MongoDB down: back off (up to 5 s) and say so once in a while.
+                failures += 1
+                log.warning(
+                    "outbox relay failed (%s); retrying",
+                    type(exc).__name__,
+                    exc_info=failures == 1,
+                    extra={"rate_limited": True},
+                )
+            pause = self._poll_seconds if not failures else min(5.0, 0.5 * 2 ** min(failures, 4))
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=pause)
             except TimeoutError:
                 pass
 
