@@ -25,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from tissflow_runtime.consumer import Consumers, PermanentError
 from tissflow_runtime.logs import correlation_id, setup_logging
@@ -218,6 +219,24 @@ class ServiceRuntime:
             return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         app.include_router(probes)
+
+        async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+            # MongoDB down: 503 with a code, which the gateway passes on as the documented
+            # `servico_indisponivel` (never a 500 that looks like a bug).
+            return JSONResponse(
+                {
+                    "detail": {
+                        "code": "servico_indisponivel",
+                        "message": "Serviço temporariamente indisponível; tente novamente "
+                        "em instantes.",
+                        "details": {"servico": self.name, "erro": type(exc).__name__},
+                    }
+                },
+                status_code=503,
+            )
+
+        app.add_exception_handler(ConnectionFailure, database_unavailable)
+        app.add_exception_handler(ExecutionTimeout, database_unavailable)
 
         @app.middleware("http")
         async def correlate(request: Request, call_next: Any) -> Any:

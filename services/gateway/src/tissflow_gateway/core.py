@@ -34,7 +34,20 @@ class ApiError(HTTPException):
 def seg(value: object) -> str:
     """A value from the request as ONE path segment of an internal URL: `?`, `#`, `/`
     and `%` are escaped, so an id can never add a query, a fragment or another path."""
-    return quote(str(value), safe="")
+    text = str(value)
+    if text in ("", ".", ".."):
+        # `.` and `..` are path syntax even escaped by quote(): the client would resolve
+        # them and reach another internal endpoint.
+        raise not_found()
+    return quote(text, safe="")
+
+
+UNAVAILABLE = "Serviço temporariamente indisponível; tente novamente em instantes."
+
+
+def unavailable(details: Any = None) -> ApiError:
+    """503 `servico_indisponivel`: a dependency (a service, MongoDB, Kafka) is down."""
+    return ApiError(503, "servico_indisponivel", UNAVAILABLE, details)
 
 
 def not_found(what: str = "Recurso") -> ApiError:
@@ -47,28 +60,33 @@ async def call(method: str, service: str, path: str, **kwargs: Any) -> Any:
     try:
         response = await runtime.http.request(method, f"{base}{path}", **kwargs)
     except httpx.HTTPError as exc:
-        raise ApiError(
-            503,
-            "servico_indisponivel",
-            "Serviço temporariamente indisponível; tente novamente em instantes.",
-            {"servico": service, "erro": type(exc).__name__},
-        ) from exc
+        raise unavailable({"servico": service, "erro": type(exc).__name__}) from exc
     if response.status_code >= 400:
         try:
-            detail = response.json().get("detail")
+            body = response.json()
         except ValueError:
-            detail = None
+            body = None
+        detail = body.get("detail") if isinstance(body, dict) else None
         if isinstance(detail, dict) and "code" in detail:
             raise ApiError(
                 response.status_code, detail["code"], detail["message"], detail.get("details")
             )
+        if response.status_code == 404:
+            raise not_found()
+        if response.status_code in (502, 503, 504):
+            raise unavailable({"servico": service})
+        if response.status_code >= 500:
+            raise ApiError(
+                502,
+                "erro_interno",
+                "Não foi possível concluir a operação; tente novamente em instantes.",
+                {"servico": service},
+            )
         raise ApiError(
-            502 if response.status_code >= 500 else response.status_code,
-            "erro_interno" if response.status_code >= 500 else "requisicao_invalida",
-            "Não foi possível concluir a operação."
-            if response.status_code >= 500
-            else "Dados inválidos.",
-            detail,
+            response.status_code,
+            "requisicao_invalida",
+            "Dados inválidos na requisição.",
+            {"servico": service},
         )
     if response.headers.get("content-type", "").startswith("application/json"):
         return response.json()

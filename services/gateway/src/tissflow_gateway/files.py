@@ -200,7 +200,10 @@ async def stream_revision(user: User, file_id: str, revision: int) -> StreamingR
             await upstream.aclose()
 
     name = download_name(doc["filename"], revision)
-    ascii_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+    # Header values are Latin-1 on the wire: the ASCII fallback keeps only ASCII letters
+    # and digits (str.isalnum() is true for 日本 or œ, which made the download a 500);
+    # the real name travels RFC 5987-encoded in `filename*`.
+    ascii_name = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in name)
     headers = {
         "Content-Disposition": f'attachment; filename="{ascii_name}"; '
         f"filename*=UTF-8''{quote(name, safe='')}",
