@@ -498,6 +498,7 @@ async def download_demonstrativo(
 
 async def demonstrativo_document(user: User, statement_id: str, formato: str) -> Response:
     """A demonstrativo's XML or PDF as an attachment, if the user may see it (else 404)."""
+    files.may_read_content(user)
     path = f"/internal/demonstrativos/{seg(statement_id)}"
     doc = _own(user, await call("GET", "statements", path), "Demonstrativo")
     upstream = await call("GET", "statements", f"{path}/{seg(formato)}")
