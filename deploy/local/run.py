@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from tissflow_runtime.local import SERVICES, ServiceSet, service_env
+from tissflow_runtime.local import SERVICES, ServiceSet, Supervisor, service_env
 from tissflow_runtime.topics import ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,12 +155,14 @@ tissflow está no ar.
 """,
         flush=True,
     )
+    # Restart a service that exited, or that stayed unready for a minute.
+    supervisor = Supervisor(
+        services,
+        unready_seconds=float(os.environ.get("TISSFLOW_UNREADY_RESTART_SECONDS", "60")),
+        say=lambda text: print(text, flush=True),
+    )
     while not stopping:
-        for name, proc in list(services.procs.items()):
-            if proc.poll() is not None and not stopping:
-                print(f"AVISO: {name} parou (código {proc.returncode}); reiniciando", flush=True)
-                services.procs.pop(name)
-                services.start(name)
+        supervisor.check()
         time.sleep(2)
 
 

@@ -4,8 +4,10 @@
 #
 #   servers.sh install   resolve the Kafka jars (Maven Central) and build FerretDB (Go
 #                        module proxy); cached, a second run takes about a second
-#   servers.sh start     start both in the background and wait until they are ready
-#   servers.sh stop      stop both (SIGTERM, then SIGKILL after 15 s)
+#   servers.sh start     start both (or whichever is not running: a crashed one is
+#                        restarted) in the background and wait until they are ready
+#   servers.sh stop [kafka|ferretdb]
+#                        stop both, or one (SIGTERM, then SIGKILL after 15 s)
 #   servers.sh status    one line per server
 #   servers.sh reset     stop, then delete data, logs and generated config
 #
@@ -81,9 +83,12 @@ port_open() { # port_open <port>: true if something accepts connections on 127.0
 }
 
 # alive <pid>: the process exists and is not a zombie waiting to be reaped.
+# (`read` with a redirection, not `$(<file)`: under `set -e` bash 5.2 ends the whole
+# script when `$(<file)` cannot open the file, so a stale pid file naming a dead process
+# made `start` fail instead of restarting the server.)
 alive() {
     local stat
-    stat=$(<"/proc/$1/stat") 2>/dev/null || return 1
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
     stat=${stat##*) }
     [[ ${stat:0:1} != Z ]]
 }
@@ -336,12 +341,15 @@ stop_one() { # stop_one <name> <label> <pidfile>
     rm -f "$3"
 }
 
-cmd_stop() {
+cmd_stop() { # cmd_stop [kafka|ferretdb]
     mkdir -p "$RUN_DIR"
     lock "$RUN_DIR/servers.flock" 120
-    stop_one kafka Kafka "$KAFKA_PID"
-    stop_one ferretdb FerretDB "$FERRETDB_PID"
-    rm -f "$KAFKA_LOG_OFFSET"
+    case "${1:-both}" in
+        kafka|both) stop_one kafka Kafka "$KAFKA_PID"; rm -f "$KAFKA_LOG_OFFSET" ;;&
+        ferretdb|both) stop_one ferretdb FerretDB "$FERRETDB_PID" ;;
+        kafka) ;;
+        *) die "stop: unknown server '$1' (kafka or ferretdb)" ;;
+    esac
 }
 
 cmd_status() {
@@ -371,11 +379,11 @@ main() {
     case "${1:-}" in
         install) cmd_install ;;
         start) cmd_start ;;
-        stop) cmd_stop ;;
+        stop) cmd_stop "${2:-both}" ;;
         status) cmd_status ;;
         reset) cmd_reset ;;
         *)
-            sed -n '2,24s/^# \{0,1\}//p' "$0" >&2
+            sed -n '2,26s/^# \{0,1\}//p' "$0" >&2
             exit 2
             ;;
     esac

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from tissflow_contracts import ALL_TOPICS
 from tissflow_runtime.local import SERVICES
-from tissflow_runtime.settings import SERVICE_PORTS, ServiceSettings
+from tissflow_runtime.settings import DEMO_INTERNAL_TOKEN, SERVICE_PORTS, ServiceSettings
 
 from tests.deploy import render
 from tests.deploy.render import Obj, object_id, pod_spec
@@ -612,3 +612,23 @@ def test_overlay_specifics(overlay: str, objs: tuple[Obj, ...]) -> None:
         assert replicas["gateway"] >= 3
         (pool,) = of_kind(objs, "KafkaNodePool").values()
         assert pool["spec"]["replicas"] == 3
+
+
+def test_internal_token_never_falls_back_to_the_demo_default(objs: tuple[Obj, ...]) -> None:
+    """Outside development the services refuse the demo token, and every container names
+    the Secret's key itself, so a Secret without it stops the pod instead of running with
+    a default (issue 22, item 2)."""
+    config = one(objs, "ConfigMap", CONFIGMAP)["data"]
+    assert config.get("TISSFLOW_ENV") not in (None, "development", "test")
+    for name, deployment in of_kind(objs, "Deployment").items():
+        for container in pod_spec(deployment)["containers"]:
+            env = {e["name"]: e for e in container.get("env", [])}
+            token = env.get("TISSFLOW_INTERNAL_TOKEN")
+            assert token, f"{name}: TISSFLOW_INTERNAL_TOKEN is not named from the Secret"
+            ref = token["valueFrom"]["secretKeyRef"]
+            assert ref["name"] == SECRET and ref["key"] == "TISSFLOW_INTERNAL_TOKEN"
+            assert not ref.get("optional", False), f"{name}: the token must not be optional"
+    with pytest.raises(ValueError, match="TISSFLOW_INTERNAL_TOKEN"):
+        ServiceSettings(TISSFLOW_ENV=config["TISSFLOW_ENV"], internal_token=DEMO_INTERNAL_TOKEN)
+    real = "x" * 48
+    assert ServiceSettings(TISSFLOW_ENV=config["TISSFLOW_ENV"], internal_token=real).env

@@ -6,7 +6,9 @@ single-document update guarded by `not_handled(event_id)` that also records the 
 A handler that raises is retried `max_attempts` times; then the original bytes go to
 `<topic>.dlq` with the error in the headers, and the consumer moves on. An outage of a
 dependency (connection refused, timeout, HTTP 5xx, MongoDB without a primary) is not the
-message's fault: it is retried with growing pauses until the dependency is back. A message that is
+message's fault: it is retried with growing pauses (at most `max_backoff_seconds`, 2 s by
+default, so recovery follows the dependency within seconds) until it is back, or until the
+service stops (then the message is not acknowledged and the next process gets it). A message that is
 not a valid envelope, or whose payload does not validate, is dead-lettered at once.
 """
 
@@ -50,6 +52,10 @@ class TransientError(Exception):
     """A dependency is down or overloaded: retry until it is back, never dead-letter."""
 
 
+class OutageAtShutdown(Exception):
+    """The service stops while a dependency is down: the message stays unacknowledged."""
+
+
 _TRANSIENT = (
     TransientError,
     httpx.TransportError,
@@ -87,13 +93,19 @@ class Consumers:
         group_id: str,
         max_attempts: int = 3,
         retry_backoff_seconds: float = 0.2,
-        max_backoff_seconds: float = 10.0,
+        max_backoff_seconds: float = 2.0,
+        instance_id: str | None = None,
+        session_timeout_ms: int = 10_000,
     ) -> None:
         self._broker = broker
         self.group_id = group_id
         self._max_attempts = max_attempts
         self._backoff = retry_backoff_seconds
         self._max_backoff = max_backoff_seconds
+        self._instance_id = instance_id
+        self._session_timeout_ms = session_timeout_ms
+        # Set on shutdown: a handler waiting out an outage gives up (without acking).
+        self.stopping = False
         self.topics: list[str] = []
         self.handlers: dict[str, Handler] = {}
         # Where parked messages are also recorded, for the ops pages and replay.
@@ -107,8 +119,16 @@ class Consumers:
             await self._consume(topic, handler, msg)
 
         consume.__name__ = f"consume_{topic.replace('.', '_')}"
+        static: dict[str, Any] = {}
+        if self._instance_id:
+            # Static membership: the same process identity after a restart takes its
+            # partitions back at once (no wait for the dead member's session to expire).
+            static["group_instance_id"] = f"{self.group_id}:{topic}:{self._instance_id}"
         self._broker.subscriber(
             topic,
+            **static,
+            session_timeout_ms=self._session_timeout_ms,
+            heartbeat_interval_ms=max(500, self._session_timeout_ms // 5),
             group_id=self.group_id,
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
@@ -146,14 +166,17 @@ class Consumers:
                     error = f"{type(exc).__name__}: {exc}"
                     if is_transient(exc):
                         # An outage, not a bad message: wait it out, never park it.
+                        if self.stopping:
+                            raise OutageAtShutdown(error) from exc
                         delay = min(self._max_backoff, self._backoff * 2 ** min(attempt, 10))
-                        log.warning(
-                            "dependency unavailable (attempt %d), retrying in %.1f s: %s",
-                            attempt,
-                            delay,
-                            error,
-                            extra=extra,
-                        )
+                        if attempt == 1 or attempt % 30 == 0:  # not one line per retry
+                            log.warning(
+                                "dependency unavailable (attempt %d), retrying every %.1f s: %s",
+                                attempt,
+                                delay,
+                                error,
+                                extra=extra,
+                            )
                         await asyncio.sleep(delay)
                         continue
                     failures += 1

@@ -1,7 +1,8 @@
 """Starts and stops tissflow's services as local processes (for `make run` and the tests).
 
 Each service runs as `python -m tissflow_<name>` with its output in `<log_dir>/<name>.log`;
-`wait_ready` polls every `/readyz` and names the service (and its log) that did not come up.
+`wait_ready` polls every `/readyz` and names the service (and its log) that did not come up;
+`Supervisor` restarts a service that exited or that stayed unready too long.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,3 +103,47 @@ class ServiceSet:
     def kill(self, name: str) -> None:
         """SIGKILL: the crash the outbox must survive."""
         self.stop(name, sig=signal.SIGKILL, timeout=5)
+
+
+def probe_ready(url: str) -> bool:
+    """One `/readyz` probe (2 s at most)."""
+    try:
+        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class Supervisor:
+    """What `make run` does every few seconds: restart a service whose process exited, and
+    one that has been unready for `unready_seconds` in a row (a wedged client that its
+    dependency's return did not cure; a restart does)."""
+
+    services: ServiceSet
+    unready_seconds: float = 60.0
+    probe: Callable[[str], bool] = probe_ready
+    clock: Callable[[], float] = time.monotonic
+    say: Callable[[str], None] = print
+    unready_since: dict[str, float] = field(default_factory=dict)
+
+    def check(self) -> list[str]:
+        """One round; returns the services restarted."""
+        restarted = []
+        now = self.clock()
+        for name, proc in list(self.services.procs.items()):
+            if proc.poll() is not None:
+                self.say(f"AVISO: {name} parou (código {proc.returncode}); reiniciando")
+            elif name in SERVICES and not self.probe(self.services.url(name)):
+                since = self.unready_since.setdefault(name, now)
+                if now - since < self.unready_seconds:
+                    continue
+                self.say(f"AVISO: {name} sem prontidão há {now - since:.0f} s; reiniciando")
+                self.services.stop(name, timeout=10)
+            else:
+                self.unready_since.pop(name, None)
+                continue
+            self.unready_since.pop(name, None)
+            self.services.procs.pop(name, None)
+            self.services.start(name)
+            restarted.append(name)
+        return restarted

@@ -148,16 +148,26 @@ class OutboxRelay:
             await self.drain_hinted()
 
     async def _run(self) -> None:
+        failures = 0
         while True:
             self._wake.clear()
             try:
                 await self._round()
+                failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                # Kafka or MongoDB down: scan again once back, back off (up to 5 s) and say
+                # so once in a while.
                 self._scan_requested = True
-                log.exception("outbox relay failed; retrying")
-                await asyncio.sleep(1.0)
+                failures += 1
+                log.warning(
+                    "outbox relay failed (%s); retrying",
+                    type(exc).__name__,
+                    exc_info=failures == 1,
+                    extra={"rate_limited": True},
+                )
+                await asyncio.sleep(min(5.0, 0.5 * 2 ** min(failures, 4)))
                 continue
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._scan_seconds)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import ssl
 import uuid
@@ -16,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 import httpx
+import pymongo
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -25,6 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from tissflow_runtime.consumer import Consumers, PermanentError
 from tissflow_runtime.errors import install_error_handler
@@ -55,6 +58,14 @@ def kafka_security(settings: ServiceSettings) -> SASLScram512 | None:
     )
 
 
+def _port_or_name(settings: ServiceSettings, name: str) -> str:
+    """What tells two instances of one service apart on a host: their port."""
+    try:
+        return str(settings.port_of(name))
+    except (AttributeError, ValueError, IndexError):
+        return name
+
+
 class ServiceRuntime:
     """The adapters of one service, created once per process."""
 
@@ -75,8 +86,15 @@ class ServiceRuntime:
             logger=None,
             security=kafka_security(settings),
         )
+        # Deadlines are pymongo's own (timeoutMS), never an asyncio cancellation: a
+        # cancelled operation could leave the pool with a connection that is never given
+        # back, and after a FerretDB kill -9 the service then waited forever.
         self.mongo: AsyncMongoClient = AsyncMongoClient(
-            settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000
+            settings.mongodb_url,
+            tz_aware=True,
+            serverSelectionTimeoutMS=3000,
+            connectTimeoutMS=3000,
+            timeoutMS=settings.mongodb_timeout_ms,
         )
         self.db: AsyncDatabase = self.mongo[settings.database_name(name)]
         self.consumers = Consumers(
@@ -84,6 +102,9 @@ class ServiceRuntime:
             group_id=f"{settings.db_prefix}-{name}",
             max_attempts=settings.max_attempts,
             retry_backoff_seconds=settings.retry_backoff_seconds,
+            max_backoff_seconds=settings.max_backoff_seconds,
+            instance_id=f"{settings.instance_id}:{_port_or_name(settings, name)}",
+            session_timeout_ms=settings.kafka_session_timeout_ms,
         )
         self.consumers.dead_letters = self.db["dead_letters"]
         # Every update of a document that may carry an outbox takes this lock, and so
@@ -146,16 +167,36 @@ class ServiceRuntime:
         try:
             yield
         finally:
-            await self.relay.stop()
-            await self.broker.stop()
-            if self._http is not None:
-                await self._http.aclose()
-            await self.mongo.close()
+            await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        """Stop within `shutdown_timeout_seconds` even with Kafka or MongoDB down: what is
+        not acknowledged by then is redelivered to the next process (consumers are
+        idempotent, the outbox is still in the documents)."""
+        bound = self.settings.shutdown_timeout_seconds
+        await self.relay.stop()
+        self.consumers.stopping = True
+        for what, step in (
+            ("kafka", self.broker.stop),
+            ("http", self._http.aclose if self._http is not None else None),
+            ("mongodb", self.mongo.close),
+        ):
+            if step is None:
+                continue
+            try:
+                await asyncio.wait_for(step(), timeout=bound)
+            except TimeoutError:
+                log.warning("%s did not stop within %.0f s; leaving it", what, bound)
+            except Exception as exc:  # noqa: BLE001 - shutting down anyway
+                log.warning("%s stop failed: %s", what, type(exc).__name__)
 
     async def ready(self) -> dict[str, str]:
         checks: dict[str, str] = {}
         try:
-            await asyncio.wait_for(self.mongo.admin.command("ping"), timeout=2)
+            # pymongo's own deadline: an asyncio cancellation here is what wedged the
+            # pool after a FerretDB kill -9 (issue 22, item 11).
+            with pymongo.timeout(2):
+                await self.mongo.admin.command("ping")
             checks["mongodb"] = "ok"
         except Exception as exc:  # reported, not raised: this is a probe
             checks["mongodb"] = f"erro: {type(exc).__name__}"
@@ -168,13 +209,26 @@ class ServiceRuntime:
     def require_internal(self) -> Callable[..., None]:
         token = self.settings.internal_token
 
+        expected = token.encode()
+
         def check(x_internal_token: Annotated[str | None, Header()] = None) -> None:
-            if x_internal_token != token:
+            # Constant time: the comparison must not say how much of a guess was right.
+            given = (x_internal_token or "").encode()
+            if not hmac.compare_digest(given, expected):
                 raise HTTPException(status_code=401, detail="token interno inválido")
 
         return check
 
-    def create_app(self, routers: Sequence[APIRouter] = (), **kwargs: Any) -> FastAPI:
+    def create_app(
+        self,
+        routers: Sequence[APIRouter] = (),
+        *,
+        dead_letter_routes: bool = True,
+        **kwargs: Any,
+    ) -> FastAPI:
+        """The service's HTTP app. The public gateway passes `dead_letter_routes=False`:
+        its parked messages are read in process (`list_dead_letters`, `replay_dead_letter`),
+        never through a route on the public port."""
         kwargs.setdefault("title", f"tissflow {self.name} (interno)")
         app = FastAPI(lifespan=self.lifespan, **kwargs)
         install_error_handler(app)
@@ -196,6 +250,24 @@ class ServiceRuntime:
 
         app.include_router(probes)
 
+        async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+            # MongoDB down: 503 with a code, which the gateway passes on as the documented
+            # `servico_indisponivel` (never a 500 that looks like a bug).
+            return JSONResponse(
+                {
+                    "detail": {
+                        "code": "servico_indisponivel",
+                        "message": "Serviço temporariamente indisponível; tente novamente "
+                        "em instantes.",
+                        "details": {"servico": self.name, "erro": type(exc).__name__},
+                    }
+                },
+                status_code=503,
+            )
+
+        app.add_exception_handler(ConnectionFailure, database_unavailable)
+        app.add_exception_handler(ExecutionTimeout, database_unavailable)
+
         @app.middleware("http")
         async def correlate(request: Request, call_next: Any) -> Any:
             # Follow a request across services: the id comes in, goes out and is logged.
@@ -209,7 +281,8 @@ class ServiceRuntime:
             return response
 
         internal = [Depends(self.require_internal())]
-        app.include_router(self._dead_letter_router(), dependencies=internal)
+        if dead_letter_routes:
+            app.include_router(self._dead_letter_router(), dependencies=internal)
         for router in routers:
             app.include_router(router, dependencies=internal)
         return app
@@ -217,33 +290,43 @@ class ServiceRuntime:
     def _dead_letter_router(self) -> APIRouter:
         """Ops: this service's parked messages, and replaying one through its handler."""
         router = APIRouter(prefix="/internal/dlq", tags=["ops"], include_in_schema=False)
-        dead = self.db["dead_letters"]
 
         @router.get("")
         async def list_dead_letters(status: str | None = None, limit: int = 100) -> dict[str, Any]:
-            query = {"status": status} if status else {}
-            items = [
-                {**doc, "id": doc.pop("_id"), "service": self.name}
-                async for doc in dead.find(query).sort("at", -1).limit(min(limit, 500))
-            ]
-            return {"items": items, "total": await dead.count_documents(query)}
+            return await self.list_dead_letters(status, limit)
 
         @router.post("/{dead_letter_id}/reprocessar")
         async def replay(dead_letter_id: str) -> dict[str, Any]:
-            try:
-                doc = await self.consumers.replay(dead_letter_id)
-            except LookupError:
-                raise HTTPException(
-                    404, {"code": "mensagem_nao_encontrada", "message": "Mensagem não encontrada."}
-                ) from None
-            except PermanentError as exc:
-                raise HTTPException(
-                    409,
-                    {"code": "reprocessamento_falhou", "message": f"Falhou de novo: {exc}"},
-                ) from None
-            return {**doc, "id": doc.pop("_id"), "service": self.name}
+            return await self.replay_dead_letter(dead_letter_id)
 
         return router
+
+    async def list_dead_letters(
+        self, status: str | None = None, limit: int = 100
+    ) -> dict[str, Any]:
+        """This service's parked messages, newest first, and how many there are."""
+        dead = self.db["dead_letters"]
+        query = {"status": status} if status else {}
+        items = [
+            {**doc, "id": doc.pop("_id"), "service": self.name}
+            async for doc in dead.find(query).sort("at", -1).limit(max(1, min(limit, 500)))
+        ]
+        return {"items": items, "total": await dead.count_documents(query)}
+
+    async def replay_dead_letter(self, dead_letter_id: str) -> dict[str, Any]:
+        """Run the handler again on one parked message (404/409 in the error shape)."""
+        try:
+            doc = await self.consumers.replay(dead_letter_id)
+        except LookupError:
+            raise HTTPException(
+                404, {"code": "mensagem_nao_encontrada", "message": "Mensagem não encontrada."}
+            ) from None
+        except PermanentError as exc:
+            raise HTTPException(
+                409,
+                {"code": "reprocessamento_falhou", "message": f"Falhou de novo: {exc}"},
+            ) from None
+        return {**doc, "id": doc.pop("_id"), "service": self.name}
 
     def serve(self, app: FastAPI) -> None:
         setup_logging(self.name, self.settings.log_level)
@@ -253,4 +336,6 @@ class ServiceRuntime:
             port=self.settings.port_of(self.name),
             log_config=None,
             access_log=False,
+            # Open requests get this long on SIGTERM; the lifespan's own steps are bounded.
+            timeout_graceful_shutdown=int(self.settings.shutdown_timeout_seconds),
         )

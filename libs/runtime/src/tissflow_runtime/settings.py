@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_PORTS: dict[str, int] = {
@@ -16,11 +17,25 @@ SERVICE_PORTS: dict[str, int] = {
     "statements": 8105,
 }
 
+# The demo's internal token: accepted only where `TISSFLOW_ENV` is development or test.
+DEMO_INTERNAL_TOKEN = "tissflow-local-internal-token"
+MIN_INTERNAL_TOKEN_LENGTH = 32
+
+
+class InsecureSettingsError(ValueError):
+    """A setting that is fine on a laptop and unsafe anywhere else."""
+
 
 class ServiceSettings(BaseSettings):
     """Connection and tuning settings; each service subclasses it for its own."""
 
     model_config = SettingsConfigDict(env_prefix="TISSFLOW_", extra="ignore")
+
+    # Where this runs: outside development and test, demo secrets refuse to start.
+    env: Literal["development", "test", "staging", "production"] = Field(
+        default="development",
+        validation_alias=AliasChoices("TISSFLOW_ENV", "TISSFLOW_ENVIRONMENT"),
+    )
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     # PLAINTEXT locally; SASL_SSL (SCRAM-SHA-512 over TLS) against Strimzi in Kubernetes.
@@ -40,6 +55,18 @@ class ServiceSettings(BaseSettings):
     # A message whose handler fails this many times goes to `<topic>.dlq`.
     max_attempts: int = 3
     retry_backoff_seconds: float = 0.2
+    # The longest pause between retries while a dependency is down: short, so a service
+    # picks up within seconds of MongoDB or a peer coming back.
+    max_backoff_seconds: float = 2.0
+    # Static group membership: a restarted consumer takes its partitions back at once
+    # instead of waiting for Kafka to expire the dead member's session.
+    instance_id: str = Field(default_factory=socket.gethostname)
+    kafka_session_timeout_ms: int = 10_000
+    # How long a stopping service waits for Kafka (which may be down) before giving up.
+    shutdown_timeout_seconds: float = 8.0
+    # Every MongoDB operation gives up after this long (pymongo's own deadline, so a
+    # timed-out operation never leaves a half-used connection behind).
+    mongodb_timeout_ms: int = 15_000
     # The outbox relay publishes what writers name at once; this is how often it also scans
     # for entries nobody named (left by a crashed instance). See outbox.py.
     outbox_poll_seconds: float = 30.0
@@ -57,7 +84,22 @@ class ServiceSettings(BaseSettings):
     operadora_nome: str = "PASA"
     operadora_cnpj: str = "33198800000118"
     # Shared secret every internal API call carries (header X-Internal-Token).
-    internal_token: str = "tissflow-local-internal-token"
+    # In development and test the demo token is the default; elsewhere a real secret of
+    # at least 32 characters is required, or the service refuses to start.
+    internal_token: str = DEMO_INTERNAL_TOKEN
+
+    @model_validator(mode="after")
+    def _refuse_demo_secrets(self) -> ServiceSettings:
+        if self.env in ("development", "test"):
+            return self
+        token = self.internal_token
+        if token == DEMO_INTERNAL_TOKEN or len(token) < MIN_INTERNAL_TOKEN_LENGTH:
+            raise InsecureSettingsError(
+                f"TISSFLOW_INTERNAL_TOKEN: em {self.env} o token interno deve ser um segredo "
+                f"próprio de pelo menos {MIN_INTERNAL_TOKEN_LENGTH} caracteres (o token de "
+                "demonstração só vale em development e test)"
+            )
+        return self
 
     def database_name(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"

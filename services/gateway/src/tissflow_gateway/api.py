@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from tissflow_contracts import AnaliseGuia
 
-from tissflow_gateway import lotes
+from tissflow_gateway import files, lotes
 from tissflow_gateway.auth import CurrentUser, OperatorUser, User
 from tissflow_gateway.core import call, seg
 from tissflow_gateway.files import own as _own
@@ -181,6 +181,7 @@ async def download_demonstrativo(
 
 async def demonstrativo_document(user: User, statement_id: str, formato: str) -> Response:
     """A demonstrativo's XML or PDF as an attachment, if the user may see it (else 404)."""
+    files.may_read_content(user)
     path = f"/internal/demonstrativos/{seg(statement_id)}"
     doc = _own(user, await call("GET", "statements", path), "Demonstrativo")
     upstream = await call("GET", "statements", f"{path}/{seg(formato)}")

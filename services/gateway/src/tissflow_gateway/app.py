@@ -17,12 +17,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from tissflow_contracts import Envelope, StatementReady, Topic
 
 from tissflow_gateway import api, pages_arquivos, pages_lotes, pages_operadora, pages_ops, portal
-from tissflow_gateway.core import db, runtime
+from tissflow_gateway.core import UNAVAILABLE, db, runtime
 from tissflow_gateway.routes import arquivos as arquivos_routes
 from tissflow_gateway.routes import auth as auth_routes
 from tissflow_gateway.routes import operadora as operadora_routes
@@ -55,6 +55,9 @@ async def on_statement_ready(envelope: Envelope) -> None:
 
 
 app = runtime.create_app(
+    # The public door serves no /internal route: ops reads the gateway's parked
+    # messages in process (ops.py).
+    dead_letter_routes=False,
     title="tissflow API",
     version="1.0.0",
     description="Gateway de faturamento TISS entre prestadores e a operadora. "
@@ -139,6 +142,45 @@ async def login_required(request: Request, exc: portal.LoginRequired) -> Respons
     return RedirectResponse("/login", status_code=303)
 
 
+# Parser messages (pydantic, JSON, multipart) said in pt-BR; the field path stays as is.
+ERROS_PT = {
+    "missing": "campo obrigatório",
+    "json_invalid": "JSON inválido",
+    "json_type": "o corpo deve ser JSON",
+    "model_attributes_type": "objeto JSON esperado",
+    "dict_type": "objeto esperado",
+    "list_type": "lista esperada",
+    "string_type": "texto esperado",
+    "string_too_short": "texto curto demais",
+    "string_too_long": "texto longo demais",
+    "string_pattern_mismatch": "formato inválido",
+    "int_parsing": "número inteiro esperado",
+    "int_type": "número inteiro esperado",
+    "int_from_float": "número inteiro esperado",
+    "float_parsing": "número esperado",
+    "decimal_parsing": "número decimal esperado",
+    "bool_parsing": "verdadeiro ou falso esperado",
+    "greater_than_equal": "valor abaixo do mínimo",
+    "greater_than": "valor abaixo do mínimo",
+    "less_than_equal": "valor acima do máximo",
+    "less_than": "valor acima do máximo",
+    "literal_error": "valor não permitido",
+    "enum": "valor não permitido",
+    "datetime_parsing": "data e hora inválidas (use AAAA-MM-DDThh:mm:ss)",
+    "datetime_from_date_parsing": "data e hora inválidas (use AAAA-MM-DDThh:mm:ss)",
+    "datetime_type": "data e hora esperadas",
+    "date_parsing": "data inválida (use AAAA-MM-DD)",
+    "date_from_datetime_parsing": "data inválida (use AAAA-MM-DD)",
+    "date_type": "data esperada",
+    "extra_forbidden": "campo não permitido",
+    "value_error": "valor inválido",
+}
+BODY_UNREADABLE = (
+    "O corpo da requisição não pôde ser lido: envie JSON válido em UTF-8, "
+    "sem aninhamento excessivo."
+)
+
+
 @app.exception_handler(StarletteHTTPException)
 async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     if isinstance(exc.detail, dict) and "code" in exc.detail:
@@ -153,12 +195,57 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return await _error(request, 404, "nao_encontrado", "Página ou recurso não encontrado.")
     if exc.status_code == 405:
         return await _error(request, 405, "metodo_nao_permitido", "Método não permitido.")
-    return await _error(request, exc.status_code, "erro", str(exc.detail))
+    if exc.status_code == 400:
+        # FastAPI's "There was an error parsing the body" (bad UTF-8, JSON nested
+        # thousands deep, a broken multipart form).
+        return await _error(request, 400, "corpo_invalido", BODY_UNREADABLE)
+    if exc.status_code >= 500:
+        return await _error(request, 503, "servico_indisponivel", UNAVAILABLE)
+    return await _error(request, exc.status_code, "requisicao_invalida", "Requisição inválida.")
 
 
 @app.exception_handler(RequestValidationError)
 async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+    errors = exc.errors()
+    if any(e.get("type") in ("json_invalid", "json_type") for e in errors):
+        details = [{"campo": "corpo", "erro": "JSON inválido"}]
+        return await _error(request, 422, "corpo_invalido", BODY_UNREADABLE, details)
     details = [
-        {"campo": ".".join(str(p) for p in e["loc"]), "erro": e["msg"]} for e in exc.errors()
+        {
+            "campo": ".".join(str(p) for p in e["loc"]),
+            "erro": ERROS_PT.get(e.get("type", ""), "valor inválido"),
+        }
+        for e in errors
     ]
     return await _error(request, 422, "dados_invalidos", "Dados inválidos na requisição.", details)
+
+
+@app.exception_handler(ConnectionFailure)
+@app.exception_handler(ExecutionTimeout)
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """MongoDB down or unreachable (AutoReconnect, ServerSelectionTimeoutError...): a fast
+    503 in the error shape, never a plain-text 500 (issue 22, item 13)."""
+    return await _error(request, 503, "servico_indisponivel", UNAVAILABLE, {"servico": "banco"})
+
+
+@app.exception_handler(RecursionError)
+async def too_deep(request: Request, exc: RecursionError) -> Response:
+    return await _error(request, 400, "corpo_invalido", BODY_UNREADABLE)
+
+
+@app.exception_handler(UnicodeDecodeError)
+async def bad_encoding(request: Request, exc: UnicodeDecodeError) -> Response:
+    return await _error(request, 400, "corpo_invalido", BODY_UNREADABLE)
+
+
+@app.exception_handler(Exception)
+async def unexpected(request: Request, exc: Exception) -> Response:
+    """Anything else: logged with its traceback by the server, answered in the shape."""
+    return JSONResponse(
+        {
+            "code": "erro_interno",
+            "message": "Erro interno; a equipe foi avisada. Tente novamente em instantes.",
+            "details": None,
+        },
+        status_code=500,
+    )

@@ -34,7 +34,20 @@ class ApiError(HTTPException):
 def seg(value: object) -> str:
     """A value from the request as ONE path segment of an internal URL: `?`, `#`, `/`
     and `%` are escaped, so an id can never add a query, a fragment or another path."""
-    return quote(str(value), safe="")
+    text = str(value)
+    if text in ("", ".", ".."):
+        # `.` and `..` are path syntax even escaped by quote(): the client would resolve
+        # them and reach another internal endpoint.
+        raise not_found()
+    return quote(text, safe="")
+
+
+UNAVAILABLE = "Serviço temporariamente indisponível; tente novamente em instantes."
+
+
+def unavailable(details: Any = None) -> ApiError:
+    """503 `servico_indisponivel`: a dependency (a service, MongoDB, Kafka) is down."""
+    return ApiError(503, "servico_indisponivel", UNAVAILABLE, details)
 
 
 def not_found(what: str = "Recurso") -> ApiError:
@@ -43,14 +56,23 @@ def not_found(what: str = "Recurso") -> ApiError:
 
 def api_error(exc: InternalCallError) -> ApiError:
     """The public error for a failed internal call: the callee's `{code, message}` passes
-    through; no answer is 503; an uncoded failure 502 (5xx) or its own 4xx."""
-    if exc.status is None:
-        return ApiError(503, exc.code, exc.message, exc.details)
+    through; no answer, or a callee that is itself unavailable, is 503
+    `servico_indisponivel`; any other uncoded failure 502 (5xx) or its own 4xx."""
+    where = {"servico": exc.service}
+    if exc.status is None or (not exc.coded and exc.status in (502, 503, 504)):
+        return unavailable(where)
     if exc.coded:
         return ApiError(exc.status, exc.code, exc.message, exc.details)
+    if exc.status == 404:
+        return not_found()
     if exc.status >= 500:
-        return ApiError(502, "erro_interno", "Não foi possível concluir a operação.", exc.detail)
-    return ApiError(exc.status, "requisicao_invalida", "Dados inválidos.", exc.detail)
+        return ApiError(
+            502,
+            "erro_interno",
+            "Não foi possível concluir a operação; tente novamente em instantes.",
+            where,
+        )
+    return ApiError(exc.status, "requisicao_invalida", "Dados inválidos na requisição.", where)
 
 
 async def call(method: str, service: str, path: str, **kwargs: Any) -> Any:

@@ -5,15 +5,17 @@ The role × action table (least privilege; docs/CONTRIBUTING.md keeps it in word
 | action                                         | prestador | operadora | ops  |
 |------------------------------------------------|-----------|-----------|------|
 | upload, correct, ignore, reprocess its files   | own       | —         | —    |
-| read files, critiques, lotes, protocols        | own       | all       | list |
-| download a file's XML                          | own       | all       | —    |
+| list files, lotes, protocols, demonstrativos   | own       | all       | all  |
+| read critiques, download XML/PDF               | own       | all       | —    |
 | make, close, reopen, send, delete lotes        | own       | —         | —    |
 | report analysis, change a protocol's status    | —         | yes       | —    |
 | rules, registry, web-service credentials       | —         | yes       | —    |
 | health, dead letters, replay                   | —         | —         | yes  |
 
 A route takes exactly one of these; the use case below it still checks ownership of the
-records it touches (`User.can_see_provider`), so a provider never reaches another's.
+records it touches (`User.can_see_provider`), so a provider never reaches another's, and
+the content reads (`files.may_read_content`) and status changes (`lotes.change_status`)
+check the role themselves, so the portal and the API agree whichever route calls them.
 """
 
 from __future__ import annotations

@@ -17,6 +17,17 @@ from tissflow_gateway.auth import User
 from tissflow_gateway.core import ApiError, call, not_found, runtime, seg, settings
 
 
+def may_read_content(user: User) -> None:
+    """A file's XML and critiques carry patients' data: its provider and the operator's
+    staff read them, the operations team only lists files (deps.py's role table)."""
+    if user.role == "ops":
+        raise ApiError(
+            403,
+            "acesso_negado",
+            "A equipe de operações não lê o conteúdo dos arquivos nem suas críticas.",
+        )
+
+
 def own(user: User, doc: dict[str, Any], what: str) -> dict[str, Any]:
     if not user.can_see_provider(doc.get("provider_id")):
         raise not_found(what)  # never reveal that another provider's id exists
@@ -35,6 +46,7 @@ async def get_file(user: User, file_id: str) -> dict[str, Any]:
 
 async def get_result(user: User, file_id: str) -> dict[str, Any]:
     """The latest judged revision's result (404 `resultado_nao_encontrado` until then)."""
+    may_read_content(user)
     await get_file(user, file_id)
     return await call("GET", "validation", f"/internal/results/{seg(file_id)}")
 
@@ -163,6 +175,7 @@ async def reprocess(
 
 
 async def revision_content(user: User, file_id: str, revision: int) -> bytes:
+    may_read_content(user)
     await get_file(user, file_id)
     response = await call(
         "GET", "ingest", f"/internal/files/{seg(file_id)}/revisions/{seg(revision)}/content"
@@ -177,6 +190,7 @@ def download_name(filename: str, revision: int) -> str:
 
 async def stream_revision(user: User, file_id: str, revision: int) -> StreamingResponse:
     """A revision's bytes as a download, passed through as they arrive from ingest."""
+    may_read_content(user)
     doc = await get_file(user, file_id)
     if not any(r["revision"] == revision for r in doc.get("revisions", [])):
         raise ApiError(404, "revisao_nao_encontrada", "Revisão não encontrada.")
@@ -200,7 +214,10 @@ async def stream_revision(user: User, file_id: str, revision: int) -> StreamingR
             await upstream.aclose()
 
     name = download_name(doc["filename"], revision)
-    ascii_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+    # Header values are Latin-1 on the wire: the ASCII fallback keeps only ASCII letters
+    # and digits (str.isalnum() is true for 日本 or œ, which made the download a 500);
+    # the real name travels RFC 5987-encoded in `filename*`.
+    ascii_name = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in name)
     headers = {
         "Content-Disposition": f'attachment; filename="{ascii_name}"; '
         f"filename*=UTF-8''{quote(name, safe='')}",

@@ -51,8 +51,8 @@ async def get_protocolo(user: User, peg: str) -> dict[str, Any]:
 
 
 async def change_status(user: User, peg: str, change: dict[str, Any]) -> dict[str, Any]:
-    """Operator staff move a protocol forward."""
-    if user.role not in ("operadora", "ops"):
+    """The operator's staff move a protocol forward (never ops: deps.py's role table)."""
+    if user.role != "operadora":
         raise ApiError(403, "acesso_negado", "Acesso restrito à equipe da operadora.")
     return await call(
         "POST",

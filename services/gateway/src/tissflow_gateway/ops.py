@@ -35,8 +35,10 @@ async def dead_letters(status: str | None = None, limit: int = 100) -> dict[str,
 
     async def one(service: str) -> dict[str, Any]:
         try:
+            if service == runtime.name:  # in process: the public port has no /internal/dlq
+                return await runtime.list_dead_letters(status, limit)
             return await call("GET", service, "/internal/dlq", params=params)
-        except ApiError:
+        except Exception:  # noqa: BLE001 - one service down must not hide the others
             return {"items": [], "total": 0, "indisponivel": service}
 
     answers = await asyncio.gather(*(one(s) for s in SERVICES))
@@ -53,4 +55,6 @@ async def dead_letters(status: str | None = None, limit: int = 100) -> dict[str,
 async def replay(service: str, dead_letter_id: str) -> dict[str, Any]:
     if service not in SERVICES:
         raise ApiError(404, "servico_desconhecido", f"Serviço {service!r} não existe.")
+    if service == runtime.name:
+        return await runtime.replay_dead_letter(dead_letter_id)
     return await call("POST", service, f"/internal/dlq/{seg(dead_letter_id)}/reprocessar")

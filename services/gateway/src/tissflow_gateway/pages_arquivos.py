@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from tissflow_runtime.listing import utc_bound
 
 from tissflow_gateway import files, lotes
 from tissflow_gateway.core import ApiError, call, seg
@@ -85,10 +86,12 @@ def periodo(de: str, ate: str) -> tuple[date | None, date | None, str | None]:
 def periodo_params(de: date | None, ate: date | None) -> dict[str, str]:
     """The Período filter as São Paulo days, sent as UTC-aware instants."""
     params: dict[str, str] = {}
+    # In UTC (clamped at the ends of time): 31/12/9999 in São Paulo is past the last UTC
+    # instant, and year-1 São Paulo has a local mean time offset with seconds.
     if de:
-        params["de"] = datetime.combine(de, time.min, TZ).isoformat()
+        params["de"] = utc_bound(datetime.combine(de, time.min, TZ)).isoformat()
     if ate:
-        params["ate"] = datetime.combine(ate, time.max, TZ).isoformat()
+        params["ate"] = utc_bound(datetime.combine(ate, time.max, TZ)).isoformat()
     return params
 
 
