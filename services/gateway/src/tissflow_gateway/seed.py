@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from tissflow_gateway.auth import upsert_user
-from tissflow_gateway.core import runtime
+from tissflow_gateway.core import runtime, settings
 
 DEMO_PROVIDER = {"cnpj": "07906129000102", "nome": "ODONTO ARTE LTDA", "codigo": "100234"}
 SECOND_PROVIDER = {"cnpj": "11222333000181", "nome": "CLINICA SORRISO LTDA", "codigo": "100300"}
@@ -39,6 +39,11 @@ async def seed() -> None:
 
 
 def main() -> None:
+    if settings.env not in ("development", "test"):
+        raise SystemExit(
+            f"erro: os dados de demonstração não são criados em {settings.env}; crie o "
+            "primeiro login com `python -m tissflow_gateway.users create`"
+        )
     asyncio.run(seed())
     print("dados de demonstração prontos")
 
