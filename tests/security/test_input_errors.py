@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-from tissflow_validation.samples import build_lote
+from tissflow_demo.samples import build_lote
 
 from tests.security.conftest import portal_login
 from tests.support import Api, Stack, fresh_guia

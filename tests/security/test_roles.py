@@ -4,7 +4,7 @@ lists and watches but never changes billing data nor reads a provider's XML."""
 from __future__ import annotations
 
 import pytest
-from tissflow_validation.samples import build_lote
+from tissflow_demo.samples import build_lote
 
 from tests.support import Api, fresh_guia
 
