@@ -28,7 +28,7 @@ def test_a_service_outside_development_refuses_to_start_without_a_real_secret(
     if token is not None:
         env["TISSFLOW_INTERNAL_TOKEN"] = token
     done = subprocess.run(
-        [sys.executable, "-c", "import tissflow_ingest.app"],
+        [sys.executable, "-m", "tissflow_ingest"],
         env=env,
         capture_output=True,
         text=True,
