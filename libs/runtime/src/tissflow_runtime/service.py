@@ -35,6 +35,7 @@ from tissflow_runtime.internal_client import InternalClient
 from tissflow_runtime.logs import correlation_id, setup_logging
 from tissflow_runtime.outbox import OutboxRelay, outbox_entry
 from tissflow_runtime.settings import ServiceSettings
+from tissflow_runtime.telemetry import broker_middlewares, instrument_app, tracer_provider
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class ServiceRuntime:
     def __init__(self, name: str, settings: ServiceSettings) -> None:
         self.name = name
         self.settings = settings
+        tracer_provider(name)  # before the clients: pymongo's listeners attach at creation
         self.broker = KafkaBroker(
             settings.kafka_bootstrap,
             client_id=f"tissflow-{name}",
@@ -85,6 +87,7 @@ class ServiceRuntime:
             compression_type="gzip",
             logger=None,
             security=kafka_security(settings),
+            middlewares=broker_middlewares(name),
         )
         # Deadlines are pymongo's own (timeoutMS), never an asyncio cancellation: a
         # cancelled operation could leave the pool with a connection that is never given
@@ -232,6 +235,7 @@ class ServiceRuntime:
         kwargs.setdefault("title", f"tissflow {self.name} (interno)")
         app = FastAPI(lifespan=self.lifespan, **kwargs)
         install_error_handler(app)
+        instrument_app(app, self.name)
         probes = APIRouter(tags=["probes"], include_in_schema=False)
 
         @probes.get("/healthz")
