@@ -41,6 +41,8 @@ CONFIGURAVEIS: dict[str, str] = {
     "5042": "totais da guia",
     "1323": "data anterior ao prazo de apresentação, período ou horário invertido",
     "3223": "data posterior ao envio do lote",
+    "3225": "item executado antes do início do período faturado da guia",
+    "3227": "item executado depois do fim do período faturado da guia",
     "5040": "valor negativo no item",
     "5049": "total negativo na guia",
     "3167": "sequencialItem repetido na guia",

@@ -16,9 +16,10 @@ if TYPE_CHECKING:
     from .extrato import Extrato
 
 # Codes a provider may mark as ignored unless the operator's config says otherwise:
-# dates outside the plausible window, amounts billed below the computed value, and a
-# repeated item number (a numbering slip of the billing software, nothing billed twice).
-DEFAULT_IGNORAVEIS: frozenset[str] = frozenset({"1323", "3223", "1706", "3167"})
+# dates outside the plausible window or the guide's billed period, amounts billed below
+# the computed value, and a repeated item number (a numbering slip of the billing
+# software, nothing billed twice).
+DEFAULT_IGNORAVEIS: frozenset[str] = frozenset({"1323", "3223", "3225", "3227", "1706", "3167"})
 
 
 @dataclass(frozen=True, slots=True)
