@@ -149,8 +149,11 @@ class ValidationResult:
 
     `valido` is True when no critique is left un-ignored. `prestador` is
     `{"tipo": "CNPJ"|"CPF"|"codigoPrestadorNaOperadora", "valor": ..., "nome": ...}`.
-    `hash_calculado` is the hash for the declared encoding (ISO-8859-1 per the standard,
-    UTF-8 for UTF-8 files). Fields the file did not let us read stay None/empty.
+    `hash_calculado` is the hash of the reading that matched the declared one
+    (`leitura_hash`: "ISO-8859-1" per the standard, "UTF-8" as practised, or the name
+    of another reading the engine tolerates, with an alerta); when none matched, the hash
+    for the declared encoding (ISO-8859-1, UTF-8 for UTF-8 files) and `leitura_hash` None.
+    Fields the file did not let us read stay None/empty.
     """
 
     valido: bool = False
@@ -165,6 +168,7 @@ class ValidationResult:
     guias: list[GuiaResumo] = field(default_factory=list)
     hash_informado: str | None = None
     hash_calculado: str | None = None
+    leitura_hash: str | None = None
     critiques: list[Critique] = field(default_factory=list)
     encoding: str | None = None
     # the provider and each guide with its items, for file.validated (not in to_dict)
@@ -184,6 +188,7 @@ class ValidationResult:
             "guias": [g.to_dict() for g in self.guias],
             "hash_informado": self.hash_informado,
             "hash_calculado": self.hash_calculado,
+            "leitura_hash": self.leitura_hash,
             "critiques": [c.to_dict() for c in self.critiques],
             "encoding": self.encoding,
         }
