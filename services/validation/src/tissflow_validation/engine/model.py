@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 # the computed value, and a repeated item number (a numbering slip of the billing
 # software, nothing billed twice).
 DEFAULT_IGNORAVEIS: frozenset[str] = frozenset({"1323", "3223", "3225", "3227", "1706", "3167"})
+# Codes that are alertas unless the operator makes them errors: the message's XML
+# signature (certificate unreadable 5018, expired 5019, signature does not match 5022),
+# so signed files are imported as before until the operator decides otherwise.
+DEFAULT_ALERTAS: frozenset[str] = frozenset({"5018", "5019", "5022"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +87,11 @@ class OperatorContext:
         cfg = self.rules.get(codigo)
         if cfg is not None:
             return cfg
-        return RuleConfig(enabled=True, ignoravel=codigo in DEFAULT_IGNORAVEIS)
+        return RuleConfig(
+            enabled=True,
+            ignoravel=codigo in DEFAULT_IGNORAVEIS,
+            severidade="alerta" if codigo in DEFAULT_ALERTAS else "erro",
+        )
 
 
 @dataclass(slots=True)

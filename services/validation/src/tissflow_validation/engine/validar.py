@@ -1,18 +1,22 @@
 """`validate`: the whole pipeline on one file, in the order of DESIGN.md "File lifecycle".
 
 1 safe reading → 2 message type, direction and declared version → (lote shape: one
-guide type, at most 100 guides) → 3 XSD of that version → 4 epilogue hash → 5 operator
-rules. A step whose failure makes the next ones meaningless stops the pipeline: nothing
-after an unreadable file or a wrong message/version; no rules on a schema-invalid file
-(its hash is still checked). Nothing escapes: an unexpected error becomes critique 5002.
+guide type, at most 100 guides) → 3 XSD of that version → 4 epilogue hash (4b the
+message's XML signature, if any) → 5 operator rules. A step whose failure makes the
+next ones meaningless stops the pipeline: nothing after an unreadable file or a wrong
+message/version; no rules (nor signature) on a schema-invalid file (its hash is still
+checked). Nothing escapes: an unexpected error becomes critique 5002.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, time
 
 from lxml import etree
 
+from . import assinatura
+from .assinatura import agora_utc
 from .criticas import Criticas
 from .documento import (
     DS_SIGNATURE,
@@ -191,6 +195,10 @@ def _pipeline(
         criticas,
         result,
     )
+    # 4b. the message's XML signature, when it has one
+    if not erros:
+        agora = datetime.combine(ctx.hoje, time(12), UTC) if ctx.hoje is not None else agora_utc()
+        assinatura.verificar(root, content, criticas, agora)
     if erros or forma_ruim:
         # no rules on such a file, but its summary says what can be read of it
         _resumir(root, ctx, result)
