@@ -171,6 +171,8 @@ def _texto(nome: str, r: ValidationResult) -> str:
     if r.valido:
         ignoradas = sum(1 for c in r.critiques if c.ignorada)
         extra = f", {ignoradas} crítica(s) ignorada(s)" if ignoradas else ""
+        if r.leitura_hash:
+            extra += f"; hash conferido na leitura {r.leitura_hash}"
         linhas.append(f"{nome}: VÁLIDO — {_lote(r)}{extra}")
     else:
         # what could be read of a refused lote, so the clinic knows which file this is
