@@ -57,9 +57,14 @@ def portal_url(stack: Stack) -> str:
     return stack.services.url("gateway")
 
 
+# The machines are shared and noisy: a page that is right may take seconds to come when
+# others load the cores. Waits are generous; what a page must show is still asserted.
+expect.set_options(timeout=20_000)
+
+
 def new_context(browser: Browser, base_url: str) -> BrowserContext:
     context = browser.new_context(base_url=base_url, viewport=LAPTOP, locale="pt-BR")
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(45_000)
     return context
 
 
