@@ -12,6 +12,7 @@ COPY pyproject.toml uv.lock ./
 COPY contracts/pyproject.toml contracts/
 COPY libs/runtime/pyproject.toml libs/runtime/
 COPY libs/tiss/pyproject.toml libs/tiss/
+COPY libs/demo/pyproject.toml libs/demo/
 COPY services/gateway/pyproject.toml services/gateway/
 COPY services/ingest/pyproject.toml services/ingest/
 COPY services/validation/pyproject.toml services/validation/
