@@ -516,6 +516,20 @@ def aceito(content: bytes, ctx: OperatorContext) -> None:
     r = validate(content, ctx)
     assert r.valido, [c.to_dict() for c in r.critiques]
     assert r.critiques == []
+    assert r.hash_calculado == r.hash_informado.lower().zfill(32)
+
+
+def aceito_com_alerta(content: bytes, ctx: OperatorContext, leitura: str) -> None:
+    """Accepted on a reading outside the standard (issue 22 item 10): one alerta 5014
+    names it, and the verdict says which reading matched."""
+    assert xsd_valido(content), schema("4.03.00").error_log
+    r = validate(content, ctx)
+    assert r.valido, [c.to_dict() for c in r.critiques]
+    (c,) = r.critiques
+    assert (c.codigo, c.severidade, c.xpath) == ("5014", "alerta", "/mensagemTISS/epilogo/hash")
+    assert leitura in c.mensagem and "fora do padrão" in c.mensagem
+    assert r.leitura_hash is not None and leitura in r.leitura_hash
+    assert r.hash_calculado == r.hash_informado
 
 
 # --- valid variations ---------------------------------------------------------------------
@@ -571,7 +585,8 @@ def test_comentarios_e_instrucoes_no_corpo(ctx):
 
 def test_hash_pela_leitura_dom_text_com_comentario_em_folha(ctx):
     """Generators reading a leaf's first text node (DOM .text) hash '17' for
-    `17<!--x-->.29`; the standard's value is '17.29'. Both are accepted."""
+    `17<!--x-->.29`; the standard's value is '17.29'. Both are accepted, the DOM
+    reading with an alerta that names it."""
     content = mensagem(
         [guia_sadt("C-1")],
         editar=lambda t: t.replace("<ans:valorTotal>17.29", "<ans:valorTotal>17<!--x-->.29"),
@@ -585,7 +600,7 @@ def test_hash_pela_leitura_dom_text_com_comentario_em_folha(ctx):
     dom = "".join(el.text or "" for el in folhas if not el.tag.endswith("}hash"))
     h = hashlib.md5(dom.encode("iso-8859-1")).hexdigest()
     content = re.sub(rb"(<ans:hash>)[^<]*", lambda m: m[1] + h.encode(), content)
-    aceito(content, ctx)
+    aceito_com_alerta(content, ctx, "só o primeiro trecho de texto de cada campo")
 
 
 def test_hash_java_sem_zero_a_esquerda(ctx):
@@ -601,17 +616,22 @@ def test_hash_java_sem_zero_a_esquerda(ctx):
 
 
 def test_hash_da_receita_manual_com_entidades_como_escritas(ctx):
-    """The 'manual' recipe (linearize, strip tags) hashes `&amp;` as written."""
+    """The 'manual' recipe (linearize, strip tags) hashes `&amp;` as written: tolerated,
+    and named in an alerta (issue 22 item 10: it was accepted silently)."""
     content = mensagem(
         [guia_consulta("E-1")],
-        editar=lambda t: t.replace("dor lombar", "dor lombar &amp; cervical"),
+        editar=lambda t: t.replace("dor lombar", "dor lombar &amp; cervical &#233;"),
     )
     root = etree.fromstring(content)
-    assert "& cervical" in root.findtext(f".//{{{NS}}}observacao")
+    assert "& cervical é" in root.findtext(f".//{{{NS}}}observacao")
     texto = content.decode("iso-8859-1").split("?>", 1)[1]
     texto = re.sub(r"<ans:hash>[^<]*", "<ans:hash>", re.sub(r">\s+<", "><", texto))
     h = hashlib.md5(re.sub(r"<[^>]+>", "", texto).strip().encode("iso-8859-1")).hexdigest()
-    aceito(re.sub(rb"(<ans:hash>)[^<]*", lambda m: m[1] + h.encode(), content), ctx)
+    aceito_com_alerta(
+        re.sub(rb"(<ans:hash>)[^<]*", lambda m: m[1] + h.encode(), content),
+        ctx,
+        "entidades e referências de caractere como escritas",
+    )
 
 
 def test_hash_com_valores_aparados(ctx):
@@ -628,7 +648,11 @@ def test_hash_com_valores_aparados(ctx):
         and not el.tag.endswith("}hash")
     ]
     h = hashlib.md5("".join(partes).encode("iso-8859-1")).hexdigest()
-    aceito(re.sub(rb"(<ans:hash>)[^<]*", lambda m: m[1] + h.encode(), content), ctx)
+    aceito_com_alerta(
+        re.sub(rb"(<ans:hash>)[^<]*", lambda m: m[1] + h.encode(), content),
+        ctx,
+        "valores sem os espaços das pontas, em ISO-8859-1",
+    )
 
 
 def test_folha_so_com_espacos(ctx):

@@ -135,9 +135,12 @@ def _codigos_no_motor() -> set[str]:
 def test_catalogue_lists_every_code_the_engine_can_raise() -> None:
     faltando = _codigos_no_motor() - set(CATALOGO)
     assert not faltando, f"códigos do motor fora do catálogo de regras: {sorted(faltando)}"
-    regras_src = (Path(engine.__file__).parent / "regras.py").read_text(encoding="utf-8")
+    pasta = Path(engine.__file__).parent
+    fontes = "".join(
+        (pasta / nome).read_text(encoding="utf-8") for nome in ("regras.py", "assinatura.py")
+    )
     for codigo in CONFIGURAVEIS:
-        assert codigo == "5014" or f'"{codigo}"' in regras_src, codigo
+        assert codigo == "5014" or f'"{codigo}"' in fontes, codigo
 
 
 def test_rule_items_show_defaults_and_saved_settings() -> None:

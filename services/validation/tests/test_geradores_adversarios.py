@@ -13,7 +13,7 @@ import re
 
 import pytest
 from lxml import etree
-from tissflow_validation.engine import OperatorContext, validate
+from tissflow_validation.engine import OperatorContext, RuleConfig, validate
 from tissflow_validation.engine.documento import NS
 from tissflow_validation.engine.reference import schema
 
@@ -36,6 +36,21 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 def ctx(ctx_completo: OperatorContext) -> OperatorContext:
     """Every rule on: the demo registry, no guide presented before."""
     return ctx_completo
+
+
+@pytest.fixture
+def ctx_sem_assinatura(ctx_completo: OperatorContext) -> OperatorContext:
+    """Every rule on but the signature's: the signatures below are stand-ins (random
+    bytes where the certificate and the value go) for the hash tests; the signature's
+    own verification is in test_assinatura.py."""
+    sem = {c: RuleConfig(enabled=False) for c in ("5018", "5019", "5022")}
+    return OperatorContext(
+        registro_ans=ctx_completo.registro_ans,
+        prestadores=ctx_completo.prestadores,
+        beneficiarios=ctx_completo.beneficiarios,
+        guia_ja_apresentada=ctx_completo.guia_ja_apresentada,
+        rules=sem,
+    )
 
 
 def _b64(n: int) -> str:
@@ -82,24 +97,28 @@ def _com_hash(content: bytes, h: str) -> bytes:
 # --- XML signature after the epilogue ---------------------------------------------------
 
 
-def test_assinatura_digital_apos_epilogo_fora_do_hash(ctx):
+def test_assinatura_digital_apos_epilogo_fora_do_hash(ctx_sem_assinatura, ctx):
     """The hash is written before signing: the signature is not part of it."""
-    aceito(_assinar(mensagem([guia_sadt("S-1"), guia_sadt("S-2")])), ctx)
+    assinado = _assinar(mensagem([guia_sadt("S-1"), guia_sadt("S-2")]))
+    aceito(assinado, ctx_sem_assinatura)
     padrao = mensagem([guia_consulta("S-3")], Estilo(prefixo=None, nl="\r\n"))
-    aceito(_assinar(padrao, b"</epilogo>"), ctx)
+    aceito(_assinar(padrao, b"</epilogo>"), ctx_sem_assinatura)
+    # with the signature checked (an alerta by default) the stand-in is no certificate
+    r = validate(assinado, ctx)
+    assert r.valido and codigos(r) == ["5018"] and r.critiques[0].severidade == "alerta"
 
 
-def test_assinatura_digital_no_hash_como_o_pacote_tiss(ctx):
+def test_assinatura_digital_no_hash_como_o_pacote_tiss(ctx_sem_assinatura):
     """Generators that hash every leaf outside the epilogue include the signature."""
     assinado = _assinar(mensagem([guia_consulta("S-1")]))
     h = hashlib.md5(_folhas(assinado, com_assinatura=True).encode("iso-8859-1")).hexdigest()
-    aceito(_com_hash(assinado, h), ctx)
+    aceito(_com_hash(assinado, h), ctx_sem_assinatura)
 
 
-def test_assinatura_digital_com_hash_errado(ctx):
+def test_assinatura_digital_com_hash_errado(ctx_sem_assinatura):
     assinado = _assinar(mensagem([guia_consulta("S-1")]))
     certo = hashlib.md5(_folhas(assinado, com_assinatura=False).encode("iso-8859-1")).hexdigest()
-    c = unica(_com_hash(assinado, "0" * 32), ctx, "5014")
+    c = unica(_com_hash(assinado, "0" * 32), ctx_sem_assinatura, "5014")
     assert c.xpath == "/mensagemTISS/epilogo/hash" and certo in c.mensagem
 
 

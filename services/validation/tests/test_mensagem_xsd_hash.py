@@ -147,7 +147,10 @@ def test_hash_em_maiusculas_e_utf8_em_arquivo_latin1(ctx):
     assert validate(content.replace(h.encode(), h.upper().encode()), ctx).valido
     utf8 = build_lote("odontologia", hash_utf8=True)
     r = validate(utf8, ctx)
-    assert r.valido and r.hash_informado != r.hash_calculado  # declared ISO-8859-1
+    # issue 22 item 10: the report shows the value of the reading that matched, and names it
+    assert r.valido and r.critiques == []
+    assert r.hash_calculado == r.hash_informado and r.leitura_hash == "UTF-8"
+    assert validate(build_lote("odontologia"), ctx).leitura_hash == "ISO-8859-1"
 
 
 def test_hash_de_texto_alterado(ctx):

@@ -649,6 +649,16 @@ def consistente(
         ):
             _ordenar(guia.find(f"a:dadosInternacao/a:{ini}", ns), guia.find(f".//a:{fim}", ns))
         di = guia.find("a:dadosInternacao", ns)
+        if di is not None:
+            # items (and outras despesas) executed within the billed period (3225/3227)
+            inicio = _filho(di, "dataInicioFaturamento")
+            final = _filho(di, "dataFinalFaturamento")
+            if final is None:
+                final = _filho(di, "dataFimFaturamento")
+            if inicio is not None and final is not None and inicio.text and final.text:
+                for d in guia.iterfind(".//a:dataExecucao", ns):
+                    if not inicio.text <= (d.text or "") <= final.text:
+                        d.text = rng.choice((inicio.text, final.text))
         if di is not None and _filho(di, "dataFinalFaturamento") is not None:
             inicio, final = _filho(di, "dataInicioFaturamento"), _filho(di, "dataFinalFaturamento")
             if inicio is not None and final is not None and inicio.text == final.text:

@@ -129,7 +129,12 @@ def carregar_cadastro(pasta: Path) -> tuple[dict[str, Any] | None, dict[str, Any
     if arq_p.exists():
         prestadores = {}
         for r in _ler_cadastro(arq_p, "prestadores"):
-            rec = {"nome": r["nome"], "cnpj_cpf": r["cnpj_cpf"], "codigo": r["codigo_prestador"]}
+            rec = {
+                "nome": r["nome"],
+                "cnpj_cpf": r["cnpj_cpf"],
+                "codigo": r["codigo_prestador"],
+                "vinculados": r.get("vinculados", []),
+            }
             for chave in (r["cnpj_cpf"], r["codigo_prestador"]):
                 if chave:
                     prestadores[chave] = rec
@@ -166,6 +171,8 @@ def _texto(nome: str, r: ValidationResult) -> str:
     if r.valido:
         ignoradas = sum(1 for c in r.critiques if c.ignorada)
         extra = f", {ignoradas} crítica(s) ignorada(s)" if ignoradas else ""
+        if r.leitura_hash:
+            extra += f"; hash conferido na leitura {r.leitura_hash}"
         linhas.append(f"{nome}: VÁLIDO — {_lote(r)}{extra}")
     else:
         # what could be read of a refused lote, so the clinic knows which file this is

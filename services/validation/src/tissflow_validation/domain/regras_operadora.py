@@ -28,6 +28,9 @@ class EntradaCatalogo:
 # Codes raised through `Criticas.add` (hash and operator rules): the operator decides.
 CONFIGURAVEIS: dict[str, str] = {
     "5014": "hash do epílogo",
+    "5018": "assinatura digital da mensagem: certificado ilegível ou ausente",
+    "5019": "assinatura digital da mensagem: certificado vencido",
+    "5022": "assinatura digital da mensagem não confere",
     "5027": "registro ANS da operadora de destino",
     "5025": "data de registro da transação",
     "1206": "identificação do prestador (CNPJ/CPF, cadastro)",
@@ -41,6 +44,8 @@ CONFIGURAVEIS: dict[str, str] = {
     "5042": "totais da guia",
     "1323": "data anterior ao prazo de apresentação, período ou horário invertido",
     "3223": "data posterior ao envio do lote",
+    "3225": "item executado antes do início do período faturado da guia",
+    "3227": "item executado depois do fim do período faturado da guia",
     "5040": "valor negativo no item",
     "5049": "total negativo na guia",
     "3167": "sequencialItem repetido na guia",
@@ -105,7 +110,7 @@ def item_regra(codigo: str, salvo: Mapping[str, Any] | None) -> dict[str, Any]:
         "padrao": {
             "enabled": True,
             "ignoravel": base.ignoravel if entrada.configuravel else False,
-            "severidade": "erro",
+            "severidade": base.severidade if entrada.configuravel else "erro",
         },
         "atualizado_por": (salvo or {}).get("atualizado_por") if entrada.configuravel else None,
         "atualizado_em": (salvo or {}).get("atualizado_em") if entrada.configuravel else None,

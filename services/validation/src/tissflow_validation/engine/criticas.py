@@ -85,6 +85,15 @@ class Criticas:
             codigo, detalhe, el, xpath, linha, numero_guia, cfg.ignoravel, cfg.severidade
         )
 
+    def alerta(
+        self, codigo: str, detalhe: str, el: etree._Element | None = None
+    ) -> Critique | None:
+        """A configurable check that never blocks the file whatever its setting: what was
+        tolerated, said to the provider (switched off with the code)."""
+        if not self.enabled(codigo):
+            return None
+        return self._make(codigo, detalhe, el, None, None, None, False, "alerta")
+
     @property
     def bloqueantes(self) -> int:
         return sum(1 for c in self.items if not c.ignorada and c.severidade == "erro")

@@ -194,28 +194,47 @@ def _escapar(texto: str) -> str:
 
 def leituras_alternativas(
     root: etree._Element, content: bytes, encoding: str, padrao: str
-) -> set[str]:
-    """MD5s (ISO-8859-1 and UTF-8) of the readings of the hash found in the field.
+) -> dict[str, tuple[str, bool]]:
+    """MD5 -> (name of the reading, tolerated) for the readings of the hash found in the
+    field; the first reading that gives an MD5 names it.
 
-    Only computed when the standard reading (`leaf_text`) does not match, so they cost
-    nothing on a good file. Besides the standard text (recomputed the slow way) they are:
-    each leaf's first text node only (DOM `.text`: a comment inside a leaf cuts the
-    value); leaf values trimmed; line breaks as CRLF; values with `&`, `<`, `>`
-    escaped as in the file; the message signature hashed too, or every signature (the
-    guides' too) left out; and the "manual" reading of the raw file (tags, comments and
-    blank text between tags removed, entities left as written), with and without what
-    follows the epilogue (the signature). Each is hashed over ISO-8859-1 (characters
-    it lacks written "?", or a failed reading), UTF-8 and the declared encoding.
+    Only computed when the standard reading (`leaf_text` in ISO-8859-1 or UTF-8) does not
+    match, so they cost nothing on a good file. The standard text in other bytes is the
+    standard still (tolerated=False): the file's declared encoding (windows-1252,
+    ISO-8859-15) and ISO-8859-1 with "?" for characters it lacks, as Java's and .NET's
+    getBytes write them; so is the practice of hashing the message signature too (the
+    `tiss` package does). Readings of another text are tolerated (True; the engine says
+    so in an alerta): each leaf's first text node only (DOM `.text`: a comment inside a
+    leaf cuts the value); leaf values trimmed; line breaks as CRLF; values with `&`, `<`,
+    `>` escaped as in the file; every signature (the guides' too) left out; and the
+    "manual" reading of the raw file (tags, comments and blank text between tags removed,
+    entities and character references left as written), with and without what follows
+    the epilogue (the signature).
     """
     folhas = _LEAVES(root)
-    textos: list[str] = [padrao, leaf_text(root)]
     valores = [texto_de(el) for el in folhas]
-    textos.append("".join(el.text or "" for el in folhas))
-    textos.append("".join(v.strip() for v in valores))
-    textos.append("".join(v.replace("\n", "\r\n") for v in valores))
-    textos.append("".join(_escapar(v) for v in valores))
-    for leituras in (_LEAVES_COM_ASSINATURA, _LEAVES_SEM_ASSINATURAS):
-        textos.append("".join(texto_de(el) for el in leituras(root)))
+    textos: list[tuple[str, str | None]] = [(padrao, None), (leaf_text(root), None)]
+    # What the `tiss` package and generators that hash every leaf outside the epilogue
+    # compute: the message signature hashed too. Practice, named but not an alerta.
+    com_assinatura = "".join(texto_de(el) for el in _LEAVES_COM_ASSINATURA(root))
+    textos.append(
+        (
+            "".join(el.text or "" for el in folhas),
+            "só o primeiro trecho de texto de cada campo (um comentário dentro do campo "
+            "corta o valor)",
+        )
+    )
+    textos.append(("".join(v.strip() for v in valores), "valores sem os espaços das pontas"))
+    textos.append(("".join(v.replace("\n", "\r\n") for v in valores), "quebras de linha como CRLF"))
+    textos.append(
+        ("".join(_escapar(v) for v in valores), "valores com &, < e > escritos como no arquivo")
+    )
+    textos.append(
+        (
+            "".join(texto_de(el) for el in _LEAVES_SEM_ASSINATURAS(root)),
+            "sem as assinaturas digitais das guias",
+        )
+    )
     try:
         bruto = content.decode(encoding, errors="replace")
     except LookupError:
@@ -223,21 +242,45 @@ def leituras_alternativas(
     bruto = _DECL.sub("", bruto.lstrip("\ufeff"))
     bruto = _COMENTARIO.sub("", bruto)
     bruto = _HASH_EL.sub(r"\1\2", _ENTRE_TAGS.sub("><", bruto), count=1)
-    textos.append(_TAG.sub("", bruto).strip())
-    textos.append(_TAG.sub("", _APOS_EPILOGO.sub(r"\1", bruto)).strip())
+    textos.append(
+        (
+            _TAG.sub("", bruto).strip(),
+            "texto bruto do arquivo, com entidades e referências de caractere como escritas",
+        )
+    )
+    textos.append(
+        (
+            _TAG.sub("", _APOS_EPILOGO.sub(r"\1", bruto)).strip(),
+            "texto bruto do arquivo até o epílogo, com entidades e referências de caractere "
+            "como escritas",
+        )
+    )
     # The file's own encoding too (windows-1252, ISO-8859-15), and ISO-8859-1 with "?"
     # for characters it cannot write, as Java's and .NET's getBytes do.
-    encodings = dict.fromkeys(("iso-8859-1", "utf-8", encoding.lower()))
-    hashes: set[str] = set()
-    for texto in dict.fromkeys(textos):
-        for enc in encodings:
+    encodings = {"iso-8859-1": "ISO-8859-1", "utf-8": "UTF-8"}
+    encodings.setdefault(encoding.lower(), encoding.upper())
+    hashes: dict[str, tuple[str, bool]] = {}
+    vistos: set[str] = set()
+    praticas: dict[str, str] = {}
+    if com_assinatura not in (textos[0][0], textos[1][0]):
+        praticas[com_assinatura] = "incluindo a assinatura digital da mensagem (ds:Signature)"
+    for texto, nome in [*textos[:2], (com_assinatura, None), *textos[2:]]:
+        if texto in vistos:
+            continue
+        vistos.add(texto)
+        for enc, nome_enc in encodings.items():
             try:
                 h = md5_hex(texto, enc)
             except LookupError:
                 continue
-            if h:
-                hashes.add(h)
-        hashes.add(
-            hashlib.md5(texto.encode("iso-8859-1", "replace"), usedforsecurity=False).hexdigest()
-        )
+            if h and h not in hashes:
+                hashes[h] = (_nome(nome or praticas.get(texto), nome_enc), nome is not None)
+        h = hashlib.md5(texto.encode("iso-8859-1", "replace"), usedforsecurity=False).hexdigest()
+        if h not in hashes:
+            interrogacao = "ISO-8859-1 com '?' no lugar dos caracteres que ele não tem"
+            hashes[h] = (_nome(nome or praticas.get(texto), interrogacao), nome is not None)
     return hashes
+
+
+def _nome(texto: str | None, encoding: str) -> str:
+    return f"{texto}, em {encoding}" if texto else encoding

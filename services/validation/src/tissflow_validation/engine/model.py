@@ -16,9 +16,14 @@ if TYPE_CHECKING:
     from .extrato import Extrato
 
 # Codes a provider may mark as ignored unless the operator's config says otherwise:
-# dates outside the plausible window, amounts billed below the computed value, and a
-# repeated item number (a numbering slip of the billing software, nothing billed twice).
-DEFAULT_IGNORAVEIS: frozenset[str] = frozenset({"1323", "3223", "1706", "3167"})
+# dates outside the plausible window or the guide's billed period, amounts billed below
+# the computed value, and a repeated item number (a numbering slip of the billing
+# software, nothing billed twice).
+DEFAULT_IGNORAVEIS: frozenset[str] = frozenset({"1323", "3223", "3225", "3227", "1706", "3167"})
+# Codes that are alertas unless the operator makes them errors: the message's XML
+# signature (certificate unreadable 5018, expired 5019, signature does not match 5022),
+# so signed files are imported as before until the operator decides otherwise.
+DEFAULT_ALERTAS: frozenset[str] = frozenset({"5018", "5019", "5022"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +87,11 @@ class OperatorContext:
         cfg = self.rules.get(codigo)
         if cfg is not None:
             return cfg
-        return RuleConfig(enabled=True, ignoravel=codigo in DEFAULT_IGNORAVEIS)
+        return RuleConfig(
+            enabled=True,
+            ignoravel=codigo in DEFAULT_IGNORAVEIS,
+            severidade="alerta" if codigo in DEFAULT_ALERTAS else "erro",
+        )
 
 
 @dataclass(slots=True)
@@ -148,8 +157,11 @@ class ValidationResult:
 
     `valido` is True when no critique is left un-ignored. `prestador` is
     `{"tipo": "CNPJ"|"CPF"|"codigoPrestadorNaOperadora", "valor": ..., "nome": ...}`.
-    `hash_calculado` is the hash for the declared encoding (ISO-8859-1 per the standard,
-    UTF-8 for UTF-8 files). Fields the file did not let us read stay None/empty.
+    `hash_calculado` is the hash of the reading that matched the declared one
+    (`leitura_hash`: "ISO-8859-1" per the standard, "UTF-8" as practised, or the name
+    of another reading the engine tolerates, with an alerta); when none matched, the hash
+    for the declared encoding (ISO-8859-1, UTF-8 for UTF-8 files) and `leitura_hash` None.
+    Fields the file did not let us read stay None/empty.
     """
 
     valido: bool = False
@@ -164,6 +176,7 @@ class ValidationResult:
     guias: list[GuiaResumo] = field(default_factory=list)
     hash_informado: str | None = None
     hash_calculado: str | None = None
+    leitura_hash: str | None = None
     critiques: list[Critique] = field(default_factory=list)
     encoding: str | None = None
     # the provider and each guide with its items, for file.validated (not in to_dict)
@@ -183,6 +196,7 @@ class ValidationResult:
             "guias": [g.to_dict() for g in self.guias],
             "hash_informado": self.hash_informado,
             "hash_calculado": self.hash_calculado,
+            "leitura_hash": self.leitura_hash,
             "critiques": [c.to_dict() for c in self.critiques],
             "encoding": self.encoding,
         }

@@ -14,9 +14,12 @@ redução/acréscimo zero · 1705/1706 item total above/below quantidade × valo
 redução/acréscimo · 5042 guide total differs from the sum of its items · 3223 date after
 the sending date (the header's dataRegistroTransacao, or today) · 1323 implausibly old
 date, billed period ending before it starts, item horaFinal before horaInicial · 5025
-transaction date in the future · 5040 negative item value or odontologia valorFranquia
-(0.00 is allowed) · 5049 negative guide total · 3167 sequencialItem repeated within a
-guide's items (or its outras despesas).
+transaction date in the future · 3225/3227 item (or outras despesas line) executed
+before/after the guide's billed period (resumo de internação, honorários) · 5040
+negative item value or odontologia valorFranquia (0.00 is allowed) · 5049 negative guide
+total · 3167 sequencialItem repeated within a guide's items (or its outras despesas).
+The contratado executante of each guide must be the sender or a provider linked to it
+(1206).
 """
 
 from __future__ import annotations
@@ -421,13 +424,16 @@ def dinheiro(v: Decimal) -> Decimal:
 # --- identity ------------------------------------------------------------------------
 
 
+_CNPJ_RE = re.compile(r"[A-Z0-9]{12}[0-9]{2}")
+
+
 def cnpj_valido(cnpj: str) -> bool:
-    """CNPJ check digits, numeric or the alphanumeric CNPJ (characters valued ASCII - 48)."""
-    if len(cnpj) != 14 or not cnpj[12:].isdigit() or len(set(cnpj)) == 1:
+    """CNPJ check digits, numeric or alphanumeric (the Receita's `[A-Z0-9]{12}[0-9]{2}`,
+    issued from July 2026: each character valued by its ASCII code - 48, so digits keep
+    their value and A is 17; the same modulo-11 weights)."""
+    if not _CNPJ_RE.fullmatch(cnpj) or len(set(cnpj)) == 1:
         return False
-    valores = [ord(c) - 48 for c in cnpj.upper()]
-    if any(v < 0 or v > 42 for v in valores[:12]):
-        return False
+    valores = [ord(c) - 48 for c in cnpj]
     pesos = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
     for pos in (12, 13):
         p = pesos if pos == 12 else [6, *pesos]
@@ -894,8 +900,7 @@ def _regras_da_guia(
         codigo = ex.data(texto)
         if codigo and el is not None and texto:
             ex.critica_data(codigo, texto, el, numero)
-    if spec.periodo is not None:
-        _periodo(ex, spec.periodo, guia, numero)
+    periodo = _periodo(ex, spec.periodo, guia, numero) if spec.periodo is not None else None
     # items
     papeis = spec.papeis
     leitura = spec.ler(guia, ex.rapido)
@@ -958,6 +963,12 @@ def _regras_da_guia(
                 soma_por_quantidade = None
                 break
             soma_por_quantidade += qtd * dec_cache(t_tot) * vezes  # type: ignore[operator]
+    if periodo is not None and i_data is not None:
+        # each distinct date once; only a date outside the period walks the items again
+        fora = {t for t in {row[i_data] for row in rows} if _fora_do_periodo(t, periodo)}
+        for n, row in enumerate(rows):
+            if row[i_data] in fora:
+                _item_fora_do_periodo(ex, row[i_data], periodo, item_el(n, i_data), numero)
     opcionais = leitura.opcionais
     if spec._horas is not None and (
         opcionais is None or ("horaInicial" in opcionais and "horaFinal" in opcionais)
@@ -1000,6 +1011,9 @@ def _regras_da_guia(
             codigo_data = ex.data(v["data"])
             if codigo_data:
                 ex.critica_data(codigo_data, v["data"] or "", alvo.find(q("dataExecucao")), numero)
+            elif periodo is not None and _fora_do_periodo(v["data"], periodo):
+                el_data = alvo.find(q("dataExecucao"))
+                _item_fora_do_periodo(ex, v["data"], periodo, el_data, numero)
             papeis_d = ("quantidade", "reducao", "unitario", "total")
             problema = ex.item(tuple(v[p] for p in papeis_d), papeis_d)
             if problema is not None:
@@ -1100,18 +1114,27 @@ def _total_negativo(
     )
 
 
+class Periodo(NamedTuple):
+    """A guide's billed period (dataInicioFaturamento .. its end), as dates."""
+
+    inicio: date
+    fim: date
+    nome_inicio: str
+    nome_fim: str
+
+
 def _periodo(
     ex: _Executor,
     periodo: tuple[str, str, str | None, str | None],
     guia: etree._Element,
     numero: str | None,
-) -> None:
-    """The billed period must end on or after its start (1323)."""
+) -> Periodo | None:
+    """The billed period must end on or after its start (1323); returns it when it does."""
     t_ini, el_ini = _find_text(guia, periodo[0])
     t_fim, el_fim = _find_text(guia, periodo[1])
     ini, fim = _data(t_ini), _data(t_fim)
     if ini is None or fim is None or el_fim is None:
-        return
+        return None
     nome_ini, nome_fim = (p.rpartition(":")[2] for p in periodo[:2])
     if fim < ini:
         ex.c.add(
@@ -1121,9 +1144,10 @@ def _periodo(
             el_fim,
             numero_guia=numero,
         )
-        return
+        return None
+    faturado = Periodo(ini, fim, nome_ini, nome_fim)
     if fim != ini or periodo[2] is None or periodo[3] is None:
-        return
+        return faturado
     h_ini, _ = _find_text(guia, periodo[2])
     h_fim, el_hfim = _find_text(guia, periodo[3])
     s_ini, s_fim = _segundos(h_ini), _segundos(h_fim)
@@ -1136,6 +1160,36 @@ def _periodo(
             el_hfim,
             numero_guia=numero,
         )
+    return faturado
+
+
+def _fora_do_periodo(texto: str | None, periodo: Periodo) -> bool:
+    d = _data(texto)
+    return d is not None and not (periodo.inicio <= d <= periodo.fim)
+
+
+def _item_fora_do_periodo(
+    ex: _Executor, texto: str | None, periodo: Periodo, el: etree._Element, numero: str | None
+) -> None:
+    """An item executed outside the guide's billed period: before its start, 3225 (the
+    period starts after the procedure); after its end, 3227 (the guide's dates differ
+    from the procedure's)."""
+    d = _data(texto)
+    assert d is not None
+    faixa = (
+        f"período faturado da guia de {_data_br(periodo.inicio.isoformat())} "
+        f"({periodo.nome_inicio}) a {_data_br(periodo.fim.isoformat())} ({periodo.nome_fim})"
+    )
+    if d < periodo.inicio:
+        codigo, quando = "3225", "antes do início do"
+    else:
+        codigo, quando = "3227", "depois do fim do"
+    ex.c.add(
+        codigo,
+        f"item executado em {_data_br(d.isoformat())}, {quando} {faixa}",
+        el,
+        numero_guia=numero,
+    )
 
 
 # horaFinal < horaInicial on one item is an error unless it reads as a procedure that

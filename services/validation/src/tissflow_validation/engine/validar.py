@@ -1,18 +1,22 @@
 """`validate`: the whole pipeline on one file, in the order of DESIGN.md "File lifecycle".
 
 1 safe reading → 2 message type, direction and declared version → (lote shape: one
-guide type, at most 100 guides) → 3 XSD of that version → 4 epilogue hash → 5 operator
-rules. A step whose failure makes the next ones meaningless stops the pipeline: nothing
-after an unreadable file or a wrong message/version; no rules on a schema-invalid file
-(its hash is still checked). Nothing escapes: an unexpected error becomes critique 5002.
+guide type, at most 100 guides) → 3 XSD of that version → 4 epilogue hash (4b the
+message's XML signature, if any) → 5 operator rules. A step whose failure makes the
+next ones meaningless stops the pipeline: nothing after an unreadable file or a wrong
+message/version; no rules (nor signature) on a schema-invalid file (its hash is still
+checked). Nothing escapes: an unexpected error becomes critique 5002.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, time
 
 from lxml import etree
 
+from . import assinatura
+from .assinatura import agora_utc
 from .criticas import Criticas
 from .documento import (
     DS_SIGNATURE,
@@ -191,6 +195,10 @@ def _pipeline(
         criticas,
         result,
     )
+    # 4b. the message's XML signature, when it has one
+    if not erros:
+        agora = datetime.combine(ctx.hoje, time(12), UTC) if ctx.hoje is not None else agora_utc()
+        assinatura.verificar(root, content, criticas, agora)
     if erros or forma_ruim:
         # no rules on such a file, but its summary says what can be read of it
         _resumir(root, ctx, result)
@@ -256,6 +264,14 @@ def _hash(
     utf8 = md5_hex(texto, "utf-8")
     declarado_latin = encoding.upper() in ("ISO-8859-1", "LATIN-1", "LATIN1")
     result.hash_calculado = (latin if declarado_latin else utf8) or utf8 or latin
+    # the standard's reading (ISO-8859-1) and the practice's (UTF-8), whichever matched
+    valor = (informado or "").lower()
+    if len(valor) < 32 and valor.isalnum():
+        valor = valor.zfill(32)  # Java's BigInteger(1, md5).toString(16) drops leading zeros
+    padrao = {h: nome for h, nome in ((latin, "ISO-8859-1"), (utf8, "UTF-8")) if h}
+    if informado and valor in padrao:
+        result.hash_calculado, result.leitura_hash = valor, padrao[valor]
+        return
     if not criticas.enabled("5014"):
         return
     if not informado:
@@ -265,13 +281,21 @@ def _hash(
             el_hash if el_hash is not None else root.find(q("epilogo")),
         )
         return
-    # Upper or lower case hex; Java's BigInteger(1, md5).toString(16) drops leading zeros.
-    valor = informado.lower()
-    if len(valor) < 32 and valor.isalnum():
-        valor = valor.zfill(32)
-    if valor in {h for h in (latin, utf8) if h}:
-        return
-    if valor in leituras_alternativas(root, content, encoding, texto):
+    alternativas = leituras_alternativas(root, content, encoding, texto)
+    if valor in alternativas:
+        nome, tolerada = alternativas[valor]
+        esperado = result.hash_calculado
+        result.hash_calculado, result.leitura_hash = valor, nome
+        if tolerada:
+            # accepted, but the clinic's software should be fixed: say which reading
+            criticas.alerta(
+                "5014",
+                f"hash informado {informado} confere só com uma leitura fora do padrão "
+                f"({nome}); o padrão TISS é o MD5 do texto de cada campo, em ordem, em "
+                f"ISO-8859-1 (valor esperado {esperado}): o arquivo foi aceito, mas corrija "
+                "o cálculo do hash no sistema de faturamento",
+                el_hash,
+            )
         return
     esperado = result.hash_calculado
     outro = utf8 if esperado == latin else latin
