@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import DigestAlgorithm, SignatureMethod, XMLSigner
+from tissflow_demo.samples import build_lote
 from tissflow_validation.engine import OperatorContext, RuleConfig, validate
-from tissflow_validation.samples import build_lote
 
 from .conftest import codigos
 
@@ -105,7 +105,7 @@ def test_conteudo_alterado_depois_de_assinado_e_5022() -> None:
     content = _assinar(build_lote("consulta"))
     alterado = content.replace(b"<ans:valorProcedimento>150.00", b"<ans:valorProcedimento>15.00")
     # the provider's software would also rewrite the hash: only the signature can tell
-    from tissflow_validation.samples import recalcular_hash
+    from tissflow_demo.samples import recalcular_hash
 
     r = validate(recalcular_hash(alterado), CTX)
     assert codigos(r) == ["5022"]
@@ -127,7 +127,7 @@ def test_certificado_ilegivel_e_5018() -> None:
 
 
 def test_regras_da_assinatura_no_catalogo_da_operadora() -> None:
-    from tissflow_validation.regras_operadora import CATALOGO, item_regra
+    from tissflow_validation.domain.regras_operadora import CATALOGO, item_regra
 
     for codigo in ("5018", "5019", "5022"):
         assert CATALOGO[codigo].configuravel

@@ -9,11 +9,11 @@ import json
 
 import pytest
 from pydantic import ValidationError
-from tissflow_validation.cadastro import ler_csv
+from tissflow_demo.samples import build_lote, substituir
 from tissflow_validation.cli import main
+from tissflow_validation.domain.cadastro import ler_csv
 from tissflow_validation.engine import OperatorContext, validate
 from tissflow_validation.engine.regras import cnpj_valido
-from tissflow_validation.samples import build_lote, substituir
 
 from .conftest import codigos
 
@@ -99,7 +99,7 @@ def test_cli_cadastro_com_cnpj_alfanumerico(tmp_path, capsys) -> None:
 
 
 def test_cadastro_json_do_servico_aceita_e_confere_cnpj_alfanumerico() -> None:
-    from tissflow_validation.app import Prestador
+    from tissflow_validation.entrypoints.registry import Prestador
 
     assert Prestador(cnpj_cpf=ALFA, nome="CLINICA ALFA").cnpj_cpf == ALFA
     with pytest.raises(ValidationError, match="dígitos verificadores"):

@@ -13,9 +13,9 @@ import hashlib
 import json
 import re
 
+from tissflow_demo.samples import build_lote
 from tissflow_validation.cli import main
 from tissflow_validation.engine import OperatorContext, RuleConfig, validate
-from tissflow_validation.samples import build_lote
 
 from .conftest import unica
 

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 import pytest
 from lxml import etree
+from tissflow_demo.samples import build_lote
 from tissflow_validation.engine import OperatorContext, RuleConfig, validate
-from tissflow_validation.samples import build_lote
 
 from .conftest import A, codigos, editar
 
