@@ -1,4 +1,5 @@
-"""ANS domain vocabulary that travels in events and APIs: protocol statuses and stages.
+"""ANS domain vocabulary that travels in events and APIs: protocol statuses and stages,
+and the file statuses of the Histórico de Arquivos Enviados.
 
 `dm_statusProtocolo` is the ANS domain table of a protocol's status; the portal groups
 those codes into the stages a clinic follows (Enviado → Em análise → Liberado para
@@ -32,3 +33,11 @@ ETAPA_PORTAL: dict[int, str] = {
 def etapa(status: int) -> str:
     """The stage the portal shows for an ANS status (side statuses show their own name)."""
     return ETAPA_PORTAL.get(status, STATUS_PROTOCOLO[status])
+
+
+SITUACAO_ARQUIVO: dict[str, str] = {
+    "em_processamento": "Em Processamento",
+    "importado": "Importado com Sucesso",
+    "invalido": "Inválido",
+}
+"""A file's status (ingest's `FileStatus`) as the portal names it."""

@@ -11,7 +11,7 @@ Every service-to-service call goes through `InternalClient`, so they share one p
   reached the callee are only retried when the method is idempotent (GET, PUT, DELETE);
   a connection that never opened is retried for any method;
 - answers come back typed: `get`/`post`/`put`/`delete` give the JSON body, `get_bytes`
-  the raw body, `request` the response itself.
+  the raw body, `request` the response itself, `open_stream` a body to pass through.
 """
 
 from __future__ import annotations
@@ -183,6 +183,29 @@ class InternalClient:
                 await self._pause(service, attempt, str(response.status_code))
                 continue
             raise _error(service, response)
+
+    async def open_stream(self, service: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A GET whose body is read as it arrives (`aiter_bytes`); the caller closes it
+        (`aclose`). Same headers and error policy as `request`, without retries."""
+        client = self._client()
+        request = client.build_request(
+            "GET", f"{self.base_url(service)}{path}", headers=self._headers(None), **kwargs
+        )
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(
+                service,
+                None,
+                "servico_indisponivel",
+                "Serviço temporariamente indisponível; tente novamente em instantes.",
+                {"servico": service, "erro": type(exc).__name__},
+            ) from exc
+        if response.status_code >= 400:
+            await response.aread()
+            await response.aclose()
+            raise _error(service, response)
+        return response
 
     async def _pause(self, service: str, attempt: int, why: str) -> None:
         delay = self.backoff_seconds * 2 ** (attempt - 1)

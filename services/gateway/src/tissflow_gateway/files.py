@@ -12,9 +12,10 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi.responses import StreamingResponse
+from tissflow_runtime.internal_client import InternalCallError
 
 from tissflow_gateway.auth import User
-from tissflow_gateway.core import ApiError, call, not_found, runtime, seg, settings
+from tissflow_gateway.core import ApiError, call, not_found, runtime, seg
 
 
 def may_read_content(user: User) -> None:
@@ -194,17 +195,15 @@ async def stream_revision(user: User, file_id: str, revision: int) -> StreamingR
     doc = await get_file(user, file_id)
     if not any(r["revision"] == revision for r in doc.get("revisions", [])):
         raise ApiError(404, "revisao_nao_encontrada", "Revisão não encontrada.")
-    url = f"{settings.ingest_url}/internal/files/{seg(file_id)}/revisions/{seg(revision)}/content"
-    request = runtime.http.build_request("GET", url)
+    path = f"/internal/files/{seg(file_id)}/revisions/{seg(revision)}/content"
     try:
-        upstream = await runtime.http.send(request, stream=True)
-    except Exception as exc:  # noqa: BLE001 - any transport failure is "unavailable"
-        raise ApiError(
-            503, "servico_indisponivel", "Serviço temporariamente indisponível."
-        ) from exc
-    if upstream.status_code != 200:
-        await upstream.aclose()
-        raise ApiError(404, "revisao_nao_encontrada", "Revisão não encontrada.")
+        upstream = await runtime.internal.open_stream("ingest", path)
+    except InternalCallError as exc:
+        if exc.status is None:  # no answer at all
+            raise ApiError(
+                503, "servico_indisponivel", "Serviço temporariamente indisponível."
+            ) from exc
+        raise ApiError(404, "revisao_nao_encontrada", "Revisão não encontrada.") from exc
 
     async def body() -> AsyncIterator[bytes]:
         try:

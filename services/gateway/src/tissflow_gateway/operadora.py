@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
+from tissflow_contracts.limites import MAX_CSV_BYTES as LIMITE_CSV
 
 from tissflow_gateway.auth import User
 from tissflow_gateway.core import ApiError, call, seg
@@ -20,7 +21,7 @@ from tissflow_gateway.uploads import TooLarge, limited, parse_form, recebido, re
 
 TipoCadastro = Literal["prestadores", "beneficiarios"]
 # The validation service refuses CSVs past 20 MB; the gateway says so before relaying.
-MAX_CSV_BYTES = 20 * 1024 * 1024
+MAX_CSV_BYTES = LIMITE_CSV
 MAX_CSV_REQUEST_BYTES = MAX_CSV_BYTES + 64 * 1024  # multipart boundaries and fields
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 COLUNAS: dict[str, str] = {

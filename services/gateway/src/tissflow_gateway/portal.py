@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from tissflow_contracts.dominios import SITUACAO_ARQUIVO
 
 from tissflow_gateway.auth import (
     SESSION_COOKIE,
@@ -31,11 +32,7 @@ from tissflow_gateway.core import ApiError, call, settings
 
 LOGIN_CSRF_COOKIE = "tissflow_login_csrf"
 TZ = ZoneInfo("America/Sao_Paulo")
-STATUS_LABELS = {
-    "em_processamento": "Em Processamento",
-    "importado": "Importado com Sucesso",
-    "invalido": "Inválido",
-}
+STATUS_LABELS = SITUACAO_ARQUIVO
 TIPOS_GUIA = {
     "consulta": "Consulta",
     "sp_sadt": "SP/SADT",

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
+from tissflow_contracts.limites import MAX_UPLOAD_BYTES
+from tissflow_runtime.limits import BodyTooLarge
+from tissflow_runtime.limits import limited as limited_stream
 
 from tissflow_gateway.core import ApiError
 
-MAX_FILE_BYTES = 15 * 1024 * 1024
+MAX_FILE_BYTES = MAX_UPLOAD_BYTES
 # Multipart boundaries and headers around the file: a little room above the file limit.
 MAX_REQUEST_BYTES = MAX_FILE_BYTES + 256 * 1024
 
@@ -34,8 +37,8 @@ def too_large(size: int | None = None) -> ApiError:
     )
 
 
-class TooLarge(Exception):
-    """The body streamed past its limit (raised by `limited`)."""
+TooLarge = BodyTooLarge
+"""The body streamed past its limit (raised by `limited`)."""
 
 
 @dataclass
@@ -51,14 +54,10 @@ def refuse_declared(request: Request, limit: int, error: Callable[[int], ApiErro
         raise error(int(declared))
 
 
-async def limited(request: Request, limit: int) -> AsyncIterator[bytes]:
-    """The request body, chunk by chunk; TooLarge as soon as it passes `limit` bytes."""
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit:
-            raise TooLarge
-        yield chunk
+def limited(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The request body, chunk by chunk; TooLarge as soon as it passes `limit` bytes
+    (the runtime's one streaming-limit reader)."""
+    return limited_stream(request.stream(), limit)
 
 
 async def parse_form(

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from tissflow_contracts.dominios import SITUACAO_ARQUIVO
 from tissflow_contracts.errors import Conflict, DomainError, NotFound
 from tissflow_contracts.limites import MAX_UPLOAD_BYTES
 
@@ -35,11 +36,7 @@ class FileStatus(StrEnum):
     INVALIDO = "invalido"
 
 
-STATUS_LABELS = {
-    FileStatus.EM_PROCESSAMENTO: "Em Processamento",
-    FileStatus.IMPORTADO: "Importado com Sucesso",
-    FileStatus.INVALIDO: "Inválido",
-}
+STATUS_LABELS = {status: SITUACAO_ARQUIVO[status.value] for status in FileStatus}
 
 
 class UploadRejected(DomainError):

@@ -1,10 +1,11 @@
 """Reference data read at run time: table 38, TUSS codes and the TISS XSDs.
 
-Nothing here is copied into the repository: table 38 and TUSS come from the installed
-`tiss` package (`tiss/_data/glosas.json`, `tiss/tuss/_data/tuss.json`), and schemas from
-`tiss/_data/schemas/<versao>/` plus any version imported under
-`$TISSFLOW_REFERENCE_DIR/schemas/<versao>/` (see `tissflow reference import`).
-Everything is loaded lazily, once per process, behind locks, so threads share one copy.
+Nothing here is copied into the repository. Table 38 and the XSDs of the versions the
+`tiss` package ships come through `tissflow_tiss` (the one reader every service shares);
+TUSS from the installed `tiss` package (`tiss/tuss/_data/tuss.json`); and any version the
+operator imported under `$TISSFLOW_REFERENCE_DIR/schemas/<versao>/` (see `tissflow
+reference import`) from there. Everything is loaded lazily, once per process, behind
+locks, so threads share one copy.
 """
 
 from __future__ import annotations
@@ -14,35 +15,18 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from lxml import etree
+from tissflow_tiss import reference as tiss_reference
+from tissflow_tiss.reference import Glosa, tabela_38
+
+__all__ = ["Glosa", "glosa", "schema", "tabela_38", "tuss_codigos", "versoes_disponiveis"]
 
 ENV_REFERENCE_DIR = "TISSFLOW_REFERENCE_DIR"
 _VERSAO_RE = re.compile(r"^\d\.\d\d\.\d\d$")
 _XSD_NAME_RE = re.compile(r"^tissV(\d)_(\d\d)_(\d\d)\.xsd$")
-
-
-@dataclass(frozen=True, slots=True)
-class Glosa:
-    """One row of TISS table 38 (glosas, negativas e outras mensagens)."""
-
-    codigo: str
-    descricao: str
-    grupo: str
-
-
-@cache
-def tabela_38() -> dict[str, Glosa]:
-    """All table-38 codes of the installed `tiss` package, by code."""
-    raw = resources.files("tiss").joinpath("_data/glosas.json").read_bytes()
-    data = json.loads(raw)
-    return {
-        r["codigo"]: Glosa(r["codigo"], r["descricao"].strip(), r.get("grupo", ""))
-        for r in data["records"]
-    }
 
 
 def glosa(codigo: str) -> Glosa:
@@ -153,6 +137,9 @@ def schema(versao: str) -> etree.XMLSchema | None:
     if compiled is None:
         with _schema_lock:
             compiled = _schemas.get(principal)
+            if compiled is None and principal.parent.parent == _pacote_schemas():
+                compiled = tiss_reference.schema(versao)  # shipped by `tiss`: one copy
+                _schemas[principal] = compiled
             if compiled is None:
                 # Local files only: the ANS schemas import each other by relative name.
                 parser = etree.XMLParser(no_network=True, resolve_entities=False)

@@ -1,0 +1,60 @@
+"""Ingest's internal routes on in-memory adapters: domain refusals become the HTTP answers
+the other services read ({detail: {code, message}} with the status of their kind)."""
+
+from __future__ import annotations
+
+import httpx
+from tissflow_ingest.bootstrap import build
+from tissflow_runtime.settings import ServiceSettings
+
+from .fakes import FakeFiles, FakeStore
+
+TOKEN = {"X-Internal-Token": ServiceSettings().internal_token}
+PARAMS = {"provider_id": "07906129000102", "uploaded_by": "odontoarte"}
+
+
+def client() -> httpx.AsyncClient:
+    service = build(files=FakeFiles(), store=FakeStore())
+    transport = httpx.ASGITransport(app=service.app)
+    return httpx.AsyncClient(transport=transport, base_url="http://ingest", headers=TOKEN)
+
+
+async def test_refusals_answer_with_the_status_of_their_kind() -> None:
+    async with client() as http:
+        pdf = await http.post(
+            "/internal/files", params={**PARAMS, "filename": "a.pdf"}, content=b"%PDF"
+        )
+        assert pdf.status_code == 422
+        assert pdf.json()["detail"]["code"] == "extensao_invalida"
+        big = await http.post(
+            "/internal/files",
+            params={**PARAMS, "filename": "a.xml"},
+            content=b"x" * (15 * 1024 * 1024 + 1),
+        )
+        assert big.status_code == 413
+        assert big.json()["detail"] == {
+            "code": "arquivo_muito_grande",
+            "message": "O limite é 15 MB por arquivo.",
+        }
+        missing = await http.get("/internal/files/nada")
+        assert missing.status_code == 404
+        assert missing.json()["detail"]["code"] == "arquivo_nao_encontrado"
+
+
+async def test_a_stored_file_is_served_back_with_its_hash() -> None:
+    async with client() as http:
+        made = await http.post(
+            "/internal/files", params={**PARAMS, "filename": "a.xml"}, content=b"<a/>"
+        )
+        assert made.status_code == 201
+        file_id = made.json()["file_id"]
+        content = await http.get(f"/internal/files/{file_id}/revisions/1/content")
+        assert content.content == b"<a/>"
+        assert content.headers["X-Content-SHA256"] == made.json()["revisions"][0]["sha256"]
+        stale = await http.post(
+            f"/internal/files/{file_id}/revisions",
+            params={"created_by": "x", "base_revision": 2},
+            content=b"<b/>",
+        )
+        assert stale.status_code == 409
+        assert stale.json()["detail"]["code"] == "revisao_desatualizada"
