@@ -14,7 +14,15 @@ from urllib.parse import quote
 from fastapi.responses import StreamingResponse
 
 from tissflow_gateway.auth import User
-from tissflow_gateway.core import ApiError, call, not_found, runtime, seg, settings
+from tissflow_gateway.core import (
+    ApiError,
+    call,
+    not_found,
+    runtime,
+    seg,
+    settings,
+    unavailable,
+)
 
 
 def may_read_content(user: User) -> None:
@@ -199,11 +207,11 @@ async def stream_revision(user: User, file_id: str, revision: int) -> StreamingR
     try:
         upstream = await runtime.http.send(request, stream=True)
     except Exception as exc:  # noqa: BLE001 - any transport failure is "unavailable"
-        raise ApiError(
-            503, "servico_indisponivel", "Serviço temporariamente indisponível."
-        ) from exc
+        raise unavailable({"servico": "ingest"}) from exc
     if upstream.status_code != 200:
         await upstream.aclose()
+        if upstream.status_code >= 500:  # ingest or its database down: say so, not 404
+            raise unavailable({"servico": "ingest"})
         raise ApiError(404, "revisao_nao_encontrada", "Revisão não encontrada.")
 
     async def body() -> AsyncIterator[bytes]:
