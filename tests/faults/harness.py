@@ -53,6 +53,8 @@ class Servers:
             "TISSFLOW_KAFKA_PORT": str(self.kafka_port),
             "TISSFLOW_KAFKA_CONTROLLER_PORT": str(self.kafka_port + 1),
             "TISSFLOW_MONGO_PORT": str(self.mongo_port),
+            # A shared CI machine can be slow to bring a broker back: be patient.
+            "TISSFLOW_START_TIMEOUT": os.environ.get("TISSFLOW_START_TIMEOUT", "240"),
         }
 
     @property
@@ -69,7 +71,7 @@ class Servers:
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=180,
+            timeout=400,
         )
 
     def pid(self, name: str) -> int:
