@@ -22,7 +22,8 @@ from tissflow_runtime.local import SERVICES
 from tests.faults.harness import FULL, World
 from tests.support import publish, wait_for
 
-pytestmark = [pytest.mark.faults, pytest.mark.e2e]
+# Servers restart and services start inside these tests: slow on a shared machine.
+pytestmark = [pytest.mark.faults, pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 KILLED = SERVICES if FULL else ("validation",)
 

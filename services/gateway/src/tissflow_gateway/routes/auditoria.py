@@ -39,7 +39,12 @@ class AcessoPage(BaseModel):
     "/auditoria",
     responses={
         code: {"model": ErrorBody, "description": text}
-        for code, text in ((401, "Não autenticado"), (403, "Sem permissão"))
+        for code, text in (
+            (401, "Não autenticado"),
+            (403, "Sem permissão"),
+            (422, "Dados inválidos"),
+            (503, "Serviço indisponível"),
+        )
     },
 )
 async def list_acessos(
