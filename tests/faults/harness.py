@@ -261,6 +261,14 @@ def _wait_total(api: Api, path: str, params: dict[str, Any], timeout: float = 30
     return total
 
 
+def _answers(url: str) -> bool:
+    try:
+        httpx.get(f"{url}/healthz", timeout=1)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
 def start_world() -> World:
     servers = Servers()
     servers.state.mkdir(parents=True, exist_ok=True)
@@ -280,10 +288,17 @@ def start_world() -> World:
         TISSFLOW_RETRY_BACKOFF_SECONDS="0.05",
     )
     services = ServiceSet(env=env, log_dir=ROOT / "test-artifacts" / "logs" / prefix)
+    busy = [name for name in SERVICES if _answers(services.url(name))]
+    assert not busy, f"portas ocupadas por outro processo: {busy} (TISSFLOW_FAULTS_PORT_OFFSET)"
     services.start(*SERVICES)
-    services.wait_ready(*SERVICES, timeout=120)
-    for seed in ("tissflow_validation.seed", "tissflow_gateway.seed"):
-        subprocess.run([sys.executable, "-m", seed], env=env, check=True, timeout=60)
+    try:
+        services.wait_ready(*SERVICES, timeout=240)
+        for seed in ("tissflow_validation.seed", "tissflow_gateway.seed"):
+            subprocess.run([sys.executable, "-m", seed], env=env, check=True, timeout=120)
+    except BaseException:
+        services.stop()
+        servers.run("stop")
+        raise
     base = services.url("gateway")
     clinica = Api.login(base, "odontoarte", "odontoarte123")
     token = clinica.headers["Authorization"].split(" ", 1)[1]
