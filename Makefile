@@ -15,8 +15,16 @@ TEST_ENV := TISSFLOW_STATE_DIR=$(TEST_STATE_DIR) TISSFLOW_KAFKA_PORT=$(TEST_KAFK
 	TISSFLOW_KAFKA_CONTROLLER_PORT=$(TEST_KAFKA_CONTROLLER_PORT) TISSFLOW_MONGO_PORT=$(TEST_MONGO_PORT)
 TEST_URLS := TISSFLOW_KAFKA_BOOTSTRAP=127.0.0.1:$(TEST_KAFKA_PORT) \
 	TISSFLOW_MONGODB_URL=mongodb://127.0.0.1:$(TEST_MONGO_PORT)
+# The fault suite starts and kills its own Kafka (FAULTS_PORT_BASE, +1) and FerretDB (+2),
+# and its services at the default ports plus FAULTS_PORT_OFFSET (18500, 18601...).
+FAULTS_STATE_DIR ?= .local/test-faults
+FAULTS_PORT_BASE ?= 19300
+FAULTS_PORT_OFFSET ?= 10500
+FAULTS_ENV := TISSFLOW_FAULTS_STATE_DIR=$(FAULTS_STATE_DIR) \
+	TISSFLOW_FAULTS_PORT_BASE=$(FAULTS_PORT_BASE) TISSFLOW_FAULTS_PORT_OFFSET=$(FAULTS_PORT_OFFSET)
 
-.PHONY: install run stop reset test test-unit bench lint format asyncapi image
+.PHONY: install run stop reset test test-unit test-faults test-security bench lint format \
+	asyncapi image
 
 install: ## Python deps (uv), Kafka jars and FerretDB; cached after the first time
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -49,11 +57,21 @@ test: install ## the whole suite: lint, unit, integration and e2e on real Kafka 
 	@$(TEST_ENV) $(SERVERS) reset >/dev/null
 	@$(TEST_ENV) $(SERVERS) start
 	@set -o pipefail; trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
-	$(TEST_URLS) \
+	$(TEST_URLS) $(FAULTS_ENV) \
 	$(UV) run --frozen pytest -q -ra $(PYTEST_ARGS)
 
+test-faults: install ## faults, full form: kill -9 of every service, Kafka and FerretDB down, poison
+	@$(FAULTS_ENV) TISSFLOW_FAULTS_FULL=1 $(UV) run --frozen pytest -q -ra -s -m faults tests/faults $(PYTEST_ARGS)
+
+test-security: install ## security, full form: isolation from the OpenAPI document, 400+ hostile inputs
+	@$(TEST_ENV) $(SERVERS) reset >/dev/null
+	@$(TEST_ENV) $(SERVERS) start
+	@set -o pipefail; trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
+	$(TEST_URLS) TISSFLOW_SECURITY_FULL=1 \
+	$(UV) run --frozen pytest -q -ra -m security tests/security $(PYTEST_ARGS)
+
 test-unit: ## only the tests that need no server (well under a minute)
-	@$(UV) run --frozen pytest -q -m "not integration and not e2e and not browser" $(PYTEST_ARGS)
+	@$(UV) run --frozen pytest -q -m "not integration and not e2e and not browser and not security and not faults" $(PYTEST_ARGS)
 
 bench: install ## benchmarks: tables with medians and ratios against a same-run baseline
 	@$(TEST_ENV) $(SERVERS) reset >/dev/null

@@ -121,6 +121,8 @@ class ServiceRuntime:
         )
         self.outbox_relay_enabled = settings.outbox_relay
         self._startup: list[StartupHook] = []
+        self._periodic: list[tuple[float, Callable[[], Awaitable[Any]]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._http: httpx.AsyncClient | None = None
         # Other services' internal APIs, with one policy for errors and retries.
         self.internal = InternalClient(lambda: self.http, settings, settings.internal_token)
@@ -132,6 +134,30 @@ class ServiceRuntime:
     def on_startup(self, hook: StartupHook) -> StartupHook:
         self._startup.append(hook)
         return hook
+
+    def every(
+        self, seconds: float
+    ) -> Callable[[Callable[[], Awaitable[Any]]], Callable[[], Awaitable[Any]]]:
+        """Run a housekeeping job every `seconds` while the service runs (first run at
+        start); a failure is logged and the job runs again next time."""
+
+        def decorator(job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+            self._periodic.append((seconds, job))
+            return job
+
+        return decorator
+
+    async def _repeat(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
+        while True:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - housekeeping retries next round
+                log.warning(
+                    "%s failed: %s", job.__name__, type(exc).__name__, extra={"rate_limited": True}
+                )
+            await asyncio.sleep(seconds)
 
     def event(self, payload: BaseModel, *, key: str, correlation_id: str) -> dict[str, Any]:
         """An outbox entry produced by this service."""
@@ -166,6 +192,10 @@ class ServiceRuntime:
         await self.broker.start()
         if self.outbox_relay_enabled:
             self.relay.start()
+        self._tasks = [
+            asyncio.create_task(self._repeat(seconds, job), name=job.__name__)
+            for seconds, job in self._periodic
+        ]
         log.info("%s started", self.name)
         try:
             yield
@@ -177,6 +207,9 @@ class ServiceRuntime:
         not acknowledged by then is redelivered to the next process (consumers are
         idempotent, the outbox is still in the documents)."""
         bound = self.settings.shutdown_timeout_seconds
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.relay.stop()
         self.consumers.stopping = True
         for what, step in (

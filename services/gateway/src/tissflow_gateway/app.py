@@ -21,9 +21,19 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeou
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from tissflow_contracts import Envelope, StatementReady, Topic
 
-from tissflow_gateway import api, pages_arquivos, pages_lotes, pages_operadora, pages_ops, portal
-from tissflow_gateway.core import UNAVAILABLE, db, runtime
+from tissflow_gateway import (
+    api,
+    audit,
+    auth,
+    pages_arquivos,
+    pages_lotes,
+    pages_operadora,
+    pages_ops,
+    portal,
+)
+from tissflow_gateway.core import UNAVAILABLE, db, runtime, settings
 from tissflow_gateway.routes import arquivos as arquivos_routes
+from tissflow_gateway.routes import auditoria
 from tissflow_gateway.routes import auth as auth_routes
 from tissflow_gateway.routes import operadora as operadora_routes
 from tissflow_gateway.routes import ops as ops_routes
@@ -86,6 +96,7 @@ app.include_router(arquivos_routes.router)
 app.include_router(api.router)
 app.include_router(operadora_routes.router)
 app.include_router(ops_routes.router)
+app.include_router(auditoria.router)
 app.include_router(portal.router)
 app.include_router(pages_arquivos.router)
 app.include_router(pages_lotes.router)
@@ -103,6 +114,32 @@ PORTAL_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+@runtime.every(settings.cleanup_seconds)
+async def purge_expired() -> None:
+    """FerretDB has no TTL index: expired sessions, tokens and login attempts go here."""
+    await auth.purge_expired(auth.sessions, auth.tokens, auth.login_attempts)
+
+
+@app.middleware("http")
+async def access_log(request: Request, call_next: Any) -> Response:
+    """Who the request was (the auth dependencies fill the holder) and its client
+    address for the login limits; state changes, downloads and logins are recorded."""
+    who: dict[str, Any] = {}
+    address = request.client.host if request.client else "-"
+    who_token = auth.request_user.set(who)
+    address_token = auth.client_address.set(address)
+    try:
+        response: Response = await call_next(request)
+    finally:
+        auth.request_user.reset(who_token)
+        auth.client_address.reset(address_token)
+    path = request.url.path
+    if who and audit.audited(request.method, path):
+        route = getattr(request.scope.get("route"), "path", path)
+        audit.record(who, request.method, route, path, response.status_code, address)
+    return response
 
 
 @app.middleware("http")

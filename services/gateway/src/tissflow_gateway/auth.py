@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from tissflow_gateway.core import ApiError, db, settings
@@ -25,8 +27,25 @@ tokens = db["api_tokens"]
 sessions = db["sessions"]
 login_attempts = db["login_attempts"]
 
-MAX_FAILED_LOGINS = 5  # password checks per login and window
+MAX_FAILED_LOGINS = 5  # password checks per login, from one address, per window
+MAX_LOGIN_ATTEMPTS = 50  # password checks of one login from all addresses, per window
 LOCK_MINUTES = 5  # the window, from its first attempt
+IDLE_MINUTES = 30  # a portal session unused this long ends (ANS: idle session ≤ 30 min)
+
+# The request's client address (set by the gateway's middleware; uvicorn takes it from
+# X-Forwarded-For only when the proxy is trusted) and, for the access log, who the
+# request turned out to be: a holder the middleware reads after the route ran.
+client_address: contextvars.ContextVar[str] = contextvars.ContextVar("client_address", default="-")
+request_user: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "request_user", default=None
+)
+
+
+def _remember(user: User) -> User:
+    holder = request_user.get()
+    if holder is not None:
+        holder.update(username=user.username, role=user.role, provider_id=user.provider_id)
+    return user
 
 
 @dataclass(frozen=True)
@@ -97,21 +116,23 @@ def _too_many(window_start: datetime, now: datetime) -> ApiError:
     )
 
 
-async def _count_attempt(key: str) -> None:
-    """Count this attempt BEFORE the password is checked; 429 past the limit.
+async def _count_attempt(key: str, limit: int = MAX_FAILED_LOGINS) -> str:
+    """Count this attempt BEFORE the password is checked; 429 past the limit. Returns
+    the slot taken (given back after a successful login).
 
-    Each attempt must take one of MAX_FAILED_LOGINS numbered slots by inserting a document
-    whose `_id` names the slot; a slot is held for LOCK_MINUTES (a sliding window). A
-    unique `_id` is the one thing the database guarantees under any concurrency (FerretDB
-    has no transactions, and its `$inc` read-modify-write let 7 of 40 simultaneous
-    guesses through), so at most MAX_FAILED_LOGINS passwords are checked per window.
+    Each attempt must take one of `limit` numbered slots by inserting a document whose
+    `_id` names the slot; a slot is held for LOCK_MINUTES (a sliding window). A unique
+    `_id` is the one thing the database guarantees under any concurrency (FerretDB has
+    no transactions, and its `$inc` read-modify-write let 7 of 40 simultaneous guesses
+    through), so at most `limit` passwords are checked per window.
     """
     now = datetime.now(UTC)
     for freed in (False, True):
-        for slot in range(1, MAX_FAILED_LOGINS + 1):
+        for slot in range(1, limit + 1):
+            slot_id = f"{key}#{slot}"
             try:
-                await login_attempts.insert_one({"_id": f"{key}#{slot}", "key": key, "at": now})
-                return
+                await login_attempts.insert_one({"_id": slot_id, "key": key, "at": now})
+                return slot_id
             except DuplicateKeyError:
                 continue
         if freed:
@@ -138,15 +159,31 @@ def _verify(password_hash: str | None, password: str) -> bool:
 
 
 async def authenticate(username: str, password: str) -> User:
-    """The user, or ApiError 401/429 with a pt-BR message; failed attempts are limited."""
+    """The user, or ApiError 401/429 with a pt-BR message; failed attempts are limited.
+
+    Counted per login AND client address (5 per LOCK_MINUTES window), so someone who
+    knows a clinic's login locks out only their own address, not the clinic; a second,
+    wider limit per login from all addresses (50) catches a guess spread over many."""
     key = normalise_username(username)
-    await _count_attempt(key)
+    address = client_address.get()
+    taken = [
+        await _count_attempt(f"{key}@{address}"),
+        await _count_attempt(key, MAX_LOGIN_ATTEMPTS),
+    ]
     doc = await users.find_one({"_id": key}) if key else None
     ok = await asyncio.to_thread(_verify, doc["password_hash"] if doc else None, password)
     if doc is None or not ok:
+        holder = request_user.get()
+        if holder is not None:  # the access log records the failed attempt too
+            holder.update(
+                username=key[:100], role=None, provider_id=doc.get("provider_id") if doc else None
+            )
         raise ApiError(401, "credenciais_invalidas", "Usuário ou senha inválidos.")
-    await login_attempts.delete_many({"key": key})
-    return _user(doc)
+    # The right password: this address's failures of the login are forgotten and the
+    # slots this attempt took are given back.
+    await login_attempts.delete_many({"key": f"{key}@{address}"})
+    await login_attempts.delete_one({"_id": taken[1]})
+    return _remember(_user(doc))
 
 
 def _digest(secret: str) -> str:
@@ -181,6 +218,7 @@ async def create_session(user: User) -> tuple[str, str]:
             "username": user.username,
             "csrf": csrf,
             "expires_at": datetime.now(UTC) + timedelta(hours=settings.session_hours),
+            "last_seen": datetime.now(UTC),
         }
     )
     return session_id, csrf
@@ -198,11 +236,15 @@ async def session_user(request: Request) -> tuple[User, str] | None:
     doc = await sessions.find_one({"_id": _digest(session_id)})
     if doc is None:
         return None
-    if _expired(doc):
+    now = datetime.now(UTC)
+    last_seen = doc.get("last_seen") or now - timedelta(minutes=IDLE_MINUTES)
+    if _expired(doc) or now - last_seen >= timedelta(minutes=IDLE_MINUTES):
         await sessions.delete_one({"_id": doc["_id"]})
         return None
+    if now - last_seen > timedelta(minutes=1):  # one write a minute, not one a request
+        await sessions.update_one({"_id": doc["_id"]}, {"$set": {"last_seen": now}})
     user_doc = await users.find_one({"_id": doc["username"]})
-    return (_user(user_doc), doc["csrf"]) if user_doc else None
+    return (_remember(_user(user_doc)), doc["csrf"]) if user_doc else None
 
 
 def _expired(doc: dict) -> bool:
@@ -228,7 +270,7 @@ async def api_user(
         if doc is not None:
             user_doc = await users.find_one({"_id": doc["username"]})
             if user_doc is not None:
-                return _user(user_doc)
+                return _remember(_user(user_doc))
         raise ApiError(401, "nao_autenticado", "Token inválido ou expirado.")
     found = await session_user(request)
     if found is None:
@@ -240,6 +282,35 @@ async def api_user(
     ):
         raise ApiError(403, "csrf_invalido", "Sessão expirada ou formulário inválido; recarregue.")
     return user
+
+
+async def purge_expired(
+    sessions_: AsyncCollection, tokens_: AsyncCollection, attempts_: AsyncCollection
+) -> dict[str, int]:
+    """Delete what has expired: sessions past their end or idle, tokens past
+    `expires_at`, login attempts whose window is over (FerretDB has no TTL index, so the
+    gateway runs this every few minutes). Returns how many of each went."""
+    now = datetime.now(UTC)
+    gone_sessions = await sessions_.delete_many(
+        {
+            "$or": [
+                {"expires_at": {"$lte": now}},
+                {"last_seen": {"$lte": now - timedelta(minutes=IDLE_MINUTES)}},
+                {"expires_at": {"$exists": False}},
+            ]
+        }
+    )
+    gone_tokens = await tokens_.delete_many(
+        {"$or": [{"expires_at": {"$lte": now}}, {"expires_at": {"$exists": False}}]}
+    )
+    gone_attempts = await attempts_.delete_many(
+        {"at": {"$lte": now - timedelta(minutes=LOCK_MINUTES)}}
+    )
+    return {
+        "sessoes": gone_sessions.deleted_count,
+        "tokens": gone_tokens.deleted_count,
+        "tentativas": gone_attempts.deleted_count,
+    }
 
 
 CurrentUser = Annotated[User, Depends(api_user)]

@@ -17,6 +17,8 @@ class GatewaySettings(ServiceSettings):
     session_hours: int = 8
     # API tokens expire this many days after they are issued.
     token_days: int = 30
+    # How often expired sessions, tokens and login attempts are deleted.
+    cleanup_seconds: float = 300.0
 
 
 settings = GatewaySettings()

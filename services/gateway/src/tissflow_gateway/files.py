@@ -15,7 +15,14 @@ from fastapi.responses import StreamingResponse
 from tissflow_runtime.internal_client import InternalCallError
 
 from tissflow_gateway.auth import User
-from tissflow_gateway.core import ApiError, call, not_found, runtime, seg
+from tissflow_gateway.core import (
+    ApiError,
+    call,
+    not_found,
+    runtime,
+    seg,
+    unavailable,
+)
 
 
 def may_read_content(user: User) -> None:
@@ -199,10 +206,9 @@ async def stream_revision(user: User, file_id: str, revision: int) -> StreamingR
     try:
         upstream = await runtime.internal.open_stream("ingest", path)
     except InternalCallError as exc:
-        if exc.status is None:  # no answer at all
-            raise ApiError(
-                503, "servico_indisponivel", "Serviço temporariamente indisponível."
-            ) from exc
+        # No answer, or ingest (or its database) down: say so, not 404.
+        if exc.status is None or exc.status >= 500:
+            raise unavailable({"servico": "ingest"}) from exc
         raise ApiError(404, "revisao_nao_encontrada", "Revisão não encontrada.") from exc
 
     async def body() -> AsyncIterator[bytes]:

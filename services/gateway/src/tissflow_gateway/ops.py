@@ -10,6 +10,7 @@ import asyncio
 from typing import Any
 
 import httpx
+from fastapi.encoders import jsonable_encoder
 from tissflow_runtime.local import SERVICES
 
 from tissflow_gateway.core import ApiError, call, runtime, seg, settings
@@ -36,7 +37,8 @@ async def dead_letters(status: str | None = None, limit: int = 100) -> dict[str,
     async def one(service: str) -> dict[str, Any]:
         try:
             if service == runtime.name:  # in process: the public port has no /internal/dlq
-                return await runtime.list_dead_letters(status, limit)
+                # As JSON, like the others' answers (their `at` is a string to sort with).
+                return jsonable_encoder(await runtime.list_dead_letters(status, limit))
             return await call("GET", service, "/internal/dlq", params=params)
         except Exception:  # noqa: BLE001 - one service down must not hide the others
             return {"items": [], "total": 0, "indisponivel": service}

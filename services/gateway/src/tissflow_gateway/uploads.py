@@ -6,6 +6,7 @@ the gateway receives: TISS XML here, the operator's registry CSVs in `operadora`
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -73,7 +74,31 @@ async def parse_form(
     except TooLarge:
         raise too_big() from None
     except MultiPartException as exc:
-        raise ApiError(400, "formato_invalido", f"Envio inválido: {exc.message}") from None
+        raise ApiError(
+            400,
+            "formato_invalido",
+            "Envio inválido: o formulário multipart está malformado.",
+            {"erro": exc.message},
+        ) from None
+
+
+def clean_filename(name: str | None, default: str = "arquivo.xml") -> str:
+    """The name a file is stored and shown under: NFC (so "ç" typed two ways is one name),
+    without the client's folders, at most 255 characters. A name with control or
+    format characters (NUL, line breaks, the right-to-left override U+202E that makes
+    "fdp.xml" show as "lmx.pdf", zero-width characters) is refused with 422."""
+    text = unicodedata.normalize("NFC", name or "")
+    bad = sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) in ("Cc", "Cf")})
+    if bad:
+        raise ApiError(
+            422,
+            "nome_arquivo_invalido",
+            "O nome do arquivo contém caracteres de controle ou invisíveis não permitidos "
+            f"({', '.join(bad)}); renomeie o arquivo e envie de novo.",
+            {"caracteres": bad},
+        )
+    text = text.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return (text or default)[-255:]
 
 
 async def receive_single_xml(request: Request) -> ReceivedFile:
@@ -95,6 +120,6 @@ async def receive_single_xml(request: Request) -> ReceivedFile:
         content = await upload.read()
         if len(content) > MAX_FILE_BYTES:
             raise too_large(len(content))
-        return ReceivedFile(filename=(upload.filename or "arquivo.xml")[-255:], content=content)
+        return ReceivedFile(filename=clean_filename(upload.filename), content=content)
     finally:
         await form.close()
