@@ -10,6 +10,7 @@ manifests use are dereferenced into a scratch folder first.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from pathlib import Path
@@ -29,10 +30,10 @@ CRDS = LOCAL / "k8s" / "crds"
 Obj = dict[str, Any]
 
 
+@functools.cache
 def ensure_tools() -> None:
-    """Install what is missing (a no-op after `make install`)."""
-    if not (KUSTOMIZE.exists() and KUBECONFORM.exists() and CRDS.exists()):
-        subprocess.run(["bash", str(TOOLS), "install"], check=True, timeout=600)
+    """Install what is missing, once per run (a no-op after `make install`)."""
+    subprocess.run(["bash", str(TOOLS), "install"], check=True, timeout=600)
 
 
 def render(overlay: str) -> tuple[str, list[Obj]]:

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tissflow_demo.samples import build_lote
 from tissflow_runtime.local import SERVICES, ServiceSet, service_env
-from tissflow_validation.samples import build_lote
 
 from tests.support import Api, create_topics, fresh_guia
 

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from pymongo import AsyncMongoClient, MongoClient
+from tissflow_demo.samples import build_lote
 from tissflow_gateway.auth import purge_expired
-from tissflow_validation.samples import build_lote
 
 from tests.security.conftest import portal_login
 from tests.support import Api, Stack, fresh_guia, wait_for

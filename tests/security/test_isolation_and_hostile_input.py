@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from pymongo import MongoClient
-from tissflow_validation.samples import build_lote
+from tissflow_demo.samples import build_lote
 
 from tests.security.test_accounts_and_audit import raw_upload
 from tests.support import Api, Stack, fresh_guia, wait_for
