@@ -73,7 +73,7 @@ async def on_file_validated(envelope: Envelope) -> None:
         "provider_id": event.provider_id,
         "registro_ans": event.registro_ans,
         "numero_lote": event.numero_lote or "",
-        "canal": "upload_xml",
+        "canal": event.canal,
         "file_id": event.file_id,
         "file_revision": event.revision,
         "sha256": event.sha256,

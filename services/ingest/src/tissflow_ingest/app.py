@@ -16,6 +16,7 @@ from gridfs import AsyncGridFSBucket
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import Envelope, FileUploaded, FileValidated, Topic
+from tissflow_contracts.events import Canal
 from tissflow_runtime.consumer import mark_handled, not_handled
 from tissflow_runtime.listing import match, page_of
 from tissflow_runtime.service import ServiceRuntime
@@ -70,6 +71,7 @@ def _uploaded_event(doc: dict[str, Any], revision: dict[str, Any]) -> dict[str, 
         sha256=revision["sha256"],
         uploaded_by=revision["created_by"],
         content_url=content_path(doc["_id"], revision["revision"]),
+        canal=doc.get("canal", "upload_xml"),
     )
     return runtime.event(payload, key=doc["_id"], correlation_id=doc["correlation_id"])
 
@@ -97,6 +99,7 @@ async def create_file(
     filename: Annotated[str, Query(min_length=1, max_length=255)],
     uploaded_by: Annotated[str, Query(min_length=1)],
     idempotency_key: Annotated[str | None, Query(max_length=200)] = None,
+    canal: Canal = "upload_xml",
 ) -> dict[str, Any]:
     """Store an upload as revision 1 and queue `file.uploaded` in the same document."""
     try:
@@ -135,6 +138,7 @@ async def create_file(
         "corrigido_online": False,
         "correlation_id": file_id,
         "idempotency_key": idempotency_key,
+        "canal": canal,
         "handled": [],
     }
     doc["outbox"] = [_uploaded_event(doc, revision)]
