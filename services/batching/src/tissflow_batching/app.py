@@ -28,6 +28,7 @@ from tissflow_runtime.listing import HIDDEN, match, page_of
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
+from tissflow_batching.digitacao.bootstrap import routes as digitacao_routes
 from tissflow_batching.domain import (
     STATUS_LABELS,
     LoteActionRefused,
@@ -223,4 +224,4 @@ async def get_lote(lote_id: str) -> dict[str, Any]:
     return public(doc)
 
 
-app = runtime.create_app([router])
+app = runtime.create_app([router, digitacao_routes(runtime)])

@@ -32,6 +32,7 @@ from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
 from tissflow_validation.cadastro import CsvInvalido, TipoCadastro, decodificar, ler_csv
+from tissflow_validation.consultas import router_consultas
 from tissflow_validation.correcoes import (
     com_ignorada,
     encontrar_critica,
@@ -755,4 +756,4 @@ async def configure_rule(codigo: str, body: RegraIn) -> dict[str, Any]:
     return item_regra(codigo, salvo)
 
 
-app = runtime.create_app([router])
+app = runtime.create_app([router, router_consultas(beneficiarios)])
