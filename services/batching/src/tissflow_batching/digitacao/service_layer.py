@@ -128,10 +128,17 @@ async def salvar_guia(
         **resumo,
     }
     await repo.inserir_guia(doc)
+    aviso = None
     if lote_id:
-        await adicionar_guias(repo, provider_id=provider_id, lote_id=lote_id, guia_ids=[doc["_id"]])
+        try:
+            await adicionar_guias(
+                repo, provider_id=provider_id, lote_id=lote_id, guia_ids=[doc["_id"]]
+            )
+        except DigitacaoRecusada as exc:
+            # The guide is kept (saved as typed) outside any lote; the clerk is told why.
+            aviso = f"A guia foi salva fora do lote: {exc.message}"
         doc = await repo.guia(provider_id, doc["_id"])
-    return publico_guia(doc)
+    return {**publico_guia(doc), "aviso": aviso}
 
 
 async def excluir_guia(repo: Repositorio, *, provider_id: str, guia_id: str) -> None:
