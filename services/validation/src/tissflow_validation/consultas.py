@@ -8,6 +8,7 @@ Validation owns both (the registry it imports, the TUSS terminology of the insta
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import date
 from typing import Annotated, Any
 
@@ -46,8 +47,14 @@ def buscar_tuss(texto: str, tabela: str | None, dia: date) -> list[dict[str, Any
     return out[:MAX_RESULTADOS]
 
 
+def _aquecer() -> None:
+    """Load the TUSS index (seconds, once per process) before the first clerk asks."""
+    tiss.tuss.search("consulta")
+
+
 def router_consultas(beneficiarios: AsyncCollection) -> APIRouter:
     router = APIRouter(prefix="/internal/consultas", tags=["consultas"])
+    threading.Thread(target=_aquecer, name="tuss-index", daemon=True).start()
 
     @router.get("/beneficiarios/{numero_carteira}")
     async def carteira(numero_carteira: str) -> dict[str, Any]:

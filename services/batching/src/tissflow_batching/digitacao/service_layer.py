@@ -49,8 +49,10 @@ def _limpo(valores: dict[str, Any]) -> dict[str, str]:
 
 
 def publico_guia(doc: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in doc.items() if k != "_id"}
+    out = {k: v for k, v in doc.items() if k not in ("_id", "erros")}
     out["guia_id"] = doc["_id"]
+    # Stored as a list: an item's key ("itens.0.codigo") cannot be a MongoDB field name.
+    out["erros"] = {e["campo"]: e["mensagem"] for e in doc.get("erros") or []}
     out["tipo_label"] = NOMES_TIPO.get(doc["tipo"], doc["tipo"])
     return out
 
@@ -104,7 +106,7 @@ async def salvar_guia(
         "tipo": tipo,
         "campos": campos,
         "itens": itens,
-        "erros": erros,
+        "erros": [{"campo": k, "mensagem": v} for k, v in erros.items()],
         "completa": not erros,
         "numero_guia_prestador": campos["numero_guia_prestador"],
         "numero_carteira": campos.get("numero_carteira", ""),
@@ -254,7 +256,7 @@ async def gerar_lote(
             f"{len(incompletas)} guia(s) do lote têm campos a corrigir: "
             f"{', '.join(g['numero_guia_prestador'] for g in incompletas[:10])}.",
             422,
-            [{"guia_id": g["_id"], "erros": g["erros"]} for g in incompletas],
+            [{"guia_id": g["_id"], "erros": publico_guia(g)["erros"]} for g in incompletas],
         )
     numero = lote.get("numero_lote_prestador")
     if not numero:

@@ -21,6 +21,20 @@
     return m ? m[3] + "-" + m[2] + "-" + m[1] : "";
   }
 
+  // dd/mm/aaaa on items added after the page loaded (portal.js marks those of the page).
+  function mascaraData(scope) {
+    scope.querySelectorAll("input[data-date-br]").forEach(function (field) {
+      field.addEventListener("input", function (e) {
+        if (e.inputType && e.inputType.indexOf("delete") === 0) { return; }
+        var d = field.value.replace(/\D/g, "").slice(0, 8);
+        var out = d.slice(0, 2);
+        if (d.length >= 2) { out += "/" + d.slice(2, 4); }
+        if (d.length >= 4) { out += "/" + d.slice(4, 8); }
+        if (field.value !== out) { field.value = out; }
+      });
+    });
+  }
+
   function setupForm(form) {
     var tipo = form.getAttribute("data-tipo");
     var lista = form.querySelector("[data-itens]");
@@ -87,6 +101,7 @@
           if (anterior && campo(item, k) && !campo(item, k).value) { campo(item, k).value = valor(anterior, k); }
         });
         lista.appendChild(item);
+        mascaraData(item);
         ligarItem(item);
         renumerar();
         var primeiro = item.querySelector("input, select");

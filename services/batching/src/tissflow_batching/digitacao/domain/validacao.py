@@ -59,6 +59,8 @@ def ler_data(texto: str | None) -> date | None:
     texto = (texto or "").strip()
     if not texto:
         return None
+    if len(texto) == 8 and texto.isdigit():  # typed without the slashes: ddmmaaaa
+        texto = f"{texto[:2]}/{texto[2:4]}/{texto[4:]}"
     try:
         if "/" in texto:
             dia, mes, ano = texto.split("/")
