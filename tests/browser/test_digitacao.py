@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import Shot, login, new_context
+from tests.browser.conftest import LAPTOP, PHONE, SHOTS, Shot, login, new_context
 
 pytestmark = pytest.mark.browser
 
@@ -96,7 +96,7 @@ def test_clerk_types_an_sadt_guide_with_look_ups_items_and_totals(
 
 
 def test_a_guide_posted_after_the_session_expired_is_saved_after_signing_in(
-    browser: Browser, portal_url: str, shot: Shot, phone_shot: Shot
+    browser: Browser, portal_url: str, shot: Shot
 ) -> None:
     context = new_context(browser, portal_url)
     page = login(context, "odontoarte", "odontoarte123")
@@ -110,7 +110,10 @@ def test_a_guide_posted_after_the_session_expired_is_saved_after_signing_in(
     expect(page.locator("#c-solicitante_numero_conselho")).to_have_value("98765")
     expect(page.locator("#i-0-codigo")).to_have_value("40304361")
     shot(page, "62-digitacao-sessao-expirada")
-    phone_shot(page, "62-digitacao-sessao-expirada")
+    # The page answers a POST: the phone picture is this page at phone width.
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(SHOTS / "62-digitacao-sessao-expirada-phone.png"), full_page=True)
+    page.set_viewport_size(LAPTOP)
     page.locator("#dg-user").fill("odontoarte")
     page.locator("#dg-pass").fill("odontoarte123")
     page.get_by_role("button", name="Entrar e salvar a guia").click()
@@ -143,3 +146,54 @@ def test_geracao_automatica_makes_the_lote_that_becomes_importado(
     expect(page.locator("main")).to_contain_text("Digitação")
     shot(page, "65-digitacao-lote-de-pagamento")
     phone_shot(page, "65-digitacao-lote-de-pagamento")
+
+
+def test_novo_lote_of_odonto_guides_and_the_consulta_form(
+    clerk: BrowserContext, shot: Shot, phone_shot: Shot
+) -> None:
+    page = clerk.new_page()
+    page.goto("/")
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="+ Novo Lote"
+    ).click()
+    page.get_by_role("button", name="Tratamento Odontológico").click()
+    expect(page.get_by_role("heading", name="Lote de Tratamento Odontológico")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(
+        "Este lote já possui 0 guia(s). Limite máximo permitido por lote é de 100 guias."
+    )
+    page.get_by_role("main").get_by_role("link", name="Digitar Guia").click()
+    expect(
+        page.get_by_role("heading", name="Guia de Tratamento Odontológico (GTO)")
+    ).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Esta guia entra no lote")
+    page.locator("#c-numero_carteira").fill("00331988000337")
+    page.locator("#c-plano_beneficiario").fill("ODONTO PLANO BÁSICO")
+    page.locator("#c-executante_cro").fill("45678")
+    page.locator("#c-executante_uf").select_option("35")
+    page.locator("#c-cnes").fill("2077485")
+    page.locator("#i-0-data_realizacao").fill(ONTEM)
+    page.locator("#i-0-codigo").press_sequentially("81000065", delay=20)
+    sugestao = page.locator("#i-0-codigo ~ .dg-sugestoes button", has_text="81000065").first
+    expect(sugestao).to_be_visible(timeout=60_000)
+    sugestao.click()
+    expect(page.locator("#i-0-descricao")).to_have_value(
+        re.compile("consulta odontol", re.IGNORECASE)
+    )
+    page.locator("#i-0-dente").select_option("36")
+    page.locator("#i-0-valor_unitario").fill("80,00")
+    expect(page.locator("#dg-total")).to_have_text("R$ 80,00")
+    shot(page, "66-digitacao-gto")
+    page.get_by_role("button", name="Salvar guia").click()
+    expect(page.get_by_role("status")).to_contain_text("salva e completa")
+    page.get_by_role("link", name="Voltar").click()
+    expect(page.locator("#dg-qtd")).to_have_text("1")
+    expect(page.get_by_role("button", name="Gerar lote e validar")).to_be_visible()
+    shot(page, "67-digitacao-novo-lote")
+    phone_shot(page, "67-digitacao-novo-lote")
+
+    page.goto("/digitacao/guias/nova?tipo=consulta")
+    expect(page.get_by_role("heading", name="Guia de Consulta")).to_be_visible()
+    page.locator("#c-valor_procedimento").fill("150,00")
+    expect(page.locator("#dg-total")).to_have_text("R$ 150,00")
+    shot(page, "68-digitacao-consulta")
+    phone_shot(page, "68-digitacao-consulta")
