@@ -120,7 +120,7 @@ def test_a_draft_is_kept_as_typed_and_numbered() -> None:
             provider_id=P,
             por="clerk",
             tipo="sp_sadt",
-            campos={**g.campos, "cnes": ""},
+            campos={**g.campos, "cnes": "", "numero_guia_prestador": ""},
             itens=[],
         )
     )
