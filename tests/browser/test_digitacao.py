@@ -197,3 +197,31 @@ def test_novo_lote_of_odonto_guides_and_the_consulta_form(
     expect(page.locator("#dg-total")).to_have_text("R$ 150,00")
     shot(page, "68-digitacao-consulta")
     phone_shot(page, "68-digitacao-consulta")
+    page.goto("/digitacao/guias/nova?tipo=honorarios")
+    expect(page.get_by_role("heading", name="Guia de Honorários")).to_be_visible()
+    shot(page, "69-digitacao-honorarios")
+
+
+def test_a_page_from_an_earlier_session_keeps_the_typed_guide(
+    browser: Browser, portal_url: str
+) -> None:
+    context = new_context(browser, portal_url)
+    page = login(context, "odontoarte", "odontoarte123")
+    page.goto("/digitacao/guias/nova?tipo=consulta")
+    page.locator("#c-numero_carteira").fill("00331988000442")
+    page.locator("#c-executante_numero_conselho").fill("123456")
+    # Meanwhile, in another tab, the clerk left and signed in again: a new session.
+    other = context.new_page()
+    other.goto("/")
+    other.get_by_role("button", name="Sair").click()
+    other.get_by_label("Usuário").fill("odontoarte")
+    other.get_by_label("Senha").fill("odontoarte123")
+    other.get_by_role("button", name="Entrar").click()
+    expect(other).to_have_url(re.compile(r"/$"))
+    page.get_by_role("button", name="Salvar guia").click()
+    expect(page.locator("#dg-alerta")).to_contain_text("sessão anterior")
+    expect(page.locator("#c-executante_numero_conselho")).to_have_value("123456")
+    page.get_by_role("button", name="Salvar guia").click()
+    expect(page).to_have_url(re.compile(r"/digitacao/guias/\w+\?ok=salva"))
+    expect(page.locator("#c-numero_carteira")).to_have_value("00331988000442")
+    context.close()

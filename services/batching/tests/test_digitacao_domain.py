@@ -135,6 +135,46 @@ def odonto(numero: str = "O1", carteira: str = "00331988000337") -> GuiaTipada:
     return GuiaTipada("odontologia", campos, itens)
 
 
+def honorarios(numero: str = "H1", carteira: str = "00331988000442") -> GuiaTipada:
+    campos = {
+        "numero_guia_prestador": numero,
+        "guia_solic_internacao": "INT" + numero,
+        "numero_carteira": carteira,
+        "atendimento_rn": "N",
+        "local_codigo": CNPJ_PADRAO,
+        "local_nome": "HOSPITAL SÃO LUCAS DE CAMPINAS",
+        "local_cnes": "2079720",
+        "executante_codigo": "100234",
+        "cnes": "2077485",
+        "data_inicio_faturamento": (HOJE - timedelta(days=2)).strftime("%d/%m/%Y"),
+        "data_fim_faturamento": ONTEM,
+        "carater_atendimento": "1",
+        "data_emissao": ONTEM,
+    }
+    itens = [
+        {
+            "data_execucao": ONTEM,
+            "hora_inicial": "08:30",
+            "hora_final": "10:00",
+            "tabela": "22",
+            "codigo": "31009336",
+            "descricao": "Herniorrafia inguinal - unilateral por videolaparoscopia",
+            "quantidade": "1",
+            "tecnica": "2",
+            "reducao_acrescimo": "1,00",
+            "valor_unitario": "1.250,00",
+            "grau_participacao": "00",
+            "prof_codigo": "52998224725",
+            "prof_nome": "DR. FERNANDO AUGUSTO LIMA",
+            "prof_conselho": "06",
+            "prof_numero_conselho": "54321",
+            "prof_uf": "35",
+            "prof_cbo": "225225",
+        }
+    ]
+    return GuiaTipada("honorarios", campos, itens)
+
+
 def contexto() -> OperatorContext:
     return OperatorContext(
         registro_ans="331988",
@@ -157,6 +197,7 @@ def construir(guias: list[GuiaTipada]) -> bytes:
         (consulta, "consulta", "150.00"),
         (sadt, "sp_sadt", "42.50"),
         (odonto, "odontologia", "200.00"),
+        (honorarios, "honorarios", "1250.00"),
     ],
 )
 def test_each_guide_type_makes_a_valid_lote_the_engine_accepts(fazer, tipo, total) -> None:
@@ -227,6 +268,28 @@ def test_field_messages_say_what_to_fix_in_portuguese() -> None:
     assert "não pode ser posterior a hoje" in erros["itens.0.data_execucao"]
     assert erros["itens.1.hora_final"].endswith("não pode ser anterior à hora inicial.")
     assert erros["itens.1.codigo"] == "Item 2 · Informe o Código do procedimento."
+
+
+def test_honorarios_dates_and_professional_cpf_are_checked() -> None:
+    g = honorarios()
+    campos = {**g.campos, "data_inicio_faturamento": ONTEM, "data_fim_faturamento": "01/01/2020"}
+    itens = [{**g.itens[0], "prof_codigo": "52998224700"}]
+    assert validar("honorarios", campos, itens, HOJE) == {
+        "data_fim_faturamento": "Data do fim do faturamento: não pode ser anterior à data do "
+        "início.",
+        "itens.0.prof_codigo": "Item 1 · CPF do profissional com dígitos verificadores inválidos.",
+    }
+
+
+def test_text_outside_iso_8859_1_is_refused_and_typographic_dashes_are_made_plain() -> None:
+    g = consulta()
+    erros = validar("consulta", {**g.campos, "observacao": "Paciente 🙂"}, [], HOJE)
+    assert erros == {
+        "observacao": "Observação / justificativa: o caractere “🙂” não é aceito pelo padrão "
+        "TISS; apague-o."
+    }
+    xml = construir([consulta()])  # its observação has an em dash
+    assert b"Retorno em 30 dias - paciente orientada" in xml
 
 
 def test_a_guide_without_items_or_with_tooth_and_region_is_incomplete() -> None:

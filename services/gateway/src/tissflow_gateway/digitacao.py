@@ -14,7 +14,12 @@ from tissflow_gateway.auth import User
 from tissflow_gateway.core import ApiError, call, seg
 
 BASE = "/internal/digitacao"
-TIPOS = {"consulta": "Consulta", "sp_sadt": "SP/SADT", "odontologia": "Tratamento Odontológico"}
+TIPOS = {
+    "consulta": "Consulta",
+    "sp_sadt": "SP/SADT",
+    "odontologia": "Tratamento Odontológico",
+    "honorarios": "Honorários",
+}
 
 
 def _provider(user: User) -> str:

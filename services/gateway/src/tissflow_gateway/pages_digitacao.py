@@ -31,7 +31,7 @@ from tissflow_gateway.portal import (
 
 router = APIRouter(include_in_schema=False)
 DIGITACAO = ("Guias Digitadas", "/digitacao")
-Tipo = Literal["consulta", "sp_sadt", "odontologia"]
+Tipo = Literal["consulta", "sp_sadt", "odontologia", "honorarios"]
 _ITEM = re.compile(r"^i\.(\d{1,3})\.([a-z_]{1,40})$")
 _CAMPO = re.compile(r"^c\.([a-z_]{1,40})$")
 
@@ -176,12 +176,11 @@ async def _salvar_do_form(
     found = await session_user(request)
     if found is None:
         # The session expired while the clerk typed: everything comes back on the page.
-        guia = await _guia_sem_sessao(guia_id)
         return await _pagina_guia(
             request,
             None,
             tipo,
-            guia=guia,
+            guia={"guia_id": guia_id} if guia_id else None,
             campos=campos,
             itens=itens,
             lote_id=lote_id,
@@ -190,14 +189,24 @@ async def _salvar_do_form(
         )
     session = Session(*found)
     _provider_only(session)
-    require_csrf(session, str(form.get("csrf_token") or ""))
+    token = str(form.get("csrf_token") or "")
+    if not token or not secrets.compare_digest(token, session.csrf):
+        # Signed in again elsewhere meanwhile: the page was stale, not the guide.
+        return await _pagina_guia(
+            request,
+            session,
+            tipo,
+            guia={"guia_id": guia_id} if guia_id else None,
+            campos=campos,
+            itens=itens,
+            lote_id=lote_id,
+            alerta="Esta página era de uma sessão anterior e a guia ainda não foi salva. "
+            "Confira os dados abaixo e clique em “Salvar guia” de novo.",
+            status_code=409,
+        )
     guia = await digitacao.salvar_guia(session.user, tipo, campos, itens, guia_id, lote_id)
     ok = "fora_do_lote" if guia.get("aviso") else "salva"
     return RedirectResponse(f"/digitacao/guias/{seg(guia['guia_id'])}?ok={ok}", status_code=303)
-
-
-async def _guia_sem_sessao(guia_id: str | None) -> dict[str, Any] | None:
-    return {"guia_id": guia_id} if guia_id else None
 
 
 @router.post("/digitacao/guias")

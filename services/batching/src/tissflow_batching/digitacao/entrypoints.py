@@ -18,7 +18,7 @@ from tissflow_batching.digitacao.adapters import Ingest, Repositorio
 from tissflow_batching.digitacao.domain.formularios import FORMULARIOS
 from tissflow_batching.digitacao.domain.lotes import DigitacaoRecusada
 
-Tipo = Literal["consulta", "sp_sadt", "odontologia"]
+Tipo = Literal["consulta", "sp_sadt", "odontologia", "honorarios"]
 
 
 class Quem(BaseModel):

@@ -37,7 +37,7 @@ def _tipo(tipo: str) -> str:
     if tipo not in FORMULARIOS:
         raise DigitacaoRecusada(
             "tipo_de_guia_invalido",
-            f"Tipo de guia '{tipo}' não pode ser digitado; use Consulta, SP/SADT ou "
+            f"Tipo de guia '{tipo}' não pode ser digitado; use Consulta, SP/SADT, Honorários ou "
             "Tratamento Odontológico.",
             422,
         )

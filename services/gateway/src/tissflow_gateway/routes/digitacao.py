@@ -16,7 +16,7 @@ from tissflow_gateway.schemas import Open
 router = APIRouter(
     prefix="/api/v1/digitacao", tags=["Digitação de Guias"], responses=errors(401, 403, 422, 503)
 )
-Tipo = Literal["consulta", "sp_sadt", "odontologia"]
+Tipo = Literal["consulta", "sp_sadt", "odontologia", "honorarios"]
 ONE = errors(404)
 CHANGE = errors(404, 409)
 

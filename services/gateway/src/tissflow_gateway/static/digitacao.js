@@ -96,8 +96,10 @@
         holder.innerHTML = html;
         var item = holder.firstElementChild;
         var anterior = lista.lastElementChild;
-        // The new item starts with the previous item's date (usually the same day).
-        ["data_execucao", "data_realizacao"].forEach(function (k) {
+        // The new item starts with the previous item's date (usually the same day),
+        // and, on Honorários, the previous item's professional (usually the same surgeon).
+        ["data_execucao", "data_realizacao", "grau_participacao", "prof_codigo", "prof_nome",
+         "prof_conselho", "prof_numero_conselho", "prof_uf", "prof_cbo"].forEach(function (k) {
           if (anterior && campo(item, k) && !campo(item, k).value) { campo(item, k).value = valor(anterior, k); }
         });
         lista.appendChild(item);

@@ -13,13 +13,14 @@ from typing import Literal
 
 from tissflow_batching.digitacao.domain.referencia import opcoes
 
-TipoGuia = Literal["consulta", "sp_sadt", "odontologia"]
+TipoGuia = Literal["consulta", "sp_sadt", "odontologia", "honorarios"]
 TipoCampo = Literal["texto", "digitos", "data", "hora", "opcao", "inteiro", "dinheiro", "decimal"]
 
 NOMES_TIPO: dict[str, str] = {
     "consulta": "Consulta",
     "sp_sadt": "SP/SADT",
     "odontologia": "Tratamento Odontológico",
+    "honorarios": "Honorários",
 }
 MAX_GUIAS_LOTE = 100
 MAX_ITENS = 99
@@ -464,7 +465,128 @@ ODONTOLOGIA = Formulario(
     ),
 )
 
-FORMULARIOS: dict[str, Formulario] = {f.tipo: f for f in (CONSULTA, SP_SADT, ODONTOLOGIA)}
+HONORARIOS = Formulario(
+    "honorarios",
+    "Guia de Honorários",
+    (
+        Secao(
+            "Dados da guia",
+            (
+                _GUIA_PRESTADOR,
+                C(
+                    "guia_solic_internacao",
+                    "Nº da guia de solicitação de internação",
+                    "texto",
+                    True,
+                    20,
+                    numero=3,
+                ),
+                C("senha", "Senha", max=20, numero=4),
+                C("numero_guia_operadora", "Nº da guia atribuído pela operadora", max=20, numero=5),
+            ),
+        ),
+        Secao(
+            "Dados do beneficiário",
+            (replace(_CARTEIRA, numero=6), replace(_RN, numero=8), replace(_NOME, numero=7)),
+        ),
+        Secao(
+            "Dados do contratado (onde foi executado o procedimento)",
+            (
+                C(
+                    "local_codigo",
+                    "Código na operadora / CNPJ do local",
+                    "texto",
+                    True,
+                    14,
+                    numero=9,
+                ),
+                C("local_nome", "Nome do hospital / local", "texto", True, 70, numero=10),
+                C("local_cnes", "Código CNES do local", "digitos", True, 7, numero=11),
+            ),
+        ),
+        Secao(
+            "Dados do contratado executante",
+            (
+                C(
+                    "executante_codigo",
+                    "Código na operadora do contratado executante",
+                    "texto",
+                    True,
+                    14,
+                    numero=12,
+                    ajuda="Em branco, o seu CNPJ ou CPF.",
+                ),
+                C("cnes", "Código CNES", "digitos", True, 7, numero=14),
+            ),
+        ),
+        Secao(
+            "Dados da internação",
+            (
+                C(
+                    "data_inicio_faturamento",
+                    "Data do início do faturamento",
+                    "data",
+                    True,
+                    numero=15,
+                ),
+                C("data_fim_faturamento", "Data do fim do faturamento", "data", True, numero=16),
+                C(
+                    "carater_atendimento",
+                    "Caráter do atendimento",
+                    "opcao",
+                    True,
+                    dominio="dm_caraterAtendimento",
+                    padrao="1",
+                ),
+            ),
+        ),
+    ),
+    itens=(
+        C("data_execucao", "Data", "data", True),
+        C("hora_inicial", "Hora inicial", "hora"),
+        C("hora_final", "Hora final", "hora"),
+        *_ITEM_TUSS,
+        C("quantidade", "Qtde.", "inteiro", True, padrao="1"),
+        C("via_acesso", "Via", "opcao", dominio="dm_viaDeAcesso"),
+        C("tecnica", "Técnica", "opcao", dominio="dm_tecnicaUtilizada"),
+        C("reducao_acrescimo", "Red./Acrésc.", "decimal", True, padrao="1,00"),
+        C("valor_unitario", "Valor unitário (R$)", "dinheiro", True),
+        C(
+            "grau_participacao",
+            "Grau de participação",
+            "opcao",
+            True,
+            dominio="dm_grauPart",
+            padrao="00",
+        ),
+        C("prof_codigo", "CPF / código na operadora do profissional", "texto", True, 14),
+        C("prof_nome", "Nome do profissional", "texto", True, 70),
+        C(
+            "prof_conselho",
+            "Conselho profissional",
+            "opcao",
+            True,
+            dominio="dm_conselhoProfissional",
+        ),
+        C("prof_numero_conselho", "Número no conselho", "texto", True, 15),
+        C("prof_uf", "UF do conselho", "opcao", True, dominio="dm_UF"),
+        C("prof_cbo", "Código CBO", "opcao", True, dominio="dm_CBOS"),
+    ),
+    titulo_itens="Procedimentos realizados e profissionais",
+    secoes_finais=(
+        Secao(
+            "Dados finais",
+            (
+                C("observacao", "Observação / justificativa", max=500),
+                C("data_emissao", "Data de emissão da guia", "data", True),
+            ),
+        ),
+    ),
+)
+
+FORMULARIOS: dict[str, Formulario] = {
+    f.tipo: f for f in (CONSULTA, SP_SADT, ODONTOLOGIA, HONORARIOS)
+}
 
 
 def formulario(tipo: str) -> Formulario:

@@ -29,7 +29,7 @@ _TABELA_DO_TIPO = {
     "dm_saudeOcupacional": "77",
 }
 
-# Names the package does not carry (TISS tables 26, UF by IBGE code, 75, 51 and 55).
+# Names the package does not carry (TISS tables 26, UF by IBGE code, 75, 51, 55, 35, 61, 48).
 _NOMES: dict[str, dict[str, str]] = {
     "dm_conselhoProfissional": {
         "01": "CRESS - Serviço Social",
@@ -88,6 +88,24 @@ _NOMES: dict[str, dict[str, str]] = {
     },
     "dm_tipoFaturamentoOdonto": {"1": "Parcial", "4": "Total"},
     "dm_simNao": {"N": "Não", "S": "Sim"},
+    "dm_grauPart": {
+        "00": "Cirurgião",
+        "01": "Primeiro auxiliar",
+        "02": "Segundo auxiliar",
+        "03": "Terceiro auxiliar",
+        "04": "Quarto auxiliar",
+        "05": "Instrumentador",
+        "06": "Anestesista",
+        "07": "Auxiliar de anestesista",
+        "08": "Consultor",
+        "09": "Perfusionista",
+        "10": "Pediatra na sala de parto",
+        "11": "Auxiliar SADT",
+        "12": "Clínico",
+        "13": "Intensivista",
+    },
+    "dm_viaDeAcesso": {"1": "Única", "2": "Mesma via", "3": "Diferentes vias"},
+    "dm_tecnicaUtilizada": {"1": "Convencional", "2": "Videolaparoscopia", "3": "Robótica"},
     "dm_tabela": {
         "22": "22 - Procedimentos e eventos em saúde (TUSS)",
         "18": "18 - Diárias, taxas e gases medicinais",

@@ -191,12 +191,20 @@ def validar(
     for campo in form.campos():
         if msg := _erro_do_campo(campo, texto.get(campo.chave, ""), hoje):
             erros[campo.chave] = msg
-    for chave in ("solicitante_codigo", "executante_codigo"):
+    for chave in ("solicitante_codigo", "executante_codigo", "local_codigo"):
         if texto.get(chave) and chave not in erros:
             if msg := _identificacao(texto[chave], form.campo(chave).rotulo):
                 erros[chave] = msg
     if tipo == "consulta":
         return erros
+    ini, fim = (
+        ler_data(texto.get("data_inicio_faturamento")),
+        ler_data(texto.get("data_fim_faturamento")),
+    )
+    if ini and fim and fim < ini and "data_fim_faturamento" not in erros:
+        erros["data_fim_faturamento"] = (
+            "Data do fim do faturamento: não pode ser anterior à data do início."
+        )
     autorizacao = any(texto.get(k) for k in ("senha", "validade_senha", "numero_guia_operadora"))
     if tipo == "sp_sadt" and autorizacao and not texto.get("data_autorizacao"):
         erros.setdefault(
@@ -214,6 +222,12 @@ def validar(
                 erros[f"itens.{n}.{campo.chave}"] = f"Item {n + 1} · {msg}"
         if tipo == "odontologia" and valores.get("dente") and valores.get("regiao"):
             erros[f"itens.{n}.regiao"] = f"Item {n + 1} · Informe o dente ou a região, não ambos."
+        prof = valores.get("prof_codigo", "")
+        if prof and f"itens.{n}.prof_codigo" not in erros:
+            if prof.isdigit() and len(prof) == 11 and not cpf_valido(prof):
+                erros[f"itens.{n}.prof_codigo"] = (
+                    f"Item {n + 1} · CPF do profissional com dígitos verificadores inválidos."
+                )
         face = valores.get("face", "").upper()
         if face and not _FACE.match(face):
             erros[f"itens.{n}.face"] = (

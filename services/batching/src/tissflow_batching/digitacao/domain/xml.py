@@ -18,6 +18,7 @@ from lxml import etree
 from tissflow_tiss import Parte, el, finalizar, mensagem, prestador_id
 
 from tissflow_batching.digitacao.domain.validacao import (
+    cnpj_valido,
     data_iso,
     dinheiro,
     texto_tiss,
@@ -202,7 +203,70 @@ def _odontologia(guias: _E, g: GuiaTipada, registro_ans: str, provider_id: str) 
     _opt(guia, "observacao", _t(c, "observacao"))
 
 
-_ESCRITORES = {"consulta": _consulta, "sp_sadt": _sp_sadt, "odontologia": _odontologia}
+def _honorarios(guias: _E, g: GuiaTipada, registro_ans: str, provider_id: str) -> None:
+    c = g.campos
+    guia = el(guias, "guiaHonorarios")
+    cab = el(guia, "cabecalhoGuia")
+    el(cab, "registroANS", registro_ans)
+    el(cab, "numeroGuiaPrestador", _t(c, "numero_guia_prestador"))
+    el(guia, "guiaSolicInternacao", _t(c, "guia_solic_internacao"))
+    _opt(guia, "senha", _t(c, "senha"))
+    _opt(guia, "numeroGuiaOperadora", _t(c, "numero_guia_operadora"))
+    _beneficiario(guia, "beneficiario", c)
+    local = el(guia, "localContratado")
+    codigo = el(local, "codigoContratado")
+    local_id = _t(c, "local_codigo")
+    if cnpj_valido(local_id):
+        el(codigo, "cnpjLocalExecutante", local_id)
+    else:
+        el(codigo, "codigoNaOperadora", local_id)
+    el(local, "nomeContratado", _t(c, "local_nome"))
+    el(local, "cnes", _t(c, "local_cnes"))
+    exe = el(guia, "dadosContratadoExecutante")
+    el(exe, "codigonaOperadora", _t(c, "executante_codigo") or provider_id[:14])
+    el(exe, "cnesContratadoExecutante", _t(c, "cnes"))
+    inter = el(guia, "dadosInternacao")
+    el(inter, "dataInicioFaturamento", data_iso(_t(c, "data_inicio_faturamento")))
+    el(inter, "dataFimFaturamento", data_iso(_t(c, "data_fim_faturamento")))
+    el(inter, "caraterAtendimento", _t(c, "carater_atendimento"))
+    realizados = el(guia, "procedimentosRealizados")
+    for seq, item in enumerate(g.itens, 1):
+        p = el(realizados, "procedimentoRealizado")
+        el(p, "sequencialItem", seq)
+        el(p, "dataExecucao", data_iso(_t(item, "data_execucao")))
+        _opt(p, "horaInicial", _hora(_t(item, "hora_inicial")))
+        _opt(p, "horaFinal", _hora(_t(item, "hora_final")))
+        _procedimento(p, "procedimento", item)
+        el(p, "quantidadeExecutada", int(_t(item, "quantidade")))
+        _opt(p, "viaAcesso", _t(item, "via_acesso"))
+        _opt(p, "tecnicaUtilizada", _t(item, "tecnica"))
+        el(p, "reducaoAcrescimo", _money(dinheiro(_t(item, "reducao_acrescimo") or "1")))
+        el(p, "valorUnitario", _money(dinheiro(_t(item, "valor_unitario"))))
+        el(p, "valorTotal", _money(valor_do_item(item)))
+        prof = el(p, "profissionais")
+        el(prof, "grauParticipacao", _t(item, "grau_participacao"))
+        cod = el(prof, "codProfissional")
+        prof_id = _t(item, "prof_codigo")
+        if len(prof_id) == 11 and prof_id.isdigit():
+            el(cod, "cpfContratado", prof_id)
+        else:
+            el(cod, "codigoPrestadorNaOperadora", prof_id)
+        el(prof, "nomeProfissional", _t(item, "prof_nome"))
+        el(prof, "conselhoProfissional", _t(item, "prof_conselho"))
+        el(prof, "numeroConselhoProfissional", _t(item, "prof_numero_conselho"))
+        el(prof, "UF", _t(item, "prof_uf"))
+        el(prof, "CBO", _t(item, "prof_cbo"))
+    _opt(guia, "observacao", _t(c, "observacao"))
+    el(guia, "valorTotalHonorarios", _money(totais("honorarios", c, g.itens)["total"]))
+    el(guia, "dataEmissaoGuia", data_iso(_t(c, "data_emissao")))
+
+
+_ESCRITORES = {
+    "consulta": _consulta,
+    "sp_sadt": _sp_sadt,
+    "odontologia": _odontologia,
+    "honorarios": _honorarios,
+}
 
 
 def lote_xml(
