@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tissflow_contracts.topics import Topic
 
-
 Canal = Literal["upload_xml", "digitacao", "webservice"]
 """How a lote reached tissflow: an uploaded XML, guides typed in the portal, a web service."""
 

@@ -756,4 +756,17 @@ async def configure_rule(codigo: str, body: RegraIn) -> dict[str, Any]:
     return item_regra(codigo, salvo)
 
 
-app = runtime.create_app([router, router_consultas(beneficiarios)])
+class _Beneficiarios:
+    """The registry port the look-ups take (main's service rooms have it as Registry)."""
+
+    async def has_beneficiarios(self) -> bool:
+        return await beneficiarios.find_one({}, {"_id": 1}) is not None
+
+    async def beneficiarios_by_keys(self, keys: list[str]) -> dict[str, Any]:
+        return {
+            d["_id"]: {"nome": d.get("nome"), "ativo": bool(d.get("ativo", True))}
+            async for d in beneficiarios.find({"_id": {"$in": keys}})
+        }
+
+
+app = runtime.create_app([router, router_consultas(_Beneficiarios())])

@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import tiss.tuss
 from fastapi import APIRouter, HTTPException, Query
-from pymongo.asynchronous.collection import AsyncCollection
 
 MAX_RESULTADOS = 20
 
@@ -52,15 +51,31 @@ def _aquecer() -> None:
     tiss.tuss.search("consulta")
 
 
-def router_consultas(beneficiarios: AsyncCollection) -> APIRouter:
+class Beneficiarios(Protocol):
+    """The registry's beneficiaries (the service's Registry port has these two)."""
+
+    async def has_beneficiarios(self) -> bool: ...
+
+    async def beneficiarios_by_keys(self, keys: list[str]) -> dict[str, Any]:
+        """Each carteira found: `{nome, ativo}`."""
+        ...
+
+
+def build_router(adapters: Any) -> APIRouter:
+    """For a bootstrap that builds routers from its adapters (`adapters.registry`)."""
+    return router_consultas(adapters.registry)
+
+
+def router_consultas(registro: Beneficiarios) -> APIRouter:
     router = APIRouter(prefix="/internal/consultas", tags=["consultas"])
     threading.Thread(target=_aquecer, name="tuss-index", daemon=True).start()
 
     @router.get("/beneficiarios/{numero_carteira}")
     async def carteira(numero_carteira: str) -> dict[str, Any]:
-        doc = await beneficiarios.find_one({"_id": numero_carteira.strip()})
+        chave = numero_carteira.strip()
+        doc = (await registro.beneficiarios_by_keys([chave])).get(chave)
         if doc is None:
-            vazio = await beneficiarios.find_one({}, {"_id": 1}) is None
+            vazio = not await registro.has_beneficiarios()
             raise HTTPException(
                 404,
                 {
@@ -71,7 +86,7 @@ def router_consultas(beneficiarios: AsyncCollection) -> APIRouter:
                 },
             )
         return {
-            "numero_carteira": doc["_id"],
+            "numero_carteira": chave,
             "nome": doc.get("nome"),
             "ativo": bool(doc.get("ativo", True)),
         }
