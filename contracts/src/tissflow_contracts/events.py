@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tissflow_contracts.topics import Topic
 
+Canal = Literal["upload_xml", "digitacao", "webservice"]
+"""How a lote reached tissflow: an uploaded XML, guides typed in the portal, a web service."""
+
 
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -28,6 +31,11 @@ class FileUploaded(_Payload):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     uploaded_by: str
     content_url: str = Field(description="Ingest internal URL path of the bytes (claim check)")
+    canal: Canal = Field(
+        default="upload_xml",
+        description="How the lote came: XML upload, "
+        "guides typed in the portal (digitacao) or the ANS web services",
+    )
 
 
 class Prestador(_Payload):
@@ -98,6 +106,7 @@ class FileValidated(_Payload):
     guias: list[GuiaLote] = Field(
         default_factory=list, description="Each guide with beneficiary, items and values"
     )
+    canal: Canal = Field(default="upload_xml", description="The canal of the file.uploaded")
 
 
 class LoteSent(_Payload):
@@ -107,7 +116,7 @@ class LoteSent(_Payload):
     provider_id: str
     registro_ans: str | None
     numero_lote: str
-    canal: Literal["upload_xml", "digitacao"]
+    canal: Canal
     file_id: str | None
     file_revision: int | None = Field(
         default=None, ge=1, description="The file revision the lote was made from"

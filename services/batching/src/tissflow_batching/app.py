@@ -28,6 +28,7 @@ from tissflow_runtime.listing import HIDDEN, match, page_of
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
+from tissflow_batching.digitacao.bootstrap import routes as digitacao_routes
 from tissflow_batching.domain import (
     STATUS_LABELS,
     LoteActionRefused,
@@ -73,7 +74,7 @@ async def on_file_validated(envelope: Envelope) -> None:
         "provider_id": event.provider_id,
         "registro_ans": event.registro_ans,
         "numero_lote": event.numero_lote or "",
-        "canal": "upload_xml",
+        "canal": event.canal,
         "file_id": event.file_id,
         "file_revision": event.revision,
         "sha256": event.sha256,
@@ -223,4 +224,4 @@ async def get_lote(lote_id: str) -> dict[str, Any]:
     return public(doc)
 
 
-app = runtime.create_app([router])
+app = runtime.create_app([router, digitacao_routes(runtime)])

@@ -26,6 +26,7 @@ from tissflow_gateway import (
     audit,
     auth,
     pages_arquivos,
+    pages_digitacao,
     pages_lotes,
     pages_operadora,
     pages_ops,
@@ -35,6 +36,7 @@ from tissflow_gateway.core import UNAVAILABLE, db, runtime, settings
 from tissflow_gateway.routes import arquivos as arquivos_routes
 from tissflow_gateway.routes import auditoria
 from tissflow_gateway.routes import auth as auth_routes
+from tissflow_gateway.routes import digitacao as digitacao_routes
 from tissflow_gateway.routes import operadora as operadora_routes
 from tissflow_gateway.routes import ops as ops_routes
 
@@ -102,6 +104,8 @@ app.include_router(pages_arquivos.router)
 app.include_router(pages_lotes.router)
 app.include_router(pages_ops.router)
 app.include_router(pages_operadora.router)
+app.include_router(digitacao_routes.router)
+app.include_router(pages_digitacao.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
 # The portal loads nothing from elsewhere and runs no inline script; /docs (Swagger UI)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from tissflow_contracts import Envelope, FileValidated, Topic
+from tissflow_contracts.events import Canal
 from tissflow_runtime.consumer import Handler
 from tissflow_runtime.limits import BodyTooLarge, read_limited
 from tissflow_runtime.publisher import Publisher
@@ -39,6 +40,7 @@ def build_router(files: FileRepository, store: ContentStore, publisher: Publishe
         filename: Annotated[str, Query(min_length=1, max_length=255)],
         uploaded_by: Annotated[str, Query(min_length=1)],
         idempotency_key: Annotated[str | None, Query(max_length=200)] = None,
+        canal: Canal = "upload_xml",
     ) -> dict[str, Any]:
         """Store an upload as revision 1 and queue `file.uploaded` in the same document."""
         stored = await service_layer.store_upload(
@@ -50,6 +52,7 @@ def build_router(files: FileRepository, store: ContentStore, publisher: Publishe
             uploaded_by=uploaded_by,
             content=await read_body(request),
             idempotency_key=idempotency_key,
+            canal=canal,
         )
         if not stored.created:
             response.status_code = 200

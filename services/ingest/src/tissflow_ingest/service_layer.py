@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from tissflow_contracts import FileUploaded, FileValidated
+from tissflow_contracts.events import Canal
 from tissflow_runtime.publisher import Publisher
 
 from tissflow_ingest.domain import (
@@ -93,6 +94,7 @@ def uploaded_event(
         sha256=revision["sha256"],
         uploaded_by=revision["created_by"],
         content_url=content_path(doc["_id"], revision["revision"]),
+        canal=doc.get("canal", "upload_xml"),
     )
     return publisher.entry(payload, key=doc["_id"], correlation_id=doc["correlation_id"])
 
@@ -114,8 +116,10 @@ async def store_upload(
     uploaded_by: str,
     content: bytes,
     idempotency_key: str | None = None,
+    canal: Canal = "upload_xml",
 ) -> Stored:
-    """Store an upload as revision 1 and queue `file.uploaded` in the same document."""
+    """Store an upload as revision 1 and queue `file.uploaded` in the same document.
+    `canal` is how it came: the portal or API upload, typed guides, the web services."""
     check_upload(filename, content)
     file_id = file_id_for(provider_id, idempotency_key)
     if idempotency_key:
@@ -137,6 +141,7 @@ async def store_upload(
         "corrigido_online": False,
         "correlation_id": file_id,
         "idempotency_key": idempotency_key,
+        "canal": canal,
         "handled": [],
     }
     doc["outbox"] = [uploaded_event(publisher, doc, revision)]

@@ -150,6 +150,7 @@ def result_document(
         quantidade_guias=result.quantidade_guias,
         valor_total=result.valor_total,
         numeros_guias=[g["numero_guia_prestador"] for g in data.get("guias", [])][:100],
+        canal=event.canal,
         **extrato_do_evento(event, result),
     )
     return {

@@ -1,0 +1,1 @@
+"""Pure rules of typed guides: forms, field validation, the XML builder and lote grouping."""
