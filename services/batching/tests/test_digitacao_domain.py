@@ -14,6 +14,7 @@ from tissflow_batching.digitacao.domain.xml import GuiaTipada, lote_xml
 from tissflow_demo.samples import (
     CARTEIRA_INATIVA,
     CNPJ_PADRAO,
+    CODIGO_PRESTADOR_PADRAO,
     sample_beneficiarios,
     sample_prestadores,
 )
@@ -181,7 +182,8 @@ def contexto() -> OperatorContext:
         prestadores=sample_prestadores(),
         beneficiarios=sample_beneficiarios(),
         guia_ja_apresentada=lambda prestador, numero: False,
-        prestador_remetente={CNPJ_PADRAO},
+        # as the service builds it: the sender's CNPJ and its code at the operator
+        prestador_remetente={CNPJ_PADRAO, CODIGO_PRESTADOR_PADRAO},
     )
 
 

@@ -20,7 +20,8 @@ from tissflow_validation.engine import OperatorContext, validate
 
 from .conftest import codigos
 
-TIPOS = ("consulta", "sp_sadt", "odontologia", "honorarios", "resumo_internacao")
+# GTO names no contratado (only the executing dentist): see test_gto_e_julgada_pelo_remetente.
+TIPOS = ("consulta", "sp_sadt", "honorarios", "resumo_internacao")
 SORRISO = "11222333000181"
 SORRISO_CODIGO = "100300"
 CADASTRO = {
@@ -100,3 +101,12 @@ def test_sem_usuario_o_cadastro_da_origem_diz_quem_fatura() -> None:
 def test_sem_cadastro_nem_usuario_nada_a_comparar() -> None:
     content = _como_sorriso(build_lote("consulta", n_guias=2))
     assert validate(content, OperatorContext(registro_ans="331988")).valido
+
+
+def test_gto_e_julgada_pelo_remetente() -> None:
+    """The dentist who executed a GTO is often the clinic's employee (its CPF or code):
+    a guide naming one is the clinic's own, not another provider's."""
+    content = _como_sorriso(build_lote("odontologia", n_guias=1, codigo_prestador="99887766"))
+    assert b"<ans:codigoProfExec>99887766</ans:codigoProfExec>" in content
+    r = validate(content, _ctx())
+    assert "1206" not in codigos(r)

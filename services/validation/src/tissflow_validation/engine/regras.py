@@ -484,14 +484,14 @@ _GUIAS = X("ans:prestadorParaOperadora/ans:loteGuias/ans:guiasTISS/*")
 _DOCS = (q("cnpjContratado"), q("cpfContratado"), q("cnpjLocalExecutante"))
 # The contratado executante of each guide type (CNPJ, CPF or code at the operator): who
 # bills the guide. The solicitante (SP/SADT) and the hospital of an honorários guide
-# (localContratado) may be other providers; in a GTO the executing professional's code
-# (or CPF) is the only identity the guide carries.
+# (localContratado) may be other providers. A GTO names no contratado at all, only the
+# executing dentist (`codigoProfExec`, often the CPF of a clinic's employee): nothing to
+# compare there, so odontology guides are judged by the header's sender alone.
 _CONTRATADO = {
     "guiaConsulta": X("ans:contratadoExecutante/*[not(self::ans:CNES)]"),
     "guiaSP-SADT": X("ans:dadosExecutante/ans:contratadoExecutante/*"),
     "guiaResumoInternacao": X("ans:dadosExecutante/ans:contratadoExecutante/*"),
     "guiaHonorarios": X("ans:dadosContratadoExecutante/ans:codigonaOperadora"),
-    "guiaOdonto": X("ans:dadosProfissionaisResponsaveis/ans:codigoProfExec"),
 }
 _NOMES_CONTRATADO = {
     "cnpjContratado": "CNPJ",
