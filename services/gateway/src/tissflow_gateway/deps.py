@@ -27,31 +27,44 @@ from fastapi import Depends
 from tissflow_gateway.auth import CurrentUser, User
 from tissflow_gateway.core import ApiError
 
-__all__ = ["CurrentUser", "OperadoraStaff", "OpsUser", "ProviderUser", "StaffReader"]
+__all__ = [
+    "CurrentUser",
+    "OperadoraStaff",
+    "OpsUser",
+    "ProviderUser",
+    "StaffReader",
+    "require_role",
+]
+
+DENIED = {
+    "prestador": "Acesso restrito aos prestadores.",
+    "operadora": "Acesso restrito à equipe da operadora.",
+    "ops": "Acesso restrito à equipe de operações.",
+}
+
+
+def require_role(user: User, *roles: str, message: str | None = None) -> User:
+    """403 `acesso_negado` unless the user has one of `roles`; the same rule for the API's
+    dependencies below and for portal pages, whose user comes from the session."""
+    if user.role not in roles:
+        raise ApiError(403, "acesso_negado", message or DENIED[roles[0]])
+    return user
 
 
 async def _provider(user: CurrentUser) -> User:
-    if user.role != "prestador":
-        raise ApiError(403, "acesso_negado", "Acesso restrito aos prestadores.")
-    return user
+    return require_role(user, "prestador")
 
 
 async def _operadora(user: CurrentUser) -> User:
-    if user.role != "operadora":
-        raise ApiError(403, "acesso_negado", "Acesso restrito à equipe da operadora.")
-    return user
+    return require_role(user, "operadora")
 
 
 async def _ops(user: CurrentUser) -> User:
-    if user.role != "ops":
-        raise ApiError(403, "acesso_negado", "Acesso restrito à equipe de operações.")
-    return user
+    return require_role(user, "ops")
 
 
 async def _staff(user: CurrentUser) -> User:
-    if user.role not in ("operadora", "ops"):
-        raise ApiError(403, "acesso_negado", "Acesso restrito à equipe da operadora.")
-    return user
+    return require_role(user, "operadora", "ops")
 
 
 ProviderUser = Annotated[User, Depends(_provider)]

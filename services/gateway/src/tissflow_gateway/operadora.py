@@ -17,6 +17,7 @@ from tissflow_contracts.limites import MAX_CSV_BYTES as LIMITE_CSV
 
 from tissflow_gateway.auth import User
 from tissflow_gateway.core import ApiError, call, seg
+from tissflow_gateway.deps import require_role
 from tissflow_gateway.uploads import TooLarge, limited, parse_form, recebido, refuse_declared
 
 TipoCadastro = Literal["prestadores", "beneficiarios"]
@@ -31,13 +32,13 @@ COLUNAS: dict[str, str] = {
 
 
 def only_operadora(user: User) -> None:
-    """The operator's settings and registry are its own staff's, not ops' nor a clinic's."""
-    if user.role != "operadora":
-        raise ApiError(
-            403,
-            "acesso_negado",
-            "Acesso restrito à equipe da operadora (regras de crítica e cadastro).",
-        )
+    """The operator's settings and registry are its own staff's, not ops' nor a clinic's
+    (the portal pages' check; the API's routes take `deps.OperadoraStaff`)."""
+    require_role(
+        user,
+        "operadora",
+        message="Acesso restrito à equipe da operadora (regras de crítica e cadastro).",
+    )
 
 
 async def list_rules() -> dict[str, Any]:

@@ -10,14 +10,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from tissflow_gateway import ops
 from tissflow_gateway.core import ApiError
+from tissflow_gateway.deps import require_role
 from tissflow_gateway.portal import PortalSession, render, require_csrf
 
 router = APIRouter(include_in_schema=False)
 
 
 def _ops_only(session: PortalSession) -> None:
-    if session.user.role != "ops":
-        raise ApiError(403, "acesso_negado", "Acesso restrito à equipe de operações.")
+    require_role(session.user, "ops")
 
 
 @router.get("/ops")
