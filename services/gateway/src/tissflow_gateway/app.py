@@ -23,6 +23,7 @@ from tissflow_contracts import Envelope, StatementReady, Topic
 
 from tissflow_gateway import api, pages_arquivos, pages_lotes, pages_operadora, pages_ops, portal
 from tissflow_gateway.core import db, runtime
+from tissflow_gateway.routes import lotes as lotes_routes
 
 notifications = db["notifications"]
 
@@ -75,6 +76,7 @@ async def docs() -> Response:
 
 
 app.include_router(api.router)
+app.include_router(lotes_routes.router)
 app.include_router(portal.router)
 app.include_router(pages_arquivos.router)
 app.include_router(pages_lotes.router)
