@@ -76,7 +76,6 @@ class MongoLoteRepository:
             return await self.collection.find_one_and_update(
                 {"_id": lote_id, "status": {"$in": from_states}},
                 {"$set": sets, "$push": push},
-                projection={"outbox": 0},
                 return_document=ReturnDocument.AFTER,
             )
 
@@ -110,7 +109,7 @@ class MongoLoteRepository:
             return await self.get(lote_id)
         async with self.lock:
             return await self.collection.find_one_and_update(
-                query, update, projection={"outbox": 0}, return_document=ReturnDocument.AFTER
+                query, update, return_document=ReturnDocument.AFTER
             )
 
     @staticmethod

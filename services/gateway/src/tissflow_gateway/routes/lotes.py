@@ -218,7 +218,7 @@ async def pagamentos_pendentes(user: CurrentUser) -> Pagamentos:
     return Pagamentos(**await lotes.pagamentos_pendentes(user))
 
 
-@router.post("/lotes/sincronizar", tags=["lotes"])
+@router.post("/lotes/sincronizar", tags=["lotes"], responses=errors(403))
 async def sincronizar(user: CurrentUser) -> SyncOut:
     """Sincronizar: refresh every open protocol's situation from the protocol service now."""
     return SyncOut(**await lotes.sincronizar(user))
