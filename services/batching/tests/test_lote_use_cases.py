@@ -232,3 +232,34 @@ async def test_nf_only_for_sent_lotes_and_pdf_or_xml() -> None:
     )
     assert updated["nf"]["valor"] == "417.62" and updated["nf"]["media_type"] == "application/pdf"
     assert isinstance(deps.outbox, FakeOutbox)
+
+
+async def test_released_without_values_is_released_as_informed_and_keeps_an_analysis() -> None:
+    deps = fake_deps()
+    doc = await lotes.open_lote_from_file(deps, validated(), "e1", "c1")
+    assert doc
+
+    def changed(status: int, **extra: object) -> StatusChanged:
+        return StatusChanged(
+            peg="P1",
+            lote_id=doc["_id"],
+            provider_id=doc["provider_id"],
+            registro_ans="331988",
+            numero_lote=doc["numero_lote"],
+            status=status,
+            changed_at=datetime(2026, 4, 18, {2: 1, 5: 2, 3: 3}[status], tzinfo=UTC),
+            **extra,  # type: ignore[arg-type]
+        )
+
+    em_analise = await lotes.apply_protocol_status(deps, changed(2), "ev-2")
+    assert em_analise and em_analise["valor_liberado"] == "0.00"  # nothing known yet
+    liberado = await lotes.apply_protocol_status(deps, changed(5), "ev-5")
+    assert liberado and liberado["valor_liberado"] == "417.62"
+    assert [g["valor_liberado"] for g in liberado["guias"]] == ["317.62", "100.00"]
+    # Faturado later, with no values, does not undo an analysis already shown.
+    deps.lotes.docs[doc["_id"]]["valor_liberado"] = "400.00"  # type: ignore[attr-defined]
+    faturado = await lotes.apply_protocol_status(
+        deps, changed(3, data_pagamento=date(2026, 4, 24)), "ev-3"
+    )
+    assert faturado and faturado["valor_liberado"] == "400.00"
+    assert faturado["data_pagamento"] == "2026-04-24"

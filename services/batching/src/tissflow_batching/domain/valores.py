@@ -57,3 +57,23 @@ def aplicar_analise(
         "valor_glosado": money(glosado),
         "valor_liberado": money(liberado),
     }
+
+
+def liberar_sem_glosa(guias: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The operator released the protocol without reporting values: every guide is
+    processed and released as informed, nothing glosed."""
+    novas = [
+        {
+            **g,
+            "valor_processado": money(_d(g.get("valor_informado"))),
+            "valor_glosado": money(ZERO),
+            "valor_liberado": money(_d(g.get("valor_informado"))),
+        }
+        for g in guias
+    ]
+    informado = sum((_d(g.get("valor_informado")) for g in novas), ZERO)
+    return novas, {
+        "valor_processado": money(informado),
+        "valor_glosado": money(ZERO),
+        "valor_liberado": money(informado),
+    }

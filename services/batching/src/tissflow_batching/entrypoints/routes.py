@@ -67,7 +67,7 @@ def build_router(deps: Deps, config: MongoConfigRepository) -> APIRouter:
     router = APIRouter(prefix="/internal")
 
     async def view(doc: dict[str, Any]) -> dict[str, Any]:
-        return lotes.public(doc, await config.get(), deps.clock().date())
+        return lotes.public(doc, await config.get(), lotes.today(deps))
 
     @router.get("/lotes")
     async def list_lotes(
@@ -118,7 +118,7 @@ def build_router(deps: Deps, config: MongoConfigRepository) -> APIRouter:
         )
         docs, total = await deps.lotes.search(pesquisa, page, page_size)
         cfg = await config.get()
-        hoje = deps.clock().date()
+        hoje = lotes.today(deps)
         return {
             "items": [lotes.public(d, cfg, hoje) for d in docs],
             "total": total,
@@ -135,7 +135,7 @@ def build_router(deps: Deps, config: MongoConfigRepository) -> APIRouter:
         )
         docs, _ = await deps.lotes.search(pesquisa, 1, 1000)
         cfg = await config.get()
-        hoje = deps.clock().date()
+        hoje = lotes.today(deps)
         items = []
         for doc in docs:
             pagamento = doc.get("data_pagamento")

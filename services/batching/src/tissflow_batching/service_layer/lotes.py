@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tissflow_contracts import FileValidated, LoteDeleted, LoteSent, ProtocoloStatusChanged
 from tissflow_contracts.dominios import STATUS_PROTOCOLO
@@ -32,8 +33,8 @@ from tissflow_batching.domain import (
     numero_do_lote,
     situacao_protocolo,
 )
-from tissflow_batching.domain.situacao import FINAIS
-from tissflow_batching.domain.valores import money
+from tissflow_batching.domain.situacao import DEMONSTRATIVO_ANALISE, FINAIS
+from tissflow_batching.domain.valores import liberar_sem_glosa, money
 from tissflow_batching.service_layer.ports import (
     ConfigRepository,
     LoteRepository,
@@ -44,6 +45,8 @@ from tissflow_batching.service_layer.ports import (
 )
 
 CANAIS = {"upload_xml": "Upload XML", "digitacao": "Digitação"}
+# The operator's calendar (Enviar Até, NF deadlines) runs on Brasília time.
+TZ = ZoneInfo("America/Sao_Paulo")
 NF_MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -308,6 +311,13 @@ def _protocol_sets(
         )
         sets["guias"] = guias
         sets.update(totais)
+    elif status in DEMONSTRATIVO_ANALISE and not doc.get("analisado"):
+        # Released without values reported: as informed, nothing glosed.
+        guias, totais = liberar_sem_glosa(doc.get("guias") or [])
+        sets["guias"] = guias
+        sets.update(totais)
+    if "guias" in sets:
+        sets["analisado"] = True
     return sets
 
 
@@ -336,6 +346,16 @@ async def apply_protocol_status(
     label = STATUS_PROTOCOLO.get(event.status, str(event.status))
     log = _log(deps.clock(), "operadora", "protocolo", "ok", f"PEG {event.peg}: {label}")
     return await deps.lotes.update_fields(event.lote_id, sets, log=log, event_id=event_id)
+
+
+def _instant(value: Any) -> datetime | None:
+    """A timestamp from another service's JSON (ISO text), timezone-aware."""
+    if not value:
+        return None
+    try:
+        return _aware(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    except ValueError:
+        return None
 
 
 def _aware(value: datetime) -> datetime:
@@ -370,7 +390,7 @@ async def sincronizar(deps: Deps, provider_id: str | None, by: str) -> dict[str,
             status=int(atual["status"]),
             data_pagamento=date.fromisoformat(pagamento) if pagamento else None,
             data_protocolo=date.fromisoformat(data_protocolo) if data_protocolo else None,
-            changed_at=deps.clock(),
+            changed_at=_instant(atual.get("updated_at")) or deps.clock(),
             analise=atual.get("guias") or [],
             valor_liberado=atual.get("valor_liberado"),
             valor_glosado=atual.get("valor_glosado"),
@@ -420,7 +440,7 @@ async def attach_nf(
     numero = numero.strip()
     if not numero or len(numero) > 20:
         raise NotaFiscalInvalida("nf_numero_invalido", "Informe o número da nota fiscal.")
-    if emissao > deps.clock().date():
+    if emissao > deps.clock().astimezone(TZ).date():
         raise NotaFiscalInvalida("nf_emissao_futura", "A data de emissão não pode ser futura.")
     try:
         quantia = (
@@ -481,15 +501,20 @@ def public(doc: dict[str, Any], config: ConfigOperadora, hoje: date) -> dict[str
     out["aviso_limite"] = aviso_de_limite(int(doc.get("quantidade_guias") or 0))
     out["gera_demonstrativo"] = gera_demonstrativo(doc.get("protocolo"))
     out["operadora"] = f"{doc.get('operadora_nome') or ''} | {doc.get('registro_ans') or ''}"
-    created = _aware(doc["created_at"]).date() if doc.get("created_at") else hoje
+    created = _aware(doc["created_at"]).astimezone(TZ).date() if doc.get("created_at") else hoje
     limite = enviar_ate(created, config.dia_limite_envio)
     out["enviar_ate"] = limite.isoformat()
     out["enviar_ate_texto"] = (
         prazo_em_texto(limite, hoje) if status in (LoteStatus.ABERTO, LoteStatus.FECHADO) else None
     )
     if doc.get("enviado_em"):
-        prazo = prazo_nf(_aware(doc["enviado_em"]).date(), config)
+        prazo = prazo_nf(_aware(doc["enviado_em"]).astimezone(TZ).date(), config)
         out["nf_obrigatoria"] = config.nf_obrigatoria
         out["nf_prazo"] = prazo.isoformat() if prazo else None
         out["nf_prazo_texto"] = prazo_em_texto(prazo, hoje) if prazo and not doc.get("nf") else None
     return out
+
+
+def today(deps: Deps) -> date:
+    """The operator's today (Brasília time)."""
+    return deps.clock().astimezone(TZ).date()
