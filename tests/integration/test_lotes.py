@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from tissflow_contracts import Topic
@@ -17,6 +18,7 @@ from tissflow_validation.samples import build_lote
 from tests.support import Api, Stack, fresh_guia, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")  # the clerk's and the operator's calendar
 
 
 def _lote(clinica: Api, numero_lote: str, **kwargs: Any) -> dict[str, Any]:
@@ -171,7 +173,8 @@ def test_delete_frees_the_file_and_recreate_makes_a_new_lote(clinica: Api) -> No
 
 def test_nota_fiscal_of_a_sent_lote(clinica: Api, operadora: Api) -> None:
     lote = _lote(clinica, "880005", tipo_guia="consulta")
-    form = {"numero": "4521", "emissao": date.today().strftime("%d/%m/%Y"), "valor": "150,00"}
+    emissao = datetime.now(SAO_PAULO).date().strftime("%d/%m/%Y")
+    form = {"numero": "4521", "emissao": emissao, "valor": "150,00"}
     pdf = b"%PDF-1.4\n% nota fiscal de teste\n"
     early = clinica.post(
         f"/lotes/{lote['lote_id']}/nota-fiscal",
@@ -241,7 +244,7 @@ ORDENS = ["data_inclusao", "numero", "situacao", "protocolo", "situacao_protocol
 
 def test_every_filter_combination_of_pesquisa_answers(stack: Stack, clinica: Api) -> None:
     _lote(clinica, "880007", tipo_guia="consulta")
-    hoje = date.today().isoformat()
+    hoje = datetime.now(SAO_PAULO).date().isoformat()
     for status, situacao in itertools.product(STATUS, SITUACOES):
         answer = clinica.get("/lotes", params={"status": status, "situacao_protocolo": situacao})
         assert answer.status_code == 200, (status, situacao, answer.text)
