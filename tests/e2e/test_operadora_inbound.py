@@ -23,6 +23,7 @@ def test_demo_operator_analyses_and_pays_a_sent_lote(stack: Stack, clinica: Api)
     file_id = clinica.upload(content, filename="odonto.xml").json()["file_id"]
     assert clinica.wait_file(file_id)["status"] == "importado"
     lote = clinica.lote_do_arquivo(file_id)
+    assert clinica.post(f"/lotes/{lote['lote_id']}/fechar").status_code == 200
     assert clinica.post(f"/lotes/{lote['lote_id']}/enviar").status_code == 200
     demo = subprocess.Popen(
         [sys.executable, "-m", "tissflow_protocol.demo_operadora"],

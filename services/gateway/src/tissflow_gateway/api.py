@@ -22,8 +22,6 @@ from tissflow_gateway.routes.common import COMMON, errors
 from tissflow_gateway.schemas import (
     DemonstrativoOut,
     DemonstrativoPage,
-    LoteOut,
-    LotePage,
     ProtocoloOut,
     ProtocoloPage,
 )
@@ -31,43 +29,6 @@ from tissflow_gateway.schemas import (
 __all__ = ["COMMON", "errors", "router", "demonstrativo_document"]
 
 router = APIRouter(prefix="/api/v1", responses=COMMON)
-
-
-# -- lotes ---------------------------------------------------------------------------
-@router.get("/lotes", tags=["lotes"])
-async def list_lotes(
-    user: CurrentUser,
-    status: Literal["aberto", "fechado", "enviado"] | None = None,
-    numero_lote: str | None = None,
-    file_id: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> LotePage:
-    """Lotes de Pagamento, newest first (Pesquisa de Lotes filters)."""
-    params: dict[str, Any] = {"page": page, "page_size": page_size}
-    for key, value in {
-        "provider_id": user.provider_filter(),
-        "status": status,
-        "numero_lote": numero_lote,
-        "file_id": file_id,
-    }.items():
-        if value:
-            params[key] = value
-    return LotePage(**await call("GET", "batching", "/internal/lotes", params=params))
-
-
-@router.get("/lotes/{lote_id}", tags=["lotes"], responses=errors(404))
-async def get_lote(lote_id: str, user: CurrentUser) -> LoteOut:
-    """One lote: status, guides, value and its protocol (PEG) once sent."""
-    return LoteOut(**await lotes.get_lote(user, lote_id))
-
-
-@router.post("/lotes/{lote_id}/{acao}", tags=["lotes"], responses=errors(403, 404, 409))
-async def lote_action(
-    lote_id: str, acao: Literal["fechar", "reabrir", "enviar", "excluir"], user: CurrentUser
-) -> LoteOut:
-    """Fechar, reabrir, enviar (sending twice sends once) or excluir (not once sent)."""
-    return LoteOut(**await lotes.act(user, lote_id, acao))
 
 
 # -- protocols -----------------------------------------------------------------------

@@ -37,6 +37,7 @@ from tissflow_gateway.routes import arquivos as arquivos_routes
 from tissflow_gateway.routes import auditoria
 from tissflow_gateway.routes import auth as auth_routes
 from tissflow_gateway.routes import digitacao as digitacao_routes
+from tissflow_gateway.routes import lotes as lotes_routes
 from tissflow_gateway.routes import operadora as operadora_routes
 from tissflow_gateway.routes import ops as ops_routes
 
@@ -99,6 +100,7 @@ app.include_router(api.router)
 app.include_router(operadora_routes.router)
 app.include_router(ops_routes.router)
 app.include_router(auditoria.router)
+app.include_router(lotes_routes.router)
 app.include_router(portal.router)
 app.include_router(pages_arquivos.router)
 app.include_router(pages_lotes.router)
