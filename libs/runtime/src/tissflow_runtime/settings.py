@@ -45,7 +45,8 @@ class ServiceSettings(BaseSettings):
     # The operator this deployment serves (its ANS registration, name and CNPJ).
     operadora_registro_ans: str = "331988"
     operadora_nome: str = "PASA"
-    operadora_cnpj: str = "33198800000118"
+    operadora_cnpj: str = "39419809000198"
+    operadora_razao_social: str = "PASA - PLANO DE ASSISTENCIA A SAUDE DO APOSENTADO DA VALE"
     # Shared secret every internal API call carries (header X-Internal-Token).
     internal_token: str = "tissflow-local-internal-token"
 
