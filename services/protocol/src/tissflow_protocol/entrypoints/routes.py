@@ -239,6 +239,6 @@ def router(deps: Deps) -> APIRouter:
             for g in tabela_38().values()
             if all(t in f"{g.codigo} {g.descricao}".lower() for t in termos)
         ]
-        return {"items": items[: max(1, min(limit, 100))], "total": len(items)}
+        return {"items": items[: max(1, min(limit, 1000))], "total": len(items)}
 
     return r
