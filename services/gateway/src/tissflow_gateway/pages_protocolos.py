@@ -165,6 +165,7 @@ async def mensagens(
 
 
 async def _post_message(request: Request, peg: str, session: PortalSession) -> None:
+    await uc.get_protocolo(session.user, peg)
     texto, anexos, fields = await uc.receive_message_form(request)
     require_csrf(session, fields.get("csrf_token", ""))
     await uc.post_message(session.user, peg, texto, anexos)

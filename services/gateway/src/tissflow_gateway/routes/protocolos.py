@@ -159,7 +159,15 @@ async def receive_message_form(request: Request) -> tuple[str, list[tuple[str, s
         return ApiError(413, "anexo_muito_grande", "Cada anexo pode ter no máximo 5 MB.")
 
     refuse_declared(request, MAX_MENSAGEM_BYTES, too_big)
-    form = await parse_form(request, MAX_MENSAGEM_BYTES, too_big, max_files=5, max_fields=10)
+    kind = request.headers.get("content-type", "")
+    if kind.startswith("application/x-www-form-urlencoded"):
+        form = await request.form(max_files=0, max_fields=10)
+    elif kind.startswith("multipart/form-data"):
+        form = await parse_form(request, MAX_MENSAGEM_BYTES, too_big, max_files=5, max_fields=10)
+    else:
+        raise ApiError(
+            415, "formato_invalido", "Envie a mensagem como formulário (campo 'texto', 'anexos')."
+        )
     try:
         texto = str(form.get("texto") or "")
         anexos = []
@@ -305,6 +313,7 @@ async def mensagens(peg: str, user: CurrentUser) -> MensagensOut:
 async def nova_mensagem(peg: str, request: Request, user: CurrentUser) -> MensagemOut:
     """A message to the other side (clinic ↔ operator staff), with attachments."""
     papel(user)
+    await get_protocolo(user, peg)
     texto, anexos, _ = await receive_message_form(request)
     return MensagemOut(**await post_message(user, peg, texto, anexos))
 
@@ -419,5 +428,6 @@ async def glosar_item(peg: str, body: GlosaIn, user: OperadoraStaff) -> Protocol
 )
 async def responder(peg: str, request: Request, user: OperadoraStaff) -> MensagemOut:
     """Answer the clinic on the protocol's thread (multipart: `texto`, `anexos`)."""
+    await get_protocolo(user, peg)
     texto, anexos, _ = await receive_message_form(request)
     return MensagemOut(**await post_message(user, peg, texto, anexos))

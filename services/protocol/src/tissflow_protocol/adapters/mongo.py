@@ -89,10 +89,14 @@ class MongoProtocolos:
             update["$inc"] = incs
         # Serialised with the relay's outbox pops (FerretDB updates are not isolated).
         async with self._lock:
+            # No projection: FerretDB does not implement one on findAndModify.
             doc = await self.protocolos.find_one_and_update(
-                query, update, projection={"outbox": 0}, return_document=ReturnDocument.AFTER
+                query, update, return_document=ReturnDocument.AFTER
             )
-        if doc is not None and "outbox" in pushes:
+        if doc is None:
+            return None
+        doc.pop("outbox", None)
+        if "outbox" in pushes:
             self._notify()
         return doc
 
