@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,72 +18,27 @@ from tissflow_contracts import (
     AnaliseGuia,
     AnaliseItem,
     GlosaAnalise,
-    GuiaLote,
-    ItemGuia,
-    LoteSent,
     OperadoraReport,
-    Prestador,
     Topic,
     new_envelope,
 )
 from tissflow_tiss import epilogo_hash, erros_de_schema
 
-from tests.support import Api, Stack, count_matching, publish, read_topic, wait_for
+from tests.support import (
+    Api,
+    Stack,
+    count_matching,
+    peg_of,
+    publish,
+    read_topic,
+    send_lote,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 D = Decimal
 NS = {"ans": "http://www.ans.gov.br/padroes/tiss/schemas"}
 ODONTOARTE = "07906129000102"
-
-
-def send_lote(stack: Stack, provider_id: str = ODONTOARTE, times: int = 1) -> str:
-    """Publish a lote.sent (as batching would) with two guides; returns its lote_id."""
-    lote_id = f"e2e-{uuid.uuid4().hex[:10]}"
-    payload = LoteSent(
-        lote_id=lote_id,
-        provider_id=provider_id,
-        registro_ans="331988",
-        numero_lote=str(uuid.uuid4().int % 10**7),
-        numero_lote_prestador="900777",
-        canal="upload_xml",
-        file_id=None,
-        tipo_guia="sp_sadt",
-        quantidade_guias=2,
-        valor_total=D("150.00"),
-        sent_by="odontoarte",
-        sent_at=datetime.now(UTC),
-        versao_tiss="4.03.00",
-        prestador=Prestador(provider_id=provider_id, nome="ODONTO ARTE LTDA"),
-        guias=[
-            GuiaLote(
-                numero_guia_prestador="7001",
-                numero_carteira="0009002501230005",
-                valor_informado=D("100.00"),
-                itens=[
-                    ItemGuia(sequencial_item=1, codigo_procedimento="40301630", valor_total=D(60)),
-                    ItemGuia(sequencial_item=2, codigo_procedimento="40302040", valor_total=D(40)),
-                ],
-            ),
-            GuiaLote(
-                numero_guia_prestador="7002",
-                numero_carteira="0009002501230006",
-                valor_informado=D("50.00"),
-            ),
-        ],
-    )
-    envelope = new_envelope(payload, correlation_id=lote_id, producer="batching", key=lote_id)
-    for _ in range(times):
-        publish(stack.kafka, Topic.LOTE_SENT, lote_id, envelope.model_dump_json().encode())
-    return lote_id
-
-
-def peg_of(api: Api, lote_id: str) -> str:
-    return wait_for(
-        lambda: (api.get("/protocolos", params={"lote_id": lote_id}).json()["items"] or [{}])[
-            0
-        ].get("peg"),
-        what=f"o PEG do lote {lote_id}",
-    )
 
 
 def valid_tiss(xml: bytes, tipo: str) -> etree._Element:
