@@ -27,20 +27,33 @@ from tissflow_gateway.files import own
 from tissflow_gateway.schemas import ErrorBody, Open, ProtocoloOut, ProtocoloPage
 from tissflow_gateway.uploads import parse_form, refuse_declared
 
-router = APIRouter(prefix="/api/v1")
 MAX_ANEXO = 5 * 1024 * 1024
 MAX_MENSAGEM_BYTES = 5 * MAX_ANEXO + 256 * 1024
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     text = {
+        401: "Não autenticado",
         403: "Sem permissão",
         404: "Não encontrado (ou de outro prestador)",
         409: "Situação não permite a mudança",
         413: "Anexo maior que 5 MB",
+        415: "Formato não suportado",
         422: "Dados inválidos ou análise que não fecha",
+        503: "Serviço indisponível",
     }
     return {c: {"model": ErrorBody, "description": text[c]} for c in codes}
+
+
+router = APIRouter(prefix="/api/v1", responses=errors(401, 422, 503))
+XML = {200: {"content": {"application/xml": {}}, "description": "TISS XML (ISO-8859-1)"}}
+PDF = {200: {"content": {"application/pdf": {}}, "description": "PDF"}}
+BYTES = {
+    200: {
+        "content": {"application/xml": {}, "application/pdf": {}, "image/png": {}},
+        "description": "The file as stored (TISS XML, PDF or image)",
+    }
+}
 
 
 # -- use cases shared with the portal -------------------------------------------------
@@ -202,6 +215,32 @@ class MensagensOut(BaseModel):
     nao_lidas: dict[str, int] | None = None
 
 
+class LogEntry(Open):
+    tipo: str = Field(description="envio | recebimento | situacao | consulta | mensagem")
+    by: str
+    texto: str
+
+
+class LogOut(BaseModel):
+    peg: str
+    items: list[LogEntry]
+
+
+class NaoLidasOut(BaseModel):
+    nao_lidas: int
+
+
+class GlosaRow(BaseModel):
+    codigo: str
+    descricao: str
+    grupo: str = ""
+
+
+class GlosasOut(BaseModel):
+    items: list[GlosaRow]
+    total: int
+
+
 class SituacaoOut(Open):
     peg: str
     status: int = Field(description="ANS dm_statusProtocolo, as SITUACAO_PROTOCOLO says")
@@ -247,37 +286,52 @@ async def get_route(peg: str, user: CurrentUser) -> ProtocoloOut:
     return ProtocoloOut(**await get_protocolo(user, peg))
 
 
-@router.get("/protocolos/{peg}/recebimento.xml", tags=["protocolos"], responses=errors(404))
+@router.get(
+    "/protocolos/{peg}/recebimento.xml",
+    tags=["protocolos"],
+    response_class=Response,
+    responses={**errors(404), **XML},
+)
 async def recebimento_xml(peg: str, user: CurrentUser) -> Response:
     """The operator's PROTOCOLO_RECEBIMENTO (TISS XML, ISO-8859-1, with its hash)."""
     return await document(user, peg, "recebimento.xml", f"protocolo-recebimento-{peg}.xml")
 
 
-@router.get("/protocolos/{peg}/capa.pdf", tags=["protocolos"], responses=errors(404))
+@router.get(
+    "/protocolos/{peg}/capa.pdf",
+    tags=["protocolos"],
+    response_class=Response,
+    responses={**errors(404), **PDF},
+)
 async def capa_pdf(peg: str, user: CurrentUser) -> Response:
     """Capa do Lote (PDF), as the operator's portal prints it."""
     return await document(user, peg, "capa.pdf", f"capa-lote-{peg}.pdf", inline=True)
 
 
-@router.post("/protocolos/{peg}/situacao", tags=["protocolos"], responses=errors(404))
+@router.post("/protocolos/{peg}/situacao", tags=["protocolos"], responses=errors(403, 404))
 async def atualizar_situacao(peg: str, user: CurrentUser) -> SituacaoOut:
     """Atualizar Situação Protocolo: a SOLIC_STATUS_PROTOCOLO to the operator and its
     SITUACAO_PROTOCOLO answer, both kept as TISS XML (download from `arquivos/{id}`)."""
     return SituacaoOut(**await situacao(user, peg))
 
 
-@router.get("/protocolos/{peg}/arquivos/{file_id}", tags=["protocolos"], responses=errors(404))
+@router.get(
+    "/protocolos/{peg}/arquivos/{file_id}",
+    tags=["protocolos"],
+    response_class=Response,
+    responses={**errors(404), **BYTES},
+)
 async def arquivo(peg: str, file_id: str, user: CurrentUser) -> Response:
     """A message attachment or a kept TISS XML of the protocol."""
     return await document(user, peg, f"arquivos/{seg(file_id)}", "arquivo")
 
 
 @router.get("/protocolos/{peg}/log", tags=["protocolos"], responses=errors(404))
-async def log_envio(peg: str, user: CurrentUser) -> dict[str, Any]:
+async def log_envio(peg: str, user: CurrentUser) -> LogOut:
     """Exibir Log de Envio: the send, the receipt, each situation change, consultation and
     message, with who and when."""
     doc = await get_protocolo(user, peg)
-    return {"peg": peg, "items": doc.get("log") or []}
+    return LogOut(peg=peg, items=doc.get("log") or [])
 
 
 @router.get("/protocolos/{peg}/mensagens", tags=["protocolos"], responses=errors(404))
@@ -289,7 +343,7 @@ async def mensagens(peg: str, user: CurrentUser) -> MensagensOut:
 @router.post(
     "/protocolos/{peg}/mensagens",
     tags=["protocolos"],
-    responses=errors(403, 404, 413, 422),
+    responses=errors(403, 404, 413, 415),
     openapi_extra={
         "requestBody": {
             "content": {
@@ -319,17 +373,17 @@ async def nova_mensagem(peg: str, request: Request, user: CurrentUser) -> Mensag
 
 
 @router.get("/mensagens/nao-lidas", tags=["protocolos"])
-async def mensagens_nao_lidas(user: CurrentUser) -> dict[str, int]:
+async def mensagens_nao_lidas(user: CurrentUser) -> NaoLidasOut:
     """Unread messages of the caller's side, over all its protocols (the menu badge)."""
-    return {"nao_lidas": await nao_lidas(user)}
+    return NaoLidasOut(nao_lidas=await nao_lidas(user))
 
 
 @router.get("/glosas", tags=["protocolos"])
-async def tabela_38(
-    user: CurrentUser, q: Annotated[str, Query(max_length=60)] = ""
-) -> dict[str, Any]:
+async def tabela_38(user: CurrentUser, q: Annotated[str, Query(max_length=60)] = "") -> GlosasOut:
     """TISS table 38 (glosas) searched by code or words: the glosa picker."""
-    return await call("GET", "protocol", "/internal/glosas", params={"q": q, "limit": 30})
+    return GlosasOut(
+        **await call("GET", "protocol", "/internal/glosas", params={"q": q, "limit": 30})
+    )
 
 
 # -- the operator --------------------------------------------------------------------
@@ -424,7 +478,7 @@ async def glosar_item(peg: str, body: GlosaIn, user: OperadoraStaff) -> Protocol
 @router.post(
     "/operadora/protocolos/{peg}/mensagens",
     tags=["operadora"],
-    responses=errors(403, 404, 413, 422),
+    responses=errors(403, 404, 413, 415),
 )
 async def responder(peg: str, request: Request, user: OperadoraStaff) -> MensagemOut:
     """Answer the clinic on the protocol's thread (multipart: `texto`, `anexos`)."""
