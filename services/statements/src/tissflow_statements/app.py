@@ -120,7 +120,11 @@ async def gather_facts(
         tipo=kind,
         numero=f"{'DAC' if kind == 'analise' else 'DP'}{event.peg}",
         peg=event.peg,
-        numero_lote=event.numero_lote or (lote or {}).get("numero_lote") or "0",
+        # The provider's own lote number (XML numeroLote); the portal's is `numero_lote`.
+        numero_lote=(lote or {}).get("numero_lote_prestador")
+        or event.numero_lote
+        or (lote or {}).get("numero_lote")
+        or "0",
         situacao=event.status,
         registro_ans=event.registro_ans or settings.operadora_registro_ans,
         operadora_nome=settings.operadora_nome,

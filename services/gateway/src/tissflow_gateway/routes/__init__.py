@@ -1,0 +1,1 @@
+"""API routers of `/api/v1`, one module per resource."""

@@ -126,6 +126,10 @@ def conferir_guia(
     numero = guia.numero_guia_prestador
     where = f"Guia {numero}"
     det: dict[str, Any] = {"numero_guia_prestador": numero}
+    # Codes first: a code table 38 does not have is the clearest thing to say.
+    _describe(guia.glosas, where.lower(), descreve)
+    for item in guia.itens:
+        _describe(item.glosas, f"{where}, item {item.sequencial_item}".lower(), descreve)
     _confere(where, guia.valor_processado, guia.valor_liberado, guia.valor_glosado, det)
     itens_lote = {i.sequencial_item: i for i in (lote.itens if lote else [])}
     vistos: set[int] = set()
