@@ -1,5 +1,5 @@
-"""A protocol in two real browsers: the clinic opens its protocol, reads the Capa do Lote,
-writes a message with a PDF attached; the operator's staff see it unread, move the
+"""A protocol in two real browsers: the clinic sends a lote, opens its protocol, reads the
+Capa do Lote, writes a message with a PDF attached; the operator's staff see it unread, move the
 protocol to Em análise, glose an item with a table-38 code and answer; the clinic's page,
 never reloaded, shows the unread badge, the answer and the glosa."""
 
@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
+from tissflow_validation.samples import build_lote
 
 from tests.browser.conftest import Shot, login, new_context
-from tests.support import Api, Stack, peg_of, send_lote
+from tests.support import Api, Stack, fresh_guia
 
 pytestmark = pytest.mark.browser
 
@@ -38,9 +38,16 @@ def staff(browser: Browser, portal_url: str) -> Iterator[BrowserContext]:
 def test_clinic_and_operator_talk_and_the_glosa_shows_without_reloading(
     stack: Stack, clinica: Api, clinic: BrowserContext, staff: BrowserContext, shot: Shot
 ) -> None:
-    # Playwright's loop is running here: the Kafka publish (asyncio.run) goes on a thread.
-    with ThreadPoolExecutor(1) as pool:
-        peg = peg_of(clinica, pool.submit(send_lote, stack).result())
+    # The clinic sends a lote (upload, close, send): the real pipeline gives it its PEG.
+    content = build_lote(
+        tipo_guia="sp_sadt", n_guias=2, numero_lote="700777", numero_guia_inicial=fresh_guia()
+    )
+    file_id = clinica.upload(content, filename="lote-700777.xml").json()["file_id"]
+    assert clinica.wait_file(file_id)["status"] == "importado"
+    peg = clinica.enviar_e_aguardar_peg(clinica.lote_do_arquivo(file_id)["lote_id"])
+    guia = clinica.get(f"/protocolos/{peg}").json()["guias_lote"][0]
+    numero, item_lote = guia["numero_guia_prestador"], guia["itens"][0]
+    seq = item_lote["sequencial_item"]
     page = clinic.new_page()
     page.goto("/")
     page.get_by_role("navigation", name="Menu principal").get_by_role(
@@ -51,7 +58,7 @@ def test_clinic_and_operator_talk_and_the_glosa_shows_without_reloading(
     expect(page.locator("#etapa")).to_have_text("Lote enviado para a Operadora")
 
     capa = page.get_by_role("link", name="Capa do Lote")
-    pdf = page.request.get(capa.get_attribute("href") or "")
+    pdf = page.request.get(capa.get_attribute("href") or "", timeout=90_000)
     assert pdf.headers["content-type"] == "application/pdf"
     text = subprocess.run(
         ["pdftotext", "-", "-"], input=pdf.body(), capture_output=True, check=True
@@ -81,14 +88,13 @@ def test_clinic_and_operator_talk_and_the_glosa_shows_without_reloading(
     op.get_by_label(f"Nova situação do PEG {peg}").select_option("2")
     op.get_by_role("button", name="Aplicar").click()
     expect(op.get_by_role("status")).to_have_text("Situação do protocolo atualizada.")
-    item = op.locator("tr.item-row", has_text="40301630")
-    item.get_by_text("Glosar item 1").click()
-    op.get_by_label("Código de glosa (tabela 38) da guia 7001 item 1").fill(
-        "1705 - VALOR APRESENTADO A MAIOR"
-    )
-    op.get_by_label("Valor glosado da guia 7001 item 1").fill("6,00")
-    op.get_by_label("Motivo da glosa da guia 7001 item 1").fill("Acima da tabela acordada")
-    item.get_by_role("button", name="Glosar").click()
+    onde = f"da guia {numero} item {seq}"
+    form = op.locator("form.glosa-form").filter(has=op.get_by_label(f"Valor glosado {onde}"))
+    op.locator("details", has=form).locator("summary").click()
+    op.get_by_label(f"Código de glosa (tabela 38) {onde}").fill("1705 - VALOR APRESENTADO A MAIOR")
+    op.get_by_label(f"Valor glosado {onde}").fill("1,00")
+    op.get_by_label(f"Motivo da glosa {onde}").fill("Acima da tabela acordada")
+    form.get_by_role("button", name="Glosar").click()
     expect(op.get_by_role("status")).to_have_text("Glosa registrada.")
     expect(op.locator("#guias")).to_contain_text("1705 – VALOR APRESENTADO A MAIOR")
     op.get_by_label("Texto da mensagem", exact=True).fill(
@@ -105,7 +111,7 @@ def test_clinic_and_operator_talk_and_the_glosa_shows_without_reloading(
     )
     expect(page.locator("#guias")).to_contain_text("1705 – VALOR APRESENTADO A MAIOR")
     expect(page.locator("#guias")).to_contain_text("Acima da tabela acordada")
-    expect(page.locator("#valor-glosado")).to_contain_text("6,00")
+    expect(page.locator("#valor-glosado")).to_contain_text("1,00")
     expect(page.locator("#etapa")).to_have_text("Em análise")
     assert page.evaluate("window.__semRecarregar === true")
     shot(page, "62-protocolo-prestador-glosa")

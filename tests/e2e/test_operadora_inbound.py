@@ -66,6 +66,7 @@ def test_demo_operator_takes_a_lote_to_pagamento_efetuado_and_answers(
             >= 2
             else None
         ),
+        timeout=90,
         what="os dois demonstrativos",
     )
     assert kinds == {"analise", "pagamento"}

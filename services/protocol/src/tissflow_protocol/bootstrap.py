@@ -4,12 +4,14 @@ MongoDB repository, the consumers and the internal routes. Unit tests build `Dep
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 from tissflow_tiss import glosa
 
+from tissflow_protocol.adapters import capa_pdf
 from tissflow_protocol.adapters.mongo import MongoProtocolos
 from tissflow_protocol.service_layer.ports import Deps, Operadora
 
@@ -46,6 +48,8 @@ def build(settings: ServiceSettings | None = None) -> tuple[ServiceRuntime, Deps
     @runtime.on_startup
     async def indexes(db: Any) -> None:
         await repo.create_indexes()
+        # WeasyPrint (Pango) takes seconds to import: not on the first Capa's request.
+        asyncio.get_running_loop().run_in_executor(None, capa_pdf.warm_up)
 
     consumers.register(runtime, deps)
     app = runtime.create_app([routes.router(deps)])

@@ -114,3 +114,8 @@ def render_pdf(doc: dict[str, Any], operadora: Operadora, impresso_em: datetime)
     from weasyprint import HTML  # heavy import (Pango): only where a PDF is made
 
     return HTML(string=render_html(doc, operadora, impresso_em)).write_pdf()
+
+
+def warm_up() -> None:
+    """Import WeasyPrint once, off the request path."""
+    import weasyprint  # noqa: F401
