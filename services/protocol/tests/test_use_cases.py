@@ -390,3 +390,25 @@ def test_capa_do_lote_pdf_has_every_field_of_the_cover(tmp_path: Path) -> None:
     )
     assert (ARTIFACTS / "capa-do-lote.png").stat().st_size > 10_000
     assert Decimal(doc["valor_glosado"]) == Decimal("6.00")
+
+
+def test_capa_route_prints_the_nf_the_gateway_passes() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from tissflow_protocol.entrypoints.routes import router
+
+    d = deps()
+    peg = receive(d)["_id"]
+    app = FastAPI()
+    app.include_router(router(d))
+    client = TestClient(app)
+    params = {"nf_numero": "NF-99", "nf_emissao": "2026-11-30", "nf_valor": "150.00"}
+    pdf = client.get(f"/internal/protocolos/{peg}/capa.pdf", params=params)
+    assert pdf.status_code == 200
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True
+    ).stdout.decode()
+    assert "NF-99" in " ".join(text.split()) and "30/11/2026" in text
+    missing = client.get("/internal/protocolos/2099000001/capa.pdf")
+    assert missing.status_code == 404
+    assert missing.json()["detail"]["message"] == "Protocolo não encontrado."

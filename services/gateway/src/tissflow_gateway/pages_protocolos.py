@@ -188,7 +188,7 @@ async def atualizar_situacao(
 
 @router.get("/protocolos/{peg}/capa.pdf")
 async def capa(peg: str, session: PortalSession) -> Response:
-    return await uc.document(session.user, peg, "capa.pdf", f"capa-lote-{peg}.pdf", inline=True)
+    return await uc.capa(session.user, peg)
 
 
 @router.get("/protocolos/{peg}/recebimento.xml")

@@ -140,6 +140,35 @@ async def document(
     )
 
 
+async def capa(user: User, peg: str) -> Response:
+    """Capa do Lote: the protocol's cover, with the lote's Nota Fiscal when one is attached
+    (batching keeps the NF; it may come after the lote was sent)."""
+    doc = await get_protocolo(user, peg)
+    params: dict[str, Any] = {}
+    try:
+        lote = await call("GET", "batching", f"/internal/lotes/{seg(doc['lote_id'])}")
+        nf = lote.get("nf") if isinstance(lote, dict) else None
+    except ApiError:
+        nf = None  # no lote (or batching down): the cover still prints, without the NF
+    if nf and nf.get("numero"):
+        params = {
+            "nf_numero": nf["numero"],
+            "nf_emissao": nf.get("emissao"),
+            "nf_valor": nf.get("valor"),
+        }
+    upstream = await call(
+        "GET", "protocol", f"/internal/protocolos/{seg(peg)}/capa.pdf", params=params
+    )
+    return Response(
+        upstream.content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="capa-lote-{seg(peg)}.pdf"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 async def situacao(user: User, peg: str) -> dict[str, Any]:
     await get_protocolo(user, peg)
     return await call(
@@ -304,8 +333,8 @@ async def recebimento_xml(peg: str, user: CurrentUser) -> Response:
     responses={**errors(404), **PDF},
 )
 async def capa_pdf(peg: str, user: CurrentUser) -> Response:
-    """Capa do Lote (PDF), as the operator's portal prints it."""
-    return await document(user, peg, "capa.pdf", f"capa-lote-{peg}.pdf", inline=True)
+    """Capa do Lote (PDF), as the operator's portal prints it, with the lote's NF."""
+    return await capa(user, peg)
 
 
 @router.post("/protocolos/{peg}/situacao", tags=["protocolos"], responses=errors(403, 404))

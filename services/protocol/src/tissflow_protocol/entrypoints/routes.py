@@ -198,8 +198,17 @@ def router(deps: Deps) -> APIRouter:
         )
 
     @r.get("/protocolos/{peg}/capa.pdf")
-    async def capa(peg: str) -> Response:
+    async def capa(
+        peg: str,
+        nf_numero: Annotated[str | None, Query(max_length=20)] = None,
+        nf_emissao: date | None = None,
+        nf_valor: Decimal | None = None,
+    ) -> Response:
+        """The Capa; the Nota Fiscal, attached to the lote after sending, comes from the
+        caller (the gateway reads it from the lote)."""
         doc = await get(peg)
+        if nf_numero:
+            doc["nota_fiscal"] = {"numero": nf_numero, "emissao": nf_emissao, "valor": nf_valor}
         pdf = await asyncio.to_thread(capa_pdf.render_pdf, doc, deps.operadora, datetime.now(UTC))
         return Response(pdf, media_type="application/pdf")
 
