@@ -148,7 +148,9 @@ tissflow está no ar.
     {chr(10).join("    " + str(p) for p in examples).lstrip()}
 
   A operadora de demonstração analisa e paga cada protocolo enviado: uma etapa a cada
-  20 s (Em análise → Liberado para Faturamento → Faturado), com os demonstrativos.
+  20 s (TISSFLOW_DEMO_STAGE_SECONDS: Em análise → Liberado para Faturamento, glosando
+  alguns itens → Faturado → Pagamento efetuado), com os demonstrativos, e responde às
+  mensagens dos protocolos.
 
   Logs: {STATE / "logs"}    Dados: {STATE}
   Ctrl-C (ou `make stop` em outro terminal) para parar; `make reset` apaga os dados.

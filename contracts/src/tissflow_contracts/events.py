@@ -157,6 +157,9 @@ class GlosaAnalise(_Payload):
     codigo: str = Field(pattern=r"^\d{4}$", description="TISS table 38 (glosas) code")
     valor: Decimal = Field(ge=0, description="Value glosed under this code")
     descricao: str | None = Field(default=None, description="Table 38 description")
+    observacao: str | None = Field(
+        default=None, max_length=500, description="The operator's reason, in its own words"
+    )
 
 
 class AnaliseItem(_Payload):
@@ -200,6 +203,16 @@ class ProtocoloStatusChanged(_Payload):
     )
     data_protocolo: date | None = Field(default=None, description="When the PEG was issued")
     changed_at: datetime
+    valor_processado: Decimal | None = Field(
+        default=None, description="Protocol total the operator processed (its analysis)"
+    )
+    glosas_protocolo: list[GlosaAnalise] = Field(
+        default_factory=list, description="Glosas on the protocol as a whole (table 38)"
+    )
+    tipo_guia: str | None = None
+    numero_lote_prestador: str | None = None
+    prestador: Prestador | None = None
+    changed_by: str | None = Field(default=None, description="Who reported the change")
 
 
 class StatementReady(_Payload):
@@ -232,6 +245,9 @@ class OperadoraReport(_Payload):
         description="Analysis per guide (values and table-38 glosa codes); optional",
     )
     reported_by: str = "operadora"
+    glosas_protocolo: list[GlosaAnalise] = Field(
+        default_factory=list, description="Glosas on the protocol as a whole; optional"
+    )
 
 
 @dataclass(frozen=True)

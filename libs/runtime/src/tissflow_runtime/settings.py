@@ -82,7 +82,8 @@ class ServiceSettings(BaseSettings):
     # The operator this deployment serves (its ANS registration, name and CNPJ).
     operadora_registro_ans: str = "331988"
     operadora_nome: str = "PASA"
-    operadora_cnpj: str = "33198800000118"
+    operadora_cnpj: str = "39419809000198"
+    operadora_razao_social: str = "PASA - PLANO DE ASSISTENCIA A SAUDE DO APOSENTADO DA VALE"
     # Shared secret every internal API call carries (header X-Internal-Token).
     # In development and test the demo token is the default; elsewhere a real secret of
     # at least 32 characters is required, or the service refuses to start.

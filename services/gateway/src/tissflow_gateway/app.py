@@ -30,6 +30,7 @@ from tissflow_gateway import (
     pages_lotes,
     pages_operadora,
     pages_ops,
+    pages_protocolos,
     portal,
 )
 from tissflow_gateway.core import UNAVAILABLE, db, runtime, settings
@@ -40,6 +41,7 @@ from tissflow_gateway.routes import digitacao as digitacao_routes
 from tissflow_gateway.routes import lotes as lotes_routes
 from tissflow_gateway.routes import operadora as operadora_routes
 from tissflow_gateway.routes import ops as ops_routes
+from tissflow_gateway.routes import protocolos as protocolos_api
 
 notifications = db["notifications"]
 
@@ -100,6 +102,7 @@ app.include_router(api.router)
 app.include_router(operadora_routes.router)
 app.include_router(ops_routes.router)
 app.include_router(auditoria.router)
+app.include_router(protocolos_api.router)
 app.include_router(lotes_routes.router)
 app.include_router(portal.router)
 app.include_router(pages_arquivos.router)
@@ -108,6 +111,7 @@ app.include_router(pages_ops.router)
 app.include_router(pages_operadora.router)
 app.include_router(digitacao_routes.router)
 app.include_router(pages_digitacao.router)
+app.include_router(pages_protocolos.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
 # The portal loads nothing from elsewhere and runs no inline script; /docs (Swagger UI)
