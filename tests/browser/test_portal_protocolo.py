@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
-from tissflow_validation.samples import build_lote
+from tissflow_demo.samples import build_lote
 
 from tests.browser.conftest import Shot, login, new_context
 from tests.support import Api, Stack, fresh_guia
