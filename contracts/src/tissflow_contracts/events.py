@@ -166,6 +166,29 @@ class AnaliseGuia(_Payload):
     itens: list[AnaliseItem] = Field(default_factory=list)
 
 
+class DebitoCredito(_Payload):
+    """A debit (tax withheld, discount) or credit (adjustment, recovered glosa) the operator
+    applies to a protocol's payment, with its description (TISS ct_descontos)."""
+
+    indicador: Literal["debito", "credito"]
+    tipo: str = Field(
+        default="08",
+        pattern=r"^0[1-9]$",
+        description="dm_debitoCreditoTipo: 01 IRRF, 02 ISS, 03 INSS, 04 PIS, 05 COFINS, "
+        "06 CSLL, 07 descontos financeiros, 08 ajuste de pagamento anterior, 09 outros",
+    )
+    descricao: str = Field(min_length=1, max_length=40)
+    valor: Decimal = Field(ge=0)
+
+
+class DadosBancarios(_Payload):
+    """Where the operator paid (or will pay) the provider, when it reports it."""
+
+    banco: str | None = Field(default=None, max_length=4)
+    agencia: str | None = Field(default=None, max_length=7)
+    conta: str | None = Field(default=None, max_length=20)
+
+
 class ProtocoloStatusChanged(_Payload):
     """A protocol (PEG) moved to an ANS dm_statusProtocolo status."""
 
@@ -185,6 +208,15 @@ class ProtocoloStatusChanged(_Payload):
     )
     data_protocolo: date | None = Field(default=None, description="When the PEG was issued")
     changed_at: datetime
+    glosas_protocolo: list[GlosaAnalise] = Field(
+        default_factory=list, description="Glosas of the protocol as a whole, when reported"
+    )
+    debitos_creditos: list[DebitoCredito] = Field(
+        default_factory=list, description="Debits and credits on the payment, when reported"
+    )
+    dados_bancarios: DadosBancarios | None = Field(
+        default=None, description="The bank account paid, when reported"
+    )
 
 
 class StatementReady(_Payload):
@@ -217,6 +249,15 @@ class OperadoraReport(_Payload):
         description="Analysis per guide (values and table-38 glosa codes); optional",
     )
     reported_by: str = "operadora"
+    glosas_protocolo: list[GlosaAnalise] = Field(
+        default_factory=list, description="Glosas of the protocol as a whole; optional"
+    )
+    debitos_creditos: list[DebitoCredito] = Field(
+        default_factory=list, description="Debits and credits on the payment; optional"
+    )
+    dados_bancarios: DadosBancarios | None = Field(
+        default=None, description="The bank account paid; optional"
+    )
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,16 @@ class ServiceSettings(BaseSettings):
     batching_url: str = f"http://127.0.0.1:{SERVICE_PORTS['batching']}"
     protocol_url: str = f"http://127.0.0.1:{SERVICE_PORTS['protocol']}"
     statements_url: str = f"http://127.0.0.1:{SERVICE_PORTS['statements']}"
-    # The operator this deployment serves (its ANS registration, name and CNPJ).
+    # The operator this deployment serves: one record every document and page reads
+    # (TISSFLOW_OPERADORA_*). `operadora_nome` is the short name the portal shows.
     operadora_registro_ans: str = "331988"
     operadora_nome: str = "PASA"
-    operadora_cnpj: str = "33198800000118"
+    operadora_cnpj: str = "39419809000198"
+    operadora_razao_social: str = "PASA - PLANO DE ASSISTENCIA A SAUDE DO APOSENTADO DA VALE"
+    operadora_nome_fantasia: str = "PASA"
+    # Printed under the name on every document when set (the seed does not give one).
+    operadora_endereco: str = ""
+    operadora_marca: str = "PASA"
     # Shared secret every internal API call carries (header X-Internal-Token).
     internal_token: str = "tissflow-local-internal-token"
 

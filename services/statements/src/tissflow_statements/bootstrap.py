@@ -1,0 +1,46 @@
+"""Wires the statements service: settings, MongoDB adapters, the PDF renderer, consumers
+and the internal app. Owns `<prefix>_statements` (projection `lotes`, `protocolos`; the
+statement index `demonstrativos`)."""
+
+from __future__ import annotations
+
+from tissflow_runtime.service import ServiceRuntime
+from tissflow_runtime.settings import ServiceSettings
+
+from tissflow_statements.adapters.pdf import WeasyPrintRenderer
+from tissflow_statements.adapters.repository import (
+    MongoProjection,
+    MongoStatements,
+    create_indexes,
+)
+from tissflow_statements.domain.operadora import Operadora
+from tissflow_statements.entrypoints import consumers, routes
+from tissflow_statements.service_layer.ports import Dependencias
+
+
+def operadora_de(settings: ServiceSettings) -> Operadora:
+    """The operator record every statement states, from `TISSFLOW_OPERADORA_*`."""
+    return Operadora(
+        registro_ans=settings.operadora_registro_ans,
+        razao_social=settings.operadora_razao_social,
+        nome_fantasia=settings.operadora_nome_fantasia,
+        cnpj=settings.operadora_cnpj,
+        endereco=settings.operadora_endereco,
+        marca=settings.operadora_marca,
+    )
+
+
+settings = ServiceSettings()
+runtime = ServiceRuntime("statements", settings)
+runtime.outbox_collections("demonstrativos")
+runtime.on_startup(create_indexes)
+deps = Dependencias(
+    projection=MongoProjection(runtime.db),
+    statements=MongoStatements(runtime.db, runtime.write_lock),
+    operadora=operadora_de(settings),
+    renderer=WeasyPrintRenderer(),
+    event=runtime.event,
+    notify=runtime.relay.notify,
+)
+consumers.register(runtime.consumers, deps)
+app = runtime.create_app([routes.router_for(deps)])

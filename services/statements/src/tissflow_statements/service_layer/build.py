@@ -1,0 +1,112 @@
+"""Use cases that build a statement from the projection, and its XML or PDF.
+
+Nothing here calls another service: the facts are the projection's. The XML is checked
+against the ANS XSD before it leaves (a failure is a bug, reported as such).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from tissflow_tiss import erros_de_schema
+
+from tissflow_statements.domain import documentos
+from tissflow_statements.domain.conta import Conta, conta_de
+from tissflow_statements.domain.documentos import Analise, Pagamento, Periodo
+from tissflow_statements.domain.errors import NaoEncontrado, PedidoInvalido
+from tissflow_statements.domain.xml import analise_xml, pagamento_xml
+from tissflow_statements.service_layer.ports import Dependencias
+
+Formato = Literal["xml", "pdf"]
+MEDIA = {"xml": "application/xml", "pdf": "application/pdf"}
+
+
+class XmlForaDoPadrao(Exception):
+    """A statement the XSD refuses: a defect of ours, never the clinic's input."""
+
+
+async def _contas(deps: Dependencias, protocolos: list[dict[str, Any]]) -> list[Conta]:
+    lotes = await deps.projection.lotes(sorted({p["lote_id"] for p in protocolos}))
+    return [conta_de(lotes.get(p["lote_id"]), p) for p in protocolos]
+
+
+async def analise_de(
+    deps: Dependencias, pegs: list[str], provider_id: str | None = None
+) -> Analise:
+    """Análise de Conta of the given protocols (1–30), of `provider_id` when given."""
+    pegs = list(dict.fromkeys(p.strip() for p in pegs if p.strip()))
+    if len(pegs) > documentos.MAX_PROTOCOLOS:
+        raise PedidoInvalido(
+            f"Um demonstrativo cobre no máximo {documentos.MAX_PROTOCOLOS} protocolos "
+            f"({len(pegs)} pedidos).",
+            {"maximo": documentos.MAX_PROTOCOLOS, "pedidos": len(pegs)},
+        )
+    achados = {p["peg"]: p for p in await deps.projection.protocolos(pegs)}
+    faltam = [
+        peg
+        for peg in pegs
+        if peg not in achados or (provider_id and achados[peg]["provider_id"] != provider_id)
+    ]
+    if faltam:
+        raise NaoEncontrado(
+            f"Protocolo não encontrado: {', '.join(faltam)}.", {"protocolos": faltam}
+        )
+    return documentos.analise(deps.operadora, await _contas(deps, list(achados.values())))
+
+
+async def pagamento_de(deps: Dependencias, provider_id: str, periodo: Periodo) -> Pagamento:
+    """Demonstrativo de Pagamento of every protocol of the provider paid in `periodo`."""
+    protocolos = await deps.projection.pagos_entre(
+        provider_id, periodo.inicio.isoformat(), periodo.fim.isoformat()
+    )
+    return documentos.pagamento(deps.operadora, periodo, await _contas(deps, protocolos))
+
+
+async def do_indice(deps: Dependencias, statement_id: str) -> Analise | Pagamento:
+    """The document of a per-protocol statement, as its protocol stands now."""
+    record = await deps.statements.get(statement_id)
+    if record is None:
+        raise NaoEncontrado("Demonstrativo não encontrado.")
+    if record["tipo"] == "analise":
+        return await analise_de(deps, [record["peg"]])
+    protocolos = await deps.projection.protocolos([record["peg"]])
+    contas = await _contas(deps, protocolos)
+    conta = contas[0] if contas else None
+    if conta is None or conta.data_pagamento is None:
+        raise NaoEncontrado("Demonstrativo não encontrado.")
+    return documentos.pagamento(
+        deps.operadora, Periodo.por_data(conta.data_pagamento), [conta], numero=conta.peg
+    )
+
+
+def render(deps: Dependencias, documento: Analise | Pagamento, formato: Formato) -> bytes:
+    """The statement's bytes: TISS XML (XSD-checked) or PDF."""
+    if formato == "pdf":
+        return deps.renderer.pdf(documento)
+    xml = analise_xml(documento) if isinstance(documento, Analise) else pagamento_xml(documento)
+    if problemas := erros_de_schema(xml):
+        raise XmlForaDoPadrao(f"{documento.titulo} {documento.numero}: {problemas[:3]}")
+    return xml
+
+
+def periodo_de(data: date | None, competencia: str | None) -> Periodo:
+    """The period of a payment statement request: a date, or a competência "aaaa-mm"
+    (also "mm/aaaa"); exactly one of them."""
+    if (data is None) == (not competencia):
+        raise PedidoInvalido(
+            "Informe a data de pagamento ou a competência (mês/ano), uma das duas."
+        )
+    if data is not None:
+        return Periodo.por_data(data)
+    texto = (competencia or "").strip()
+    try:
+        if "/" in texto:
+            mes, ano = texto.split("/")
+        else:
+            ano, mes = texto.split("-")
+        return Periodo.por_competencia(int(ano), int(mes))
+    except ValueError:
+        raise PedidoInvalido(
+            f"Competência inválida: {texto!r} (use aaaa-mm ou mm/aaaa).", {"competencia": texto}
+        ) from None
