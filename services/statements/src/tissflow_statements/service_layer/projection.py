@@ -47,8 +47,9 @@ def _resumo(tipo: str, conta: Any, protocolo: dict[str, Any]) -> dict[str, Any]:
         "provider_id": conta.prestador.provider_id,
         "registro_ans": protocolo.get("registro_ans"),
         "numero_lote": conta.numero_lote,
-        "situacao": conta.situacao,
-        "data_pagamento": conta.data_pagamento,
+        # The Análise de Conta is about figures: a later payment does not renew it.
+        "situacao": conta.situacao if tipo == "pagamento" else None,
+        "data_pagamento": conta.data_pagamento if tipo == "pagamento" else None,
         "valor_informado": conta.valor_informado,
         "valor_liberado": conta.valor_liberado,
         "valor_glosado": conta.valor_glosado,
@@ -74,7 +75,7 @@ async def reconcile(deps: Dependencias, protocolo: dict[str, Any], correlation_i
         evento = deps.event(payload, key=conta.peg, correlation_id=correlation_id)
         stored = {
             **payload.model_dump(mode="json", exclude={"statement_id"}),
-            "situacao": conta.situacao,
+            "situacao": resumo["situacao"],
         }
         changed |= await deps.statements.save(statement_id, stored, evento)
     if changed:
