@@ -21,8 +21,17 @@ from pymongo.errors import DuplicateKeyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from tissflow_contracts import Envelope, StatementReady, Topic
 
-from tissflow_gateway import api, pages_arquivos, pages_lotes, pages_operadora, pages_ops, portal
+from tissflow_gateway import (
+    api,
+    pages_arquivos,
+    pages_demonstrativos,
+    pages_lotes,
+    pages_operadora,
+    pages_ops,
+    portal,
+)
 from tissflow_gateway.core import db, runtime
+from tissflow_gateway.routes import demonstrativos
 
 notifications = db["notifications"]
 
@@ -75,9 +84,11 @@ async def docs() -> Response:
 
 
 app.include_router(api.router)
+app.include_router(demonstrativos.router)
 app.include_router(portal.router)
 app.include_router(pages_arquivos.router)
 app.include_router(pages_lotes.router)
+app.include_router(pages_demonstrativos.router)
 app.include_router(pages_ops.router)
 app.include_router(pages_operadora.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

@@ -1,4 +1,4 @@
-"""Portal pages for lotes de pagamento, demonstrativos and the operator's protocols."""
+"""Portal pages for lotes de pagamento and the operator's protocols."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse, Response
 from tissflow_contracts.dominios import STATUS_PROTOCOLO
 
 from tissflow_gateway import lotes
-from tissflow_gateway.api import demonstrativo_document
 from tissflow_gateway.core import ApiError, call, seg
 from tissflow_gateway.portal import PortalSession, parse_data, render, require_csrf
 
@@ -113,36 +112,6 @@ async def lote_acao(
     await lotes.act(session.user, lote_id, acao)
     target = "/lotes?ok=excluir" if acao == "excluir" else f"/lotes/{seg(lote_id)}?ok={acao}"
     return RedirectResponse(target, status_code=303)
-
-
-@router.get("/demonstrativos")
-async def demonstrativos(
-    request: Request,
-    session: PortalSession,
-    tipo: Literal["analise", "pagamento"] | None = None,
-    pagina: Annotated[int, Query(ge=1, le=10_000)] = 1,
-) -> Response:
-    params = _params(session, tipo=tipo, page=pagina, page_size=PAGE_SIZE)
-    listing = await call("GET", "statements", "/internal/demonstrativos", params=params)
-    return render(
-        request,
-        "demonstrativos.html",
-        session,
-        active="demonstrativos",
-        crumbs=[("Demonstrativos", None)],
-        demonstrativos=listing["items"],
-        total=listing["total"],
-        pagina=pagina,
-        paginas=max(1, math.ceil(listing["total"] / PAGE_SIZE)),
-        filtros={"tipo": tipo or ""},
-    )
-
-
-@router.get("/demonstrativos/{statement_id}/{formato}")
-async def demonstrativo_arquivo(
-    statement_id: str, formato: Literal["xml", "pdf"], session: PortalSession
-) -> Response:
-    return await demonstrativo_document(session.user, statement_id, formato)
 
 
 def _operator(session: PortalSession) -> None:
