@@ -34,11 +34,20 @@ def api_operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]
 
 
 def test_every_route_of_the_code_is_documented(openapi: dict[str, Any]) -> None:
-    from tissflow_gateway.api import router
+    import importlib
+    import pkgutil
 
+    from tissflow_gateway import api, routes
+
+    # api.py and every resource's router (routes/<resource>.py)
+    routers = [api.router] + [
+        importlib.import_module(f"tissflow_gateway.routes.{m.name}").router
+        for m in pkgutil.iter_modules(routes.__path__)
+    ]
     documented = {(p, m.upper()) for p, m, _ in api_operations(openapi)}
     in_code = {
         (route.path, method)
+        for router in routers
         for route in router.routes
         if isinstance(route, APIRoute)
         for method in route.methods

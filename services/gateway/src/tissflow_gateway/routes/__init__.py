@@ -1,1 +1,1 @@
-"""Routers of the public API `/api/v1`, one module per resource."""
+"""API routers of `/api/v1`, one module per resource."""

@@ -13,15 +13,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
-from tissflow_gateway.api import errors
+from tissflow_gateway.api import COMMON, errors
 from tissflow_gateway.auth import User
 from tissflow_gateway.core import ApiError, call, seg, settings
 from tissflow_gateway.deps import CurrentUser
 from tissflow_gateway.files import own
 from tissflow_gateway.schemas import DemonstrativoOut, DemonstrativoPage
 
-router = APIRouter(prefix="/api/v1", tags=["demonstrativos"])
+router = APIRouter(prefix="/api/v1", tags=["demonstrativos"], responses=COMMON)
 Formato = Literal["xml", "pdf"]
 DOCUMENT_TYPES = {"xml": "application/xml", "pdf": "application/pdf"}
 # Componente Organizacional: a demonstrativo request covers at most 30 protocols.
@@ -172,12 +173,18 @@ async def download_analise(
     return await analise_document(user, protocolo, formato)
 
 
+class DatasDePagamento(BaseModel):
+    datas: list[date] = Field(description="Payment dates with paid protocols, newest first")
+    competencias: list[str] = Field(description="Their competências (aaaa-mm), newest first")
+
+
 @router.get("/demonstrativos/pagamento/datas")
 async def list_datas_de_pagamento(
     user: CurrentUser, prestador: str | None = None
-) -> dict[str, Any]:
-    """The payment dates (`aaaa-mm-dd`) and competências (`aaaa-mm`) with statements."""
-    return await datas_de_pagamento(user, prestador)
+) -> DatasDePagamento:
+    """The payment dates and competências a Demonstrativo de Pagamento can be asked for
+    (the clinic's own; operator staff name the `prestador`)."""
+    return DatasDePagamento(**await datas_de_pagamento(user, prestador))
 
 
 @router.get(
