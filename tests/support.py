@@ -8,10 +8,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from tissflow_contracts import GuiaLote, ItemGuia, LoteSent, Prestador, Topic, new_envelope
 from tissflow_runtime.local import ServiceSet
 from tissflow_runtime.topics import ensure_topics
 
@@ -161,3 +164,58 @@ def count_matching(
 ) -> int:
     """How many records on `topic` match, reading for `settle` seconds."""
     return len(asyncio.run(_scan(kafka, topic, match, settle, first=False)))
+
+
+# -- protocols: a lote.sent as batching publishes it, with guides and items ---------------
+def send_lote(stack: Stack, provider_id: str = "07906129000102", times: int = 1) -> str:
+    """Publish a lote.sent (as batching would) with two guides; returns its lote_id."""
+    lote_id = f"e2e-{uuid.uuid4().hex[:10]}"
+    payload = LoteSent(
+        lote_id=lote_id,
+        provider_id=provider_id,
+        registro_ans="331988",
+        numero_lote=str(uuid.uuid4().int % 10**7),
+        numero_lote_prestador="900777",
+        canal="upload_xml",
+        file_id=None,
+        tipo_guia="sp_sadt",
+        quantidade_guias=2,
+        valor_total=Decimal("150.00"),
+        sent_by="odontoarte",
+        sent_at=datetime.now(UTC),
+        versao_tiss="4.03.00",
+        prestador=Prestador(provider_id=provider_id, nome="ODONTO ARTE LTDA"),
+        guias=[
+            GuiaLote(
+                numero_guia_prestador="7001",
+                numero_carteira="0009002501230005",
+                valor_informado=Decimal("100.00"),
+                itens=[
+                    ItemGuia(
+                        sequencial_item=1, codigo_procedimento="40301630", valor_total=Decimal(60)
+                    ),
+                    ItemGuia(
+                        sequencial_item=2, codigo_procedimento="40302040", valor_total=Decimal(40)
+                    ),
+                ],
+            ),
+            GuiaLote(
+                numero_guia_prestador="7002",
+                numero_carteira="0009002501230006",
+                valor_informado=Decimal("50.00"),
+            ),
+        ],
+    )
+    envelope = new_envelope(payload, correlation_id=lote_id, producer="batching", key=lote_id)
+    for _ in range(times):
+        publish(stack.kafka, Topic.LOTE_SENT, lote_id, envelope.model_dump_json().encode())
+    return lote_id
+
+
+def peg_of(api: Api, lote_id: str) -> str:
+    return wait_for(
+        lambda: (api.get("/protocolos", params={"lote_id": lote_id}).json()["items"] or [{}])[
+            0
+        ].get("peg"),
+        what=f"o PEG do lote {lote_id}",
+    )

@@ -1,5 +1,6 @@
 """The operator's core reports through its inbound topic: the demo operator drives a lote
-from Enviado to Faturado, and the provider gets both demonstrativos."""
+from Enviado to Pagamento efetuado on the real Kafka (glosing an item with a real code and
+reason, answering the clinic's message), and the provider gets both demonstrativos."""
 
 from __future__ import annotations
 
@@ -11,57 +12,58 @@ import pytest
 from tissflow_contracts import AnaliseGuia, GlosaAnalise, OperadoraReport, Topic, new_envelope
 from tissflow_validation.samples import build_lote
 
-from tests.support import Api, Stack, fresh_guia, publish, wait_for
+from tests.support import Api, Stack, fresh_guia, peg_of, publish, send_lote, wait_for
 
 pytestmark = pytest.mark.e2e
 
 
-def test_demo_operator_analyses_and_pays_a_sent_lote(stack: Stack, clinica: Api) -> None:
-    content = build_lote(
-        tipo_guia="odontologia", n_guias=2, numero_lote="900101", numero_guia_inicial=fresh_guia()
+def test_demo_operator_takes_a_lote_to_pagamento_efetuado_and_answers(
+    stack: Stack, clinica: Api
+) -> None:
+    lote_id = send_lote(stack)  # a lote.sent with its guides and items, on the real Kafka
+    peg = peg_of(clinica, lote_id)
+    pergunta = clinica.post(
+        f"/protocolos/{peg}/mensagens", data={"texto": "Previsão de pagamento?"}
     )
-    file_id = clinica.upload(content, filename="odonto.xml").json()["file_id"]
-    assert clinica.wait_file(file_id)["status"] == "importado"
-    lote = clinica.lote_do_arquivo(file_id)
-    assert clinica.post(f"/lotes/{lote['lote_id']}/enviar").status_code == 200
+    assert pergunta.status_code == 200
     demo = subprocess.Popen(
         [sys.executable, "-m", "tissflow_protocol.demo_operadora"],
         env={**stack.services.env, "TISSFLOW_DEMO_STAGE_SECONDS": "0.5"},
     )
     try:
         protocolo = wait_for(
-            lambda: next(
-                (
-                    p
-                    for p in clinica.get("/protocolos", params={"lote_id": lote["lote_id"]}).json()[
-                        "items"
-                    ]
-                    if p["status"] == 3
-                ),
-                None,
-            ),
-            timeout=60,
-            what="o protocolo chegar a Faturado pela operadora",
+            lambda: (p := clinica.get(f"/protocolos/{peg}").json())["status"] == 6 and p,
+            timeout=90,
+            what="o protocolo chegar a Pagamento efetuado pela operadora de demonstração",
+        )
+        resposta = wait_for(
+            lambda: [
+                m
+                for m in clinica.get(f"/protocolos/{peg}/mensagens").json()["mensagens"]
+                if m["papel"] == "operadora"
+            ],
+            what="a resposta automática da operadora",
         )
     finally:
         demo.terminate()
         demo.wait(10)
-    assert protocolo["etapa"] == "Faturado"
-    assert [h["status"] for h in protocolo["historico"]] == [1, 2, 5, 3]
-    # At 5 the demo reported its analysis per guide: a 1705 glosa on the first guide.
-    primeira = protocolo["guias"][0]
-    assert [g["codigo"] for g in primeira["glosas"]] == ["1705"]
-    assert protocolo["valor_glosado"] == primeira["valor_glosado"] != "0.00"
+    assert [h["status"] for h in protocolo["historico"]] == [1, 2, 5, 3, 6]
+    assert protocolo["etapa"] == "Faturado" and protocolo["data_pagamento"]
+    # At 5 the demo glosed one item of the first guide under a real table-38 code, with a reason.
+    item = protocolo["guias"][0]["itens"][0]
+    glosa = item["glosas"][0]
+    assert glosa["codigo"] == "1705" and glosa["descricao"] == "VALOR APRESENTADO A MAIOR"
+    assert glosa["observacao"]
+    assert protocolo["valor_glosado"] == item["valor_glosado"] == "6.00"
+    assert Decimal(protocolo["valor_liberado"]) + Decimal(protocolo["valor_glosado"]) == Decimal(
+        protocolo["valor_informado"]
+    )
+    assert "resposta automática" in resposta[0]["texto"]
     kinds = wait_for(
         lambda: (
-            {
-                d["tipo"]
-                for d in clinica.get("/demonstrativos", params={"peg": protocolo["peg"]}).json()[
-                    "items"
-                ]
-            }
-            if len(clinica.get("/demonstrativos", params={"peg": protocolo["peg"]}).json()["items"])
-            == 2
+            {d["tipo"] for d in items}
+            if len(items := clinica.get("/demonstrativos", params={"peg": peg}).json()["items"])
+            >= 2
             else None
         ),
         what="os dois demonstrativos",

@@ -60,7 +60,7 @@ def test_upload_to_payment_statement(clinica: Api, operadora: Api) -> None:
 
     faturado = operadora.post(
         f"/operadora/protocolos/{peg}/status",
-        json={"status": 3, "data_pagamento": "2026-12-10", "valor_liberado": "100.00"},
+        json={"status": 3, "data_pagamento": "2026-12-10"},
     )
     assert faturado.status_code == 200, faturado.text
     assert faturado.json()["etapa"] == "Faturado"

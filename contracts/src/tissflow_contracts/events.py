@@ -142,6 +142,9 @@ class GlosaAnalise(_Payload):
     codigo: str = Field(pattern=r"^\d{4}$", description="TISS table 38 (glosas) code")
     valor: Decimal = Field(ge=0, description="Value glosed under this code")
     descricao: str | None = Field(default=None, description="Table 38 description")
+    observacao: str | None = Field(
+        default=None, max_length=500, description="The operator's reason, in its own words"
+    )
 
 
 class AnaliseItem(_Payload):
@@ -208,9 +211,16 @@ class ProtocoloStatusChanged(_Payload):
     )
     data_protocolo: date | None = Field(default=None, description="When the PEG was issued")
     changed_at: datetime
-    glosas_protocolo: list[GlosaAnalise] = Field(
-        default_factory=list, description="Glosas of the protocol as a whole, when reported"
+    valor_processado: Decimal | None = Field(
+        default=None, description="Protocol total the operator processed (its analysis)"
     )
+    glosas_protocolo: list[GlosaAnalise] = Field(
+        default_factory=list, description="Glosas on the protocol as a whole (table 38)"
+    )
+    tipo_guia: str | None = None
+    numero_lote_prestador: str | None = None
+    prestador: Prestador | None = None
+    changed_by: str | None = Field(default=None, description="Who reported the change")
     debitos_creditos: list[DebitoCredito] = Field(
         default_factory=list, description="Debits and credits on the payment, when reported"
     )
@@ -250,7 +260,7 @@ class OperadoraReport(_Payload):
     )
     reported_by: str = "operadora"
     glosas_protocolo: list[GlosaAnalise] = Field(
-        default_factory=list, description="Glosas of the protocol as a whole; optional"
+        default_factory=list, description="Glosas on the protocol as a whole; optional"
     )
     debitos_creditos: list[DebitoCredito] = Field(
         default_factory=list, description="Debits and credits on the payment; optional"

@@ -1,5 +1,5 @@
-"""The demo operator pays on the 10th, releases what was billed but a small 1705 glosa on
-the first guide, and reports that analysis per guide."""
+"""The demo operator pays on the 10th, and at 5 reports an analysis per guide and item with
+real table-38 glosas and reasons on a few items."""
 
 from datetime import date
 from decimal import Decimal
@@ -25,17 +25,24 @@ def test_reports_carry_values_and_date_only_where_they_belong() -> None:
     assert faturado.valor_liberado is None and faturado.guias == []
 
 
-def test_analysis_per_guide_glosses_the_first_guide_under_1705() -> None:
-    protocolo = {"peg": "2026000001", "valor_informado": "150.40"}
+def test_analysis_glosses_one_item_of_the_first_and_every_third_guide_with_a_reason() -> None:
+    item = {"sequencial_item": 1, "codigo_procedimento": "81000065", "valor_total": "100.40"}
     guias = [
-        {"numero_guia_prestador": "7001", "valor_total": "100.40"},
-        {"numero_guia_prestador": "7002", "valor_total": "50.00"},
+        {
+            "numero_guia_prestador": f"700{n}",
+            "valor_informado": "150.40",
+            "itens": [item, {**item, "sequencial_item": 2, "valor_total": "50.00"}],
+        }
+        for n in range(4)
     ]
-    report = report_for(protocolo, 5, date(2026, 11, 25), guias)
-    primeira, segunda = report.guias
-    assert primeira.valor_glosado == Decimal("5.02")
-    assert [(g.codigo, g.valor) for g in primeira.glosas] == [("1705", Decimal("5.02"))]
-    assert primeira.valor_liberado + primeira.valor_glosado == primeira.valor_processado
-    assert segunda.glosas == [] and segunda.valor_liberado == Decimal("50.00")
-    assert report.valor_glosado == Decimal("5.02")
-    assert report.valor_liberado == Decimal("145.38")
+    protocolo = {"peg": "2026000001", "valor_informado": "601.60", "guias_lote": guias}
+    report = report_for(protocolo, 5, date(2026, 11, 25))
+    glosadas = [g for g in report.guias if g.valor_glosado]
+    assert [g.numero_guia_prestador for g in glosadas] == ["7000", "7003"]
+    primeira = glosadas[0]
+    assert primeira.valor_glosado == Decimal("10.04")
+    assert primeira.itens[0].glosas[0].codigo == "1705"
+    assert primeira.itens[0].glosas[0].observacao
+    assert glosadas[1].itens[0].glosas[0].codigo == "1801"
+    for g in report.guias:
+        assert g.valor_liberado + g.valor_glosado == g.valor_processado == Decimal("150.40")

@@ -3,7 +3,8 @@
 from datetime import date
 
 import pytest
-from tissflow_protocol.domain import TransitionRefused, check_transition, format_peg
+from tissflow_protocol.domain.errors import TransitionRefused
+from tissflow_protocol.domain.status import check_transition, format_peg
 
 PAY = date(2026, 12, 10)
 
@@ -40,3 +41,9 @@ def test_faturado_needs_a_payment_date() -> None:
 
 def test_peg_format() -> None:
     assert format_peg(123, 2026) == "2026000123"
+
+
+@pytest.mark.parametrize(("current", "target"), [(1, 6), (2, 6), (5, 6)])
+def test_pagamento_efetuado_only_after_liberado_para_pagamento(current: int, target: int) -> None:
+    with pytest.raises(TransitionRefused, match="6 - Pagamento efetuado"):
+        check_transition(current, target, PAY)

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
-from tissflow_contracts import AnaliseGuia
 
 from tissflow_gateway import files, lotes, operadora, ops
 from tissflow_gateway.auth import (
     BearerCredentials,
     CurrentUser,
-    OperatorUser,
     User,
     authenticate,
     issue_token,
@@ -34,8 +31,6 @@ from tissflow_gateway.schemas import (
     LoteOut,
     LotePage,
     Me,
-    ProtocoloOut,
-    ProtocoloPage,
     RegraIn,
     RegraOut,
     RegraPage,
@@ -296,63 +291,6 @@ async def lote_action(
 ) -> LoteOut:
     """Fechar, reabrir, enviar (sending twice sends once) or excluir (not once sent)."""
     return LoteOut(**await lotes.act(user, lote_id, acao))
-
-
-# -- protocols -----------------------------------------------------------------------
-@router.get("/protocolos", tags=["protocolos"])
-async def list_protocolos(
-    user: CurrentUser,
-    lote_id: str | None = None,
-    status: Annotated[int | None, Query(ge=1, le=10)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> ProtocoloPage:
-    """Protocols (PEG) and their stages."""
-    params: dict[str, Any] = {"page": page, "page_size": page_size}
-    for key, value in {
-        "provider_id": user.provider_filter(),
-        "lote_id": lote_id,
-        "status": status,
-    }.items():
-        if value:
-            params[key] = value
-    return ProtocoloPage(**await call("GET", "protocol", "/internal/protocolos", params=params))
-
-
-@router.get("/protocolos/{peg}", tags=["protocolos"], responses=errors(404))
-async def get_protocolo(peg: str, user: CurrentUser) -> ProtocoloOut:
-    """One protocol with its status history."""
-    return ProtocoloOut(**await lotes.get_protocolo(user, peg))
-
-
-class StatusChange(BaseModel):
-    status: int = Field(ge=1, le=10, description="ANS dm_statusProtocolo (3 = Faturado)")
-    data_pagamento: date | None = Field(default=None, description="Required for status 3")
-    valor_liberado: Decimal | None = Field(
-        default=None, description="Protocol total released; the guides' sum when omitted"
-    )
-    valor_glosado: Decimal | None = Field(
-        default=None, description="Protocol total glosed; the guides' sum when omitted"
-    )
-    guias: list[AnaliseGuia] = Field(
-        default_factory=list,
-        description="Optional analysis per guide of the lote: valor processado, liberado and "
-        "glosado, and each glosa's TISS table-38 code and value (optionally per item). The "
-        "demonstrativos then show each guide's values and glosa codes.",
-    )
-
-
-@router.post(
-    "/operadora/protocolos/{peg}/status",
-    tags=["operadora"],
-    responses=errors(403, 404, 409),
-)
-async def change_protocol_status(peg: str, body: StatusChange, user: OperatorUser) -> ProtocoloOut:
-    """Operator side: move a protocol forward (e.g. 2 Em análise, 5 Liberado, 3 Faturado),
-    optionally with the analysis per guide (`guias`). An analysis naming a guide that is not
-    in the lote, or a glosa code not in TISS table 38, is refused with 422
-    (`analise_invalida`)."""
-    return ProtocoloOut(**await lotes.change_status(user, peg, body.model_dump(mode="json")))
 
 
 async def _operadora_user(user: CurrentUser) -> User:

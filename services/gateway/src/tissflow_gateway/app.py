@@ -28,10 +28,12 @@ from tissflow_gateway import (
     pages_lotes,
     pages_operadora,
     pages_ops,
+    pages_protocolos,
     portal,
 )
 from tissflow_gateway.core import db, runtime
 from tissflow_gateway.routes import demonstrativos
+from tissflow_gateway.routes import protocolos as protocolos_api
 
 notifications = db["notifications"]
 
@@ -85,12 +87,14 @@ async def docs() -> Response:
 
 app.include_router(api.router)
 app.include_router(demonstrativos.router)
+app.include_router(protocolos_api.router)
 app.include_router(portal.router)
 app.include_router(pages_arquivos.router)
 app.include_router(pages_lotes.router)
 app.include_router(pages_demonstrativos.router)
 app.include_router(pages_ops.router)
 app.include_router(pages_operadora.router)
+app.include_router(pages_protocolos.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
 # The portal loads nothing from elsewhere and runs no inline script; /docs (Swagger UI)

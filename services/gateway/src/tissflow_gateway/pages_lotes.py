@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
@@ -12,7 +11,7 @@ from tissflow_contracts.dominios import STATUS_PROTOCOLO
 
 from tissflow_gateway import lotes
 from tissflow_gateway.core import ApiError, call, seg
-from tissflow_gateway.portal import PortalSession, parse_data, render, require_csrf
+from tissflow_gateway.portal import PortalSession, render, require_csrf
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
@@ -112,57 +111,3 @@ async def lote_acao(
     await lotes.act(session.user, lote_id, acao)
     target = "/lotes?ok=excluir" if acao == "excluir" else f"/lotes/{seg(lote_id)}?ok={acao}"
     return RedirectResponse(target, status_code=303)
-
-
-def _operator(session: PortalSession) -> None:
-    if session.user.role not in ("operadora", "ops"):
-        raise ApiError(404, "nao_encontrado", "Página não encontrada.")
-
-
-@router.get("/operadora/protocolos")
-async def operadora_protocolos(
-    request: Request,
-    session: PortalSession,
-    pagina: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    ok: Annotated[str | None, Query(max_length=20)] = None,
-) -> Response:
-    _operator(session)
-    listing = await call(
-        "GET", "protocol", "/internal/protocolos", params={"page": pagina, "page_size": PAGE_SIZE}
-    )
-    return render(
-        request,
-        "operadora_protocolos.html",
-        session,
-        active="operadora",
-        crumbs=[("Operadora", None), ("Protocolos", None)],
-        protocolos=listing["items"],
-        total=listing["total"],
-        pagina=pagina,
-        paginas=max(1, math.ceil(listing["total"] / PAGE_SIZE)),
-        status_ans=STATUS_ANS,
-        flash="Situação do protocolo atualizada." if ok else None,
-    )
-
-
-@router.post("/operadora/protocolos/{peg}/status")
-async def operadora_status(
-    peg: str,
-    session: PortalSession,
-    status: Annotated[int, Form(ge=1, le=10)],
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
-    data_pagamento: Annotated[str, Form(max_length=10)] = "",
-    valor_liberado: Annotated[str, Form(max_length=20)] = "",
-) -> Response:
-    require_csrf(session, csrf_token)
-    _operator(session)
-    change: dict[str, Any] = {"status": status}
-    try:
-        if dia := parse_data(data_pagamento):
-            change["data_pagamento"] = dia.isoformat()
-        if valor_liberado.strip():
-            change["valor_liberado"] = str(Decimal(valor_liberado.strip().replace(",", ".")))
-    except (ValueError, ArithmeticError):
-        raise ApiError(422, "dados_invalidos", "Data (dd/mm/aaaa) ou valor inválido.") from None
-    await lotes.change_status(session.user, peg, change)
-    return RedirectResponse("/operadora/protocolos?ok=1", status_code=303)

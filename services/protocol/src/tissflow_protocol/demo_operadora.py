@@ -1,12 +1,13 @@
-"""A demo of the operator's core system, for `make run`: it analyses and pays every protocol.
+"""A demo of the operator's core system, for `make run`: it analyses and pays every lote.
 
-It plays the operator's side exactly as a real core would: it reads protocols through the
+It plays the operator's side as a real core would: it reads protocols through the
 protocol service's internal API and publishes `operadora.report` events on the operator's
-inbound topic, moving each protocol 1 Recebido → 2 Em análise → 5 Liberado para Faturamento
-→ 3 Faturado (payment date: the next 10th), a stage every `TISSFLOW_DEMO_STAGE_SECONDS`.
-At 5 it reports its analysis per guide (from validation's result for the lote's file): every
-guide is paid in full but the first, which takes a small glosa under table-38 code 1705
-(valor apresentado a maior), so the demonstrativo shows a glosa code.
+inbound topic, moving each protocol 1 Recebido → 2 Em análise → 5 Liberado para
+Faturamento → 3 Faturado (payment date: the next 10th) → 6 Pagamento efetuado, a stage
+every `TISSFLOW_DEMO_STAGE_SECONDS`. At 5 it reports its analysis per guide and item,
+from the lote as sent (the protocol's projection of `lote.sent`): the first guide, and
+every third after it, loses part of one item under a real table-38 code with a reason.
+It answers each clinic message with a canned reply.
 Run it with `python -m tissflow_protocol.demo_operadora`.
 """
 
@@ -21,16 +22,26 @@ from urllib.parse import quote
 
 import httpx
 from aiokafka import AIOKafkaProducer
-from tissflow_contracts import OperadoraReport, Topic, new_envelope
+from tissflow_contracts import GuiaLote, OperadoraReport, Topic, new_envelope
 from tissflow_contracts.events import AnaliseGuia, GlosaAnalise
 from tissflow_runtime.logs import setup_logging
 from tissflow_runtime.settings import ServiceSettings
 
+from tissflow_protocol.domain.analise import analise_integral, glosar
+
 log = logging.getLogger("demo_operadora")
-NEXT = {1: 2, 2: 5, 5: 3}
+NEXT = {1: 2, 2: 5, 5: 3, 3: 6}
 CENTAVO = Decimal("0.01")
-# Table 38, 1705: VALOR APRESENTADO A MAIOR.
-GLOSA_DEMO = "1705"
+# Real table-38 codes, each with the reason the demo gives.
+GLOSAS_DEMO = (
+    ("1705", "Valor cobrado acima da tabela acordada com a operadora."),
+    ("1801", "Procedimento sem cobertura no plano do beneficiário."),
+    ("1819", "Procedimento não compatível com a hipótese diagnóstica informada."),
+)
+RESPOSTA = (
+    "Olá! Recebemos sua mensagem sobre este protocolo e a equipe de contas médicas já está "
+    "analisando. Responderemos por aqui em até 2 dias úteis. — Operadora (resposta automática)"
+)
 
 
 class DemoSettings(ServiceSettings):
@@ -45,60 +56,75 @@ def next_payment_date(today: date) -> date:
     return first_next.replace(day=10)
 
 
-def analise(guias: list[dict[str, Any]]) -> list[AnaliseGuia]:
-    """Every guide paid in full but the first: 5% of it (at most R$ 10,00) glosed as 1705."""
-    out = []
-    for i, g in enumerate(g for g in guias if g.get("numero_guia_prestador")):
-        valor = Decimal(str(g.get("valor_total") or "0")).quantize(CENTAVO, ROUND_HALF_UP)
-        glosa = Decimal("0.00")
-        if i == 0 and valor > 0:
-            glosa = max(CENTAVO, min(Decimal("10.00"), valor * Decimal("0.05")))
-            glosa = glosa.quantize(CENTAVO, ROUND_HALF_UP)
-        out.append(
-            AnaliseGuia(
-                numero_guia_prestador=str(g["numero_guia_prestador"]),
-                valor_processado=valor,
-                valor_liberado=valor - glosa,
-                valor_glosado=glosa,
-                glosas=[GlosaAnalise(codigo=GLOSA_DEMO, valor=glosa)] if glosa else [],
-            )
+def _parte(valor: Decimal) -> Decimal:
+    """10% of a value (at least a cent, at most R$ 50,00)."""
+    glosa = max(CENTAVO, min(Decimal("50.00"), valor * Decimal("0.10")))
+    return glosa.quantize(CENTAVO, ROUND_HALF_UP)
+
+
+def analise(guias: list[GuiaLote]) -> list[AnaliseGuia]:
+    """Every guide paid in full but the first and every third after it: one item (or the
+    guide, when it has no items) loses 10% under a real table-38 code, with a reason."""
+    out = analise_integral(guias)
+    for i, guia in enumerate(list(out)):
+        if i % 3 or guia.valor_liberado <= 0:
+            continue
+        codigo, motivo = GLOSAS_DEMO[(i // 3) % len(GLOSAS_DEMO)]
+        item = next((it for it in guia.itens if it.valor_liberado > 0), None)
+        valor = _parte(item.valor_liberado if item else guia.valor_liberado)
+        out = glosar(
+            out,
+            guia.numero_guia_prestador,
+            item.sequencial_item if item else None,
+            GlosaAnalise(codigo=codigo, valor=valor, observacao=motivo),
         )
     return out
 
 
-def report_for(
-    protocolo: dict, status: int, today: date, guias: list[dict[str, Any]] | None = None
-) -> OperadoraReport:
-    informado = Decimal(protocolo["valor_informado"] or "0")
-    por_guia = analise(guias or []) if status == 5 else []
-    if por_guia:
-        glosado = sum((g.valor_glosado for g in por_guia), Decimal("0.00"))
-        liberado = sum((g.valor_liberado for g in por_guia), Decimal("0.00"))
-    else:
-        glosado, liberado = Decimal("0.00"), informado
+def report_for(protocolo: dict[str, Any], status: int, today: date) -> OperadoraReport:
+    guias = [GuiaLote.model_validate(g) for g in protocolo.get("guias_lote") or []]
+    por_guia = analise(guias) if status == 5 else []
+    informado = Decimal(protocolo.get("valor_informado") or "0")
     return OperadoraReport(
         peg=protocolo["peg"],
         status=status,
         data_pagamento=next_payment_date(today) if status == 3 else None,
-        valor_liberado=liberado if status == 5 else None,
-        valor_glosado=glosado if status == 5 else None,
+        valor_liberado=informado if status == 5 and not por_guia else None,
+        valor_glosado=Decimal("0.00") if status == 5 and not por_guia else None,
         guias=por_guia,
         reported_by="demo-operadora",
     )
 
 
-async def guias_do_lote(
-    client: httpx.AsyncClient, settings: DemoSettings, protocolo: dict
-) -> list[dict[str, Any]]:
-    """The lote's guides with their values, from validation's result for its file."""
-    if not protocolo.get("file_id"):
-        return []
-    response = await client.get(
-        f"{settings.validation_url}/internal/results/{quote(protocolo['file_id'], safe='')}"
+async def _publish(producer: AIOKafkaProducer, protocolo: dict, report: OperadoraReport) -> None:
+    envelope = new_envelope(
+        report,
+        correlation_id=protocolo.get("correlation_id") or protocolo["peg"],
+        producer="demo-operadora",
+        key=protocolo["peg"],
     )
-    if response.status_code != 200:
-        return []
-    return list((response.json().get("result") or {}).get("guias") or [])
+    await producer.send_and_wait(
+        Topic.OPERADORA_INBOUND,
+        envelope.model_dump_json().encode(),
+        key=protocolo["peg"].encode(),
+    )
+
+
+async def answer_messages(client: httpx.AsyncClient, settings: DemoSettings) -> int:
+    """A canned reply on every protocol with clinic messages the operator has not read."""
+    base = f"{settings.protocol_url}/internal/protocolos"
+    page = await client.get(base, params={"nao_lidas": "operadora", "page_size": 200})
+    page.raise_for_status()
+    answered = 0
+    for protocolo in page.json()["items"]:
+        peg = quote(protocolo["peg"], safe="")
+        (
+            await client.get(f"{base}/{peg}/mensagens", params={"papel": "operadora"})
+        ).raise_for_status()
+        reply = {"papel": "operadora", "autor": "demo-operadora", "texto": RESPOSTA}
+        (await client.post(f"{base}/{peg}/mensagens", json=reply)).raise_for_status()
+        answered += 1
+    return answered
 
 
 async def tick(
@@ -118,21 +144,10 @@ async def tick(
                 since = since.replace(tzinfo=UTC)
             if (now - since).total_seconds() < settings.demo_stage_seconds:
                 continue
-            guias = await guias_do_lote(client, settings, protocolo) if target == 5 else []
-            report = report_for(protocolo, target, now.date(), guias)
-            envelope = new_envelope(
-                report,
-                correlation_id=protocolo.get("correlation_id") or protocolo["peg"],
-                producer="demo-operadora",
-                key=protocolo["peg"],
-            )
-            await producer.send_and_wait(
-                Topic.OPERADORA_INBOUND,
-                envelope.model_dump_json().encode(),
-                key=protocolo["peg"].encode(),
-            )
+            await _publish(producer, protocolo, report_for(protocolo, target, now.date()))
             log.info("protocolo %s: %s -> %s", protocolo["peg"], status, target)
             moved += 1
+    await answer_messages(client, settings)
     return moved
 
 

@@ -12,6 +12,8 @@ from datetime import date
 
 from tissflow_contracts.dominios import ETAPA_PORTAL, STATUS_PROTOCOLO
 
+from tissflow_protocol.domain.errors import TransitionRefused
+
 # The ANS table and the portal's stages live in contracts: the gateway shows them too.
 STATUS_ANS = STATUS_PROTOCOLO
 PORTAL_STAGE = ETAPA_PORTAL
@@ -33,10 +35,13 @@ SIDE_TO: dict[int, frozenset[int]] = {
 }
 
 
-class TransitionRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+# Statuses after which the analysis (values, glosas) is closed: it was paid on it.
+ANALYSIS_CLOSED = frozenset({3, 4, 6, 7, 9, 10})
+__all__ = ["TransitionRefused", "check_transition", "etapa", "format_peg", "label"]
+
+
+def etapa(status: int) -> str:
+    return PORTAL_STAGE.get(status, STATUS_ANS[status])
 
 
 def label(status: int) -> str:
@@ -49,8 +54,14 @@ def check_transition(current: int, target: int, data_pagamento: date | None) -> 
         raise TransitionRefused(f"Situação {target} não existe em dm_statusProtocolo.")
     if target == 3 and data_pagamento is None:
         raise TransitionRefused("Informe a data de pagamento para liberar para pagamento (3).")
+    if target == 6 and current not in (3, 10):
+        raise TransitionRefused(
+            f"{label(6)} só depois de {label(3)}; o protocolo está em {label(current)}."
+        )
     if current in TERMINAL:
-        raise TransitionRefused(f"O protocolo está encerrado ({label(current)}).")
+        raise TransitionRefused(
+            f"O protocolo está encerrado ({label(current)}): não pode ir para {label(target)}."
+        )
     if current in SIDE_TO:
         if target in SIDE_TO[current]:
             return

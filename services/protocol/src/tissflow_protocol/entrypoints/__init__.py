@@ -1,0 +1,1 @@
+"""Entrypoints: Kafka consumers and the internal HTTP routes, mapping domain errors."""

@@ -1,0 +1,1 @@
+"""Use cases of the protocol service, written against ports (repository, events)."""
