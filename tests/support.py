@@ -98,7 +98,9 @@ class Api(httpx.Client):
         )
 
     def enviar_e_aguardar_peg(self, lote_id: str) -> str:
-        """Send a lote to the operator and wait for its protocol (PEG) number."""
+        """Close and send a lote to the operator and wait for its protocol (PEG) number."""
+        closed = self.post(f"/lotes/{lote_id}/fechar")
+        assert closed.status_code == 200, closed.text
         response = self.post(f"/lotes/{lote_id}/enviar")
         assert response.status_code == 200, response.text
         return wait_for(

@@ -150,12 +150,18 @@ def test_correct_cnpj_critique_online(
 
     page.get_by_role("link", name="Detalhes do Lote").click()
     expect(page).to_have_url(re.compile(r"/lotes/[0-9a-f]+"), timeout=30_000)
-    expect(page.get_by_role("heading", name="Lote 700102")).to_be_visible()
+    # The portal's own Nº Lote; the XML's numeroLote stays as the provider's number.
+    expect(page.get_by_role("heading", name=re.compile(r"^Lote 1\d{6}$"))).to_be_visible()
+    expect(page.locator("#detalhes")).to_contain_text("700102")
+    state["numero_lote"] = page.locator("#numero-lote").inner_text().strip()
     expect(page.locator("#lote-status")).to_have_text("Aberto")
     shot(page, "09-lote")
     phone_shot(page, "09-lote")
 
-    page.get_by_role("button", name="Enviar à operadora").click()
+    page.on("dialog", lambda dialog: dialog.accept())  # Confirma o fechamento / o envio
+    page.get_by_role("button", name="Fechar Lote").click()
+    expect(page.locator("#lote-status")).to_have_text("Fechado (envio pendente)")
+    page.get_by_role("button", name="Enviar Lote").click()
     expect(page.locator("#lote-status")).to_have_text("Enviado à operadora")
     expect(page.locator("#peg")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Enviado para a Operadora")).to_be_visible()
@@ -174,7 +180,7 @@ def test_correct_cnpj_critique_online(
 def test_list_pages(clerk: BrowserContext, shot: Shot, phone_shot: Shot) -> None:
     page = clerk.new_page()
     page.goto("/lotes")
-    expect(page.get_by_role("heading", name="Lotes de Pagamento")).to_be_visible()
+    expect(page.get_by_role("heading", name="Pesquisa de Lotes")).to_be_visible()
     expect(page.locator("table")).to_contain_text("700102")
     shot(page, "16-lotes")
     phone_shot(page, "16-lotes")
@@ -195,7 +201,7 @@ def test_operator_sees_protocols(
         # The lote the clinic has just sent is there, with its PEG, number and stage.
         row = page.locator("tbody tr", has_text=state["peg"])
         expect(row).to_have_count(1)
-        expect(row).to_contain_text("700102")
+        expect(row).to_contain_text(state["numero_lote"])
         expect(row).to_contain_text(CNPJ_CERTO)
         expect(row.locator("td[data-label=Etapa]")).to_have_text("Enviado para a Operadora")
         shot(page, "18-operadora-protocolos")

@@ -32,9 +32,11 @@ def test_upload_to_payment_statement(clinica: Api, operadora: Api) -> None:
         what="o lote do arquivo importado",
     )
     assert lote["status"] == "aberto"
-    assert lote["numero_lote"] == "900001"
+    assert lote["numero_lote_prestador"] == "900001"
+    assert lote["numero_lote"] != "900001"  # the portal's own number
     assert lote["quantidade_guias"] == 3
 
+    assert clinica.post(f"/lotes/{lote['lote_id']}/fechar").json()["status"] == "fechado"
     sent = clinica.post(f"/lotes/{lote['lote_id']}/enviar")
     assert sent.status_code == 200, sent.text
     assert sent.json()["status"] == "enviado"

@@ -126,7 +126,7 @@ def test_fix_the_cnpj_and_reprocess_makes_the_file_importado(
     assert final["result"]["prestador"]["valor"] == CNPJ_PADRAO
     assert final["pendentes"] == []
     lote = clinica.lote_do_arquivo(file_id)
-    assert lote["numero_lote"] == numero_lote
+    assert lote["numero_lote_prestador"] == numero_lote
 
 
 def test_ignore_then_reprocess_makes_the_file_importado(

@@ -185,6 +185,7 @@ def test_concurrent_sends_of_one_lote_send_it_once(stack: Stack, clinica: Api) -
     file_id = clinica.upload(content, filename="corrida.xml").json()["file_id"]
     assert clinica.wait_file(file_id)["status"] == "importado"
     lote = clinica.lote_do_arquivo(file_id)
+    assert clinica.post(f"/lotes/{lote['lote_id']}/fechar").status_code == 200
     with ThreadPoolExecutor(max_workers=12) as pool:
         answers = list(
             pool.map(lambda _: clinica.post(f"/lotes/{lote['lote_id']}/enviar"), range(12))

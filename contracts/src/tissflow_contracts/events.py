@@ -52,6 +52,11 @@ class ItemGuia(_Payload):
     quantidade: Decimal | None = None
     valor_unitario: Decimal | None = None
     valor_total: Decimal | None = None
+    codigo_despesa: str | None = Field(
+        default=None,
+        description="TISS dm_outrasDespesas code when the item is an outras despesas line "
+        "(its sequencial_item numbers the guide's despesas, apart from its procedures)",
+    )
 
 
 class GuiaLote(_Payload):

@@ -300,6 +300,7 @@ def _lido_por_tag(content):
         "dataExecucao",
         "procedimento/{A}codigoTabela",
         "procedimento/{A}codigoProcedimento",
+        "procedimento/{A}descricaoProcedimento",
         "quantidadeExecutada",
         "reducaoAcrescimo",
         "valorUnitario",

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 StartupHook = Callable[[AsyncDatabase], Awaitable[None]]
 CORRELATION_HEADER = "X-Correlation-ID"
+MAX_MENSAGEM = 32 * 1024 * 1024  # bytes of one uncompressed record
 
 
 class ServiceRuntime:
@@ -46,6 +47,12 @@ class ServiceRuntime:
             client_id=f"tissflow-{name}",
             enable_idempotence=True,
             acks="all",
+            # file.validated carries every guide and item of a lote: a 100-guide lote of
+            # 20 items is ~0.7 MB of JSON, a 15 MB file several MB. The producer's limit
+            # counts the uncompressed record; gzip keeps what the broker stores (its
+            # default 1 MB message limit) a fraction of that, as the JSON repeats a lot.
+            max_request_size=MAX_MENSAGEM,
+            compression_type="gzip",
             logger=None,
         )
         self.mongo: AsyncMongoClient = AsyncMongoClient(

@@ -1,1 +1,1 @@
-"""tissflow_batching."""
+"""tissflow_batching: lotes de pagamento (open, close, reopen, send, delete; NF; sync)."""

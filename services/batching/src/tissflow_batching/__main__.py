@@ -1,5 +1,5 @@
 """`python -m tissflow_batching` runs the batching service."""
 
-from tissflow_batching.app import app, runtime
+from tissflow_batching.bootstrap import app, runtime
 
 runtime.serve(app)

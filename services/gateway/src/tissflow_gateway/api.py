@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from tissflow_gateway import files, lotes, operadora, ops
+from tissflow_gateway import files, operadora, ops
 from tissflow_gateway.auth import (
     BearerCredentials,
     CurrentUser,
@@ -28,8 +28,6 @@ from tissflow_gateway.schemas import (
     FileOut,
     FilePage,
     IgnoreRequest,
-    LoteOut,
-    LotePage,
     Me,
     RegraIn,
     RegraOut,
@@ -254,43 +252,6 @@ async def reprocess(file_id: str, body: ReprocessRequest, user: CurrentUser) -> 
     status `invalido` (409 `arquivo_nao_editavel` otherwise)."""
     correcoes = [c.model_dump() for c in body.correcoes] if body.correcoes else None
     return ReprocessOut(**await files.reprocess(user, file_id, body.recalcular_totais, correcoes))
-
-
-# -- lotes ---------------------------------------------------------------------------
-@router.get("/lotes", tags=["lotes"])
-async def list_lotes(
-    user: CurrentUser,
-    status: Literal["aberto", "fechado", "enviado"] | None = None,
-    numero_lote: str | None = None,
-    file_id: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> LotePage:
-    """Lotes de Pagamento, newest first (Pesquisa de Lotes filters)."""
-    params: dict[str, Any] = {"page": page, "page_size": page_size}
-    for key, value in {
-        "provider_id": user.provider_filter(),
-        "status": status,
-        "numero_lote": numero_lote,
-        "file_id": file_id,
-    }.items():
-        if value:
-            params[key] = value
-    return LotePage(**await call("GET", "batching", "/internal/lotes", params=params))
-
-
-@router.get("/lotes/{lote_id}", tags=["lotes"], responses=errors(404))
-async def get_lote(lote_id: str, user: CurrentUser) -> LoteOut:
-    """One lote: status, guides, value and its protocol (PEG) once sent."""
-    return LoteOut(**await lotes.get_lote(user, lote_id))
-
-
-@router.post("/lotes/{lote_id}/{acao}", tags=["lotes"], responses=errors(403, 404, 409))
-async def lote_action(
-    lote_id: str, acao: Literal["fechar", "reabrir", "enviar", "excluir"], user: CurrentUser
-) -> LoteOut:
-    """Fechar, reabrir, enviar (sending twice sends once) or excluir (not once sent)."""
-    return LoteOut(**await lotes.act(user, lote_id, acao))
 
 
 async def _operadora_user(user: CurrentUser) -> User:

@@ -33,6 +33,7 @@ from tissflow_gateway import (
 )
 from tissflow_gateway.core import db, runtime
 from tissflow_gateway.routes import demonstrativos
+from tissflow_gateway.routes import lotes as lotes_routes
 from tissflow_gateway.routes import protocolos as protocolos_api
 
 notifications = db["notifications"]
@@ -88,6 +89,7 @@ async def docs() -> Response:
 app.include_router(api.router)
 app.include_router(demonstrativos.router)
 app.include_router(protocolos_api.router)
+app.include_router(lotes_routes.router)
 app.include_router(portal.router)
 app.include_router(pages_arquivos.router)
 app.include_router(pages_lotes.router)

@@ -46,8 +46,11 @@ FLASH = {
     "ignorada": "Crítica ignorada. Reprocesse o arquivo para obter o novo resultado.",
     "reprocessando": "Arquivo corrigido enviado para reprocessamento.",
     "sem_alteracao": "Nenhum campo foi alterado.",
+    "lote_excluido": "Lote excluído. As guias do arquivo ficaram livres.",
+    "lote_recriado": "Criando o lote novamente: o arquivo é validado de novo.",
 }
 HISTORICO = ("Histórico de Arquivos Enviados", "/arquivos")
+LOTE_ESPERA_MAXIMA = 15  # reloads 2 s apart: then the page says what to do
 MAX_CAMPOS = 500
 ACOES = ("salvar", "reprocessar")
 CODIGO = r"^[0-9A-Za-z]{1,10}$"  # a table-38 code, as the validation service takes it
@@ -182,7 +185,7 @@ async def arquivo(
     if doc["status"] != "em_processamento":
         resultado = await _result_or_none(session, file_id)
     if doc["status"] == "importado":
-        lote = await lotes.lote_of_file(session.user, file_id)
+        lote = await lotes.lote_of_file(session.user, file_id, incluir_excluidos=True)
     return render(
         request,
         "arquivo.html",
@@ -202,11 +205,17 @@ async def download(file_id: str, revision: int, session: PortalSession) -> Strea
 
 
 @router.get("/arquivos/{file_id}/lote")
-async def lote_do_arquivo(request: Request, file_id: str, session: PortalSession) -> Response:
+async def lote_do_arquivo(
+    request: Request,
+    file_id: str,
+    session: PortalSession,
+    tentativa: Annotated[int, Query(ge=0, le=1000)] = 0,
+) -> Response:
     """ "Detalhes do Lote" of an imported file (batching opens it a moment after import)."""
     doc = await files.get_file(session.user, file_id)
-    lote = await lotes.lote_of_file(session.user, file_id) if doc["status"] == "importado" else None
-    if lote is not None:
+    importado = doc["status"] == "importado"
+    lote = await lotes.lote_of_file(session.user, file_id, True) if importado else None
+    if lote is not None and lote["status"] != "excluido":
         return RedirectResponse(f"/lotes/{seg(lote['lote_id'])}", status_code=303)
     return render(
         request,
@@ -215,6 +224,9 @@ async def lote_do_arquivo(request: Request, file_id: str, session: PortalSession
         active="lotes",
         crumbs=[HISTORICO, (doc["filename"], f"/arquivos/{file_id}"), ("Lote", None)],
         arquivo=doc,
+        lote_excluido=lote,
+        tentativa=min(tentativa, LOTE_ESPERA_MAXIMA),
+        maximo=LOTE_ESPERA_MAXIMA,
     )
 
 

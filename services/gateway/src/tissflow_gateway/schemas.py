@@ -117,33 +117,6 @@ class FilePage(BaseModel):
     page_size: int
 
 
-class ProtocoloRef(Open):
-    peg: str
-    status: int
-
-
-class LoteOut(Open):
-    lote_id: str
-    provider_id: str
-    numero_lote: str
-    canal: str
-    status: Literal["aberto", "fechado", "enviado", "excluido"]
-    status_label: str
-    file_id: str | None = None
-    tipo_guia: str | None = None
-    quantidade_guias: int = 0
-    valor_total: str | None = None
-    created_at: datetime
-    protocolo: ProtocoloRef | None = None
-
-
-class LotePage(BaseModel):
-    items: list[LoteOut]
-    total: int
-    page: int
-    page_size: int
-
-
 class ProtocoloOut(Open):
     peg: str
     lote_id: str

@@ -23,10 +23,18 @@ from typing import Any, Literal
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
-from tissflow_contracts import Envelope, FileUploaded, FileValidated, LoteDeleted, Topic
+from tissflow_contracts import (
+    Envelope,
+    FileUploaded,
+    FileValidated,
+    GuiaLote,
+    LoteDeleted,
+    Topic,
+)
+from tissflow_contracts import Prestador as PrestadorDoLote
 from tissflow_runtime.consumer import PermanentError
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
@@ -104,7 +112,7 @@ async def operator_context(provider_id: str, file_id: str, content: bytes) -> Op
 
     async def fetch_beneficiarios(keys: list[str]) -> dict[str, Any]:
         return {
-            d["_id"]: bool(d.get("ativo", True))
+            d["_id"]: {"nome": d.get("nome"), "ativo": bool(d.get("ativo", True))}
             async for d in beneficiarios.find({"_id": {"$in": keys}})
         }
 
@@ -153,6 +161,26 @@ async def fetch_content(event: FileUploaded) -> bytes:
     return content
 
 
+def extrato_do_evento(event: FileUploaded, result: ValidationResult) -> dict[str, Any]:
+    """The provider and each guide as file.validated carries them (all of an imported
+    file; of a refused one, as much as could be read: a guide the contract cannot hold,
+    such as one without its number, is left out rather than losing the verdict)."""
+    extrato = result.extrato
+    if extrato is None:
+        return {}
+    prestador = None
+    if extrato.prestador is not None:
+        ident = extrato.prestador.get("provider_id") or event.provider_id
+        prestador = PrestadorDoLote.model_validate({**extrato.prestador, "provider_id": ident})
+    guias_lote = []
+    for guia in extrato.guias():
+        try:
+            guias_lote.append(GuiaLote.model_validate(guia))
+        except ValidationError:
+            log.warning("guia fora do contrato omitida de file.validated (%s)", event.file_id)
+    return {"prestador": prestador, "guias": guias_lote}
+
+
 def result_document(
     event: FileUploaded, result: ValidationResult, correlation_id: str
 ) -> dict[str, Any]:
@@ -173,6 +201,7 @@ def result_document(
         quantidade_guias=result.quantidade_guias,
         valor_total=result.valor_total,
         numeros_guias=[g["numero_guia_prestador"] for g in data.get("guias", [])][:100],
+        **extrato_do_evento(event, result),
     )
     return {
         "_id": f"{event.file_id}:{event.revision}",

@@ -147,7 +147,9 @@
 
     var reload = document.querySelector("[data-reload-after]");
     if (reload) {
-      setTimeout(function () { window.location.reload(); },
+      // A page that waits says how long: data-reload-url counts the attempts.
+      var next = reload.getAttribute("data-reload-url");
+      setTimeout(function () { if (next) { window.location.assign(next); } else { window.location.reload(); } },
                  parseInt(reload.getAttribute("data-reload-after"), 10) || 4000);
     }
 

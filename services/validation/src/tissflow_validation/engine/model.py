@@ -10,7 +10,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .extrato import Extrato
 
 # Codes a provider may mark as ignored unless the operator's config says otherwise:
 # dates outside the plausible window, amounts billed below the computed value, and a
@@ -158,6 +161,8 @@ class ValidationResult:
     hash_calculado: str | None = None
     critiques: list[Critique] = field(default_factory=list)
     encoding: str | None = None
+    # the provider and each guide with its items, for file.validated (not in to_dict)
+    extrato: Extrato | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

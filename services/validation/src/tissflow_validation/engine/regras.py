@@ -234,6 +234,7 @@ _ITEM_MEDICO = (
     ("data", "ans:dataExecucao"),
     ("tabela", "ans:procedimento/ans:codigoTabela"),
     ("codigo", "ans:procedimento/ans:codigoProcedimento"),
+    ("descricao", "ans:procedimento/ans:descricaoProcedimento"),
     ("quantidade", "ans:quantidadeExecutada"),
     ("reducao", "ans:reducaoAcrescimo"),
     ("unitario", "ans:valorUnitario"),
@@ -312,7 +313,7 @@ SPECS: dict[str, Spec] = {
         registro="ans:cabecalhoGuia/ans:registroANS",
         carteira="ans:beneficiario/ans:numeroCarteira",
         itens="ans:procedimentosRealizados/ans:procedimentoRealizado",
-        campos=_ITEM_MEDICO,
+        campos=(*_ITEM_MEDICO, ("grau", "ans:profissionais/ans:grauParticipacao")),
         layout=(*_LAYOUT_MEDICO, *_LAYOUT_PROFISSIONAL),
         total="ans:valorTotalHonorarios",
         total_geral=None,
@@ -338,6 +339,7 @@ SPECS: dict[str, Spec] = {
         campos=(
             ("tabela", "ans:procSolic/ans:codigoTabela"),
             ("codigo", "ans:procSolic/ans:codigoProcedimento"),
+            ("descricao", "ans:procSolic/ans:descricaoProcedimento"),
             ("quantidade", "ans:qtdProc"),
             ("total", "ans:valorProc"),
             ("data", "ans:dataRealizacao"),
@@ -484,6 +486,17 @@ class Lote:
     tipo_guia: str | None = None
     guias: list[GuiaResumo] = field(default_factory=list)
     valor_total: Decimal | None = None
+    # each guide as the rules read it, for the extract `file.validated` carries
+    lidas: list[Lida] = field(default_factory=list)
+
+
+class Lida(NamedTuple):
+    """One guide as the rules read it: its spec, element, summary and item rows."""
+
+    spec: Spec
+    guia: etree._Element
+    resumo: GuiaResumo
+    leitura: Linhas | None
 
 
 def identificar_prestador(
@@ -745,10 +758,11 @@ def aplicar(root: etree._Element, ctx: OperatorContext, criticas: Criticas) -> L
         numero, el_numero = _find_text(guia, spec.numero)
         com_numero.append((guia, numero))
         xpath_guia = f"{base}[{i}]" if len(guias) > 1 else base
-        resumo = _regras_da_guia(
+        resumo, leitura = _regras_da_guia(
             ex, spec, guia, numero, el_numero, prestador_id, vistos, xpath_guia
         )
         lote.guias.append(resumo)
+        lote.lidas.append(Lida(spec, guia, resumo, leitura))
         if resumo.valor_total is not None:
             soma_lote += resumo.valor_total
     ex.documentos(com_numero)
@@ -765,7 +779,7 @@ def _regras_da_guia(
     prestador_id: str,
     vistos: dict[str, str],
     xpath_guia: str,
-) -> GuiaResumo:
+) -> tuple[GuiaResumo, Linhas]:
     ctx, c = ex.ctx, ex.c
     # registro ANS of the guide
     registro, el_reg = _find_text(guia, spec.registro)
@@ -986,7 +1000,7 @@ def _regras_da_guia(
                         bloco.find(q(cat)),
                         numero_guia=numero,
                     )
-    return _resumo_da_guia(spec, guia, rows, xpath_guia)
+    return _resumo_da_guia(spec, guia, rows, xpath_guia), leitura
 
 
 def _resumo_da_guia(
@@ -1158,7 +1172,7 @@ def numero_da_guia(el: etree._Element | None) -> str | None:
     return None
 
 
-def resumo_das_guias(root: etree._Element) -> tuple[list[GuiaResumo], Decimal | None]:
+def resumo_das_guias(root: etree._Element) -> tuple[list[Lida], Decimal | None]:
     """What can be read of each guide of a file the rules do not run on (schema-invalid,
     mixed lote, unsupported version): the same summary `aplicar` gives, read only.
 
@@ -1168,7 +1182,7 @@ def resumo_das_guias(root: etree._Element) -> tuple[list[GuiaResumo], Decimal | 
     guias = guias_do_lote(root)
     contagem = Counter(g.tag for g in guias)
     vistos: Counter[str] = Counter()
-    resumos: list[GuiaResumo] = []
+    lidas: list[Lida] = []
     soma = Decimal(0)
     for guia in guias:
         tipo_spec = SPEC_POR_ELEMENTO.get(guia.tag.rpartition("}")[2])
@@ -1180,7 +1194,7 @@ def resumo_das_guias(root: etree._Element) -> tuple[list[GuiaResumo], Decimal | 
         if contagem[guia.tag] > 1:
             xpath += f"[{vistos[guia.tag]}]"
         resumo = _resumo_da_guia(spec, guia, spec.ler(guia, rapido=False).rows, xpath)
-        resumos.append(resumo)
+        lidas.append(Lida(spec, guia, resumo, None))
         if resumo.valor_total is not None:
             soma += resumo.valor_total
-    return resumos, (soma if resumos else None)
+    return lidas, (soma if lidas else None)

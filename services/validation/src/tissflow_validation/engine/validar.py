@@ -24,6 +24,7 @@ from .documento import (
     md5_hex,
     q,
 )
+from .extrato import extrair
 from .leitura import ler
 from .model import OperatorContext, ValidationResult
 from .reference import schema, versoes_disponiveis
@@ -138,7 +139,7 @@ def _pipeline(
             f"aceitas: {aceitas}",
             el_versao if el_versao is not None else root,
         )
-        result.guias, result.valor_total = resumo_das_guias(root)
+        _resumir(root, ctx, result)
         return
     # lote shape, before the XSD so the user sees the precise code, not a schema error
     forma_ruim = False
@@ -192,7 +193,7 @@ def _pipeline(
     )
     if erros or forma_ruim:
         # no rules on such a file, but its summary says what can be read of it
-        result.guias, result.valor_total = resumo_das_guias(root)
+        _resumir(root, ctx, result)
         return
     # 5. operator rules
     inicio = len(criticas.items)
@@ -206,6 +207,14 @@ def _pipeline(
     result.tipo_guia = lote.tipo_guia or result.tipo_guia
     result.guias = lote.guias
     result.valor_total = lote.valor_total
+    result.extrato = extrair(lote.prestador, lote.lidas, ctx)
+
+
+def _resumir(root: etree._Element, ctx: OperatorContext, result: ValidationResult) -> None:
+    """Summary and extract of a file the rules do not run on: what can be read of it."""
+    lidas, result.valor_total = resumo_das_guias(root)
+    result.guias = [lida.resumo for lida in lidas]
+    result.extrato = extrair(result.prestador, lidas, ctx)
 
 
 def _leaf_text_rapido(root: etree._Element) -> str | None:

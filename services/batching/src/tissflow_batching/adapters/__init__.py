@@ -1,0 +1,1 @@
+"""Repositories and clients: MongoDB (FerretDB) and the protocol service."""

@@ -1,0 +1,1 @@
+"""Kafka consumers and internal HTTP routes of batching."""

@@ -1,0 +1,1 @@
+"""Use cases of batching, over ports the adapters (or fakes) implement."""
