@@ -270,3 +270,18 @@ async def test_a_long_statement_breaks_pages_with_headers_and_numbers(
             assert "30 - Valor informado" in pedaco
     ultima = ler.pdf_text(pdf, page=paginas)
     assert "47 - Valor Glosa Geral (R$) 120,00" in ultima
+
+
+async def test_a_statement_is_rendered_before_it_is_announced(deps: Dependencias) -> None:
+    """The consumer renders each per-protocol statement once; downloads read those bytes."""
+    from tissflow_statements.adapters.memory import MemoryDocumentCache
+
+    deps.cache = cache = MemoryDocumentCache()
+    await protocolo_analisado(deps, "202600000500", "L500", n_guias=1, n_itens=1)
+    assert sorted(k.split(".")[1] for k in cache.docs) == ["pdf", "xml"]
+    documento = await build.do_indice(deps, "analise-202600000500")
+    pdf = await build.documento_bytes(deps, documento, "pdf")
+    assert pdf == cache.docs[build.fingerprint(documento, "pdf")]
+    assert await build.documento_bytes(deps, documento, "xml") == build.render(
+        deps, documento, "xml"
+    )

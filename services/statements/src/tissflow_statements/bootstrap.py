@@ -9,6 +9,7 @@ from tissflow_runtime.settings import ServiceSettings
 
 from tissflow_statements.adapters.pdf import WeasyPrintRenderer
 from tissflow_statements.adapters.repository import (
+    MongoDocumentCache,
     MongoProjection,
     MongoStatements,
     create_indexes,
@@ -41,6 +42,7 @@ deps = Dependencias(
     renderer=WeasyPrintRenderer(),
     event=runtime.event,
     notify=runtime.relay.notify,
+    cache=MongoDocumentCache(runtime.db),
 )
 consumers.register(runtime.consumers, deps)
 app = runtime.create_app([routes.router_for(deps)])

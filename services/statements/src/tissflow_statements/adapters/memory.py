@@ -115,3 +115,14 @@ class MemoryStatements:
         docs.sort(key=lambda d: d["created_at"], reverse=True)
         items = [public(d) for d in docs[(page - 1) * page_size : page * page_size]]
         return {"items": items, "total": len(docs), "page": page, "page_size": page_size}
+
+
+class MemoryDocumentCache:
+    def __init__(self) -> None:
+        self.docs: dict[str, bytes] = {}
+
+    async def get(self, key: str) -> bytes | None:
+        return self.docs.get(key)
+
+    async def put(self, key: str, content: bytes) -> None:
+        self.docs[key] = content

@@ -12,6 +12,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from bson import Binary
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -173,3 +174,19 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
     out["titulo"] = TITULOS[doc["tipo"]]
     out["novo"] = doc.get("aberto_em") is None
     return out
+
+
+class MongoDocumentCache:
+    """Rendered XML/PDF by fingerprint (`arquivos`): a few tens of kB each, written once."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.col = db["arquivos"]
+
+    async def get(self, key: str) -> bytes | None:
+        doc = await self.col.find_one({"_id": key})
+        return bytes(doc["content"]) if doc else None
+
+    async def put(self, key: str, content: bytes) -> None:
+        await self.col.replace_one(
+            {"_id": key}, {"content": Binary(content), "size": len(content)}, upsert=True
+        )

@@ -322,7 +322,7 @@ def conta_de(lote: dict[str, Any] | None, protocolo: dict[str, Any]) -> Conta:
     payload (None while it has not arrived), `protocolo` the protocol's latest state as
     `protocolo.status_changed` reported it."""
     lote = lote or {}
-    prestador = lote.get("prestador") or {}
+    prestador = lote.get("prestador") or protocolo.get("prestador") or {}
     provider_id = str(protocolo["provider_id"])
     guias = _guias(lote.get("guias") or [], protocolo.get("guias") or [], protocolo)
     if guias:
@@ -338,12 +338,16 @@ def conta_de(lote: dict[str, Any] | None, protocolo: dict[str, Any]) -> Conta:
             else lote.get("valor_total")
         )
         glosado = money(protocolo.get("valor_glosado"))
+        processado = (
+            money(protocolo["valor_processado"])
+            if protocolo.get("valor_processado") is not None
+            else informado
+        )
         liberado = (
             money(protocolo["valor_liberado"])
             if protocolo.get("valor_liberado") is not None
-            else informado - glosado
+            else processado - glosado
         )
-        processado = informado
     atualizado = _momento(protocolo.get("changed_at"))
     if atualizado is None:
         raise ValueError(f"protocolo {protocolo.get('peg')} sem data de mudança de situação")
@@ -354,6 +358,7 @@ def conta_de(lote: dict[str, Any] | None, protocolo: dict[str, Any]) -> Conta:
         numero_lote=str(protocolo.get("numero_lote") or lote.get("numero_lote") or "0"),
         numero_lote_prestador=str(
             lote.get("numero_lote_prestador")
+            or protocolo.get("numero_lote_prestador")
             or protocolo.get("numero_lote")
             or lote.get("numero_lote")
             or "0"

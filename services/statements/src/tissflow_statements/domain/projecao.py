@@ -21,7 +21,10 @@ PERSISTENTES = (
     "dados_bancarios",
     "data_pagamento",
     "data_protocolo",
+    "prestador",
+    "numero_lote_prestador",
     "valor_informado",
+    "valor_processado",
     "valor_liberado",
     "valor_glosado",
 )

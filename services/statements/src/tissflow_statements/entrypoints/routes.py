@@ -4,7 +4,6 @@ date or competência). Domain errors become `{code, message, details}` with thei
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -30,7 +29,7 @@ async def _documento(
     deps: Dependencias, documento: Analise | Pagamento, formato: Formato
 ) -> Response:
     try:
-        content = await asyncio.to_thread(build.render, deps, documento, formato)
+        content = await build.documento_bytes(deps, documento, formato)
     except build.XmlForaDoPadrao as exc:
         raise HTTPException(
             500,

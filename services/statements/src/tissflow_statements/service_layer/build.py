@@ -6,6 +6,8 @@ against the ANS XSD before it leaves (a failure is a bug, reported as such).
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from datetime import date
 from typing import Any, Literal
 
@@ -72,8 +74,16 @@ async def do_indice(deps: Dependencias, statement_id: str) -> Analise | Pagament
         return await analise_de(deps, [record["peg"]])
     protocolos = await deps.projection.protocolos([record["peg"]])
     contas = await _contas(deps, protocolos)
-    conta = contas[0] if contas else None
-    if conta is None or conta.data_pagamento is None:
+    if not contas or contas[0].data_pagamento is None:
+        raise NaoEncontrado("Demonstrativo não encontrado.")
+    return await documento_de(deps, "pagamento", contas[0])
+
+
+async def documento_de(deps: Dependencias, tipo: str, conta: Conta) -> Analise | Pagamento:
+    """The per-protocol statement of `tipo` for one protocol's account."""
+    if tipo == "analise":
+        return documentos.analise(deps.operadora, [conta])
+    if conta.data_pagamento is None:
         raise NaoEncontrado("Demonstrativo não encontrado.")
     return documentos.pagamento(
         deps.operadora, Periodo.por_data(conta.data_pagamento), [conta], numero=conta.peg
@@ -88,6 +98,26 @@ def render(deps: Dependencias, documento: Analise | Pagamento, formato: Formato)
     if problemas := erros_de_schema(xml):
         raise XmlForaDoPadrao(f"{documento.titulo} {documento.numero}: {problemas[:3]}")
     return xml
+
+
+def fingerprint(documento: Analise | Pagamento, formato: Formato) -> str:
+    """What the document states, hashed: frozen dataclasses of values have a stable repr,
+    so the same facts give the same key (and the same bytes) after any replay."""
+    digest = hashlib.sha256(repr(documento).encode(), usedforsecurity=False).hexdigest()
+    return f"{documento.tipo}.{formato}.{digest}"
+
+
+async def documento_bytes(
+    deps: Dependencias, documento: Analise | Pagamento, formato: Formato
+) -> bytes:
+    """The statement's bytes, rendered once per content (off the event loop) and cached."""
+    key = fingerprint(documento, formato)
+    if deps.cache is not None and (cached := await deps.cache.get(key)) is not None:
+        return cached
+    content = await asyncio.to_thread(render, deps, documento, formato)
+    if deps.cache is not None:
+        await deps.cache.put(key, content)
+    return content
 
 
 def periodo_de(data: date | None, competencia: str | None) -> Periodo:

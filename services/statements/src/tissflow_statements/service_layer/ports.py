@@ -36,6 +36,13 @@ class Statements(Protocol):
     async def page(self, query: dict[str, Any], page: int, page_size: int) -> dict[str, Any]: ...
 
 
+class DocumentCache(Protocol):
+    """Rendered documents by the fingerprint of what they state: a PDF is made once."""
+
+    async def get(self, key: str) -> bytes | None: ...
+    async def put(self, key: str, content: bytes) -> None: ...
+
+
 class PdfRenderer(Protocol):
     def pdf(self, documento: Any) -> bytes: ...
 
@@ -51,3 +58,4 @@ class Dependencias:
     # (payload, key, correlation_id) -> outbox entry
     event: Callable[..., dict[str, Any]]
     notify: Callable[[], None] = lambda: None
+    cache: DocumentCache | None = None

@@ -15,6 +15,7 @@ from tissflow_contracts import Envelope, LoteSent, ProtocoloStatusChanged, State
 
 from tissflow_statements.domain.conta import conta_de
 from tissflow_statements.domain.projecao import demonstrativos_devidos, mesclar_situacao
+from tissflow_statements.service_layer import build
 from tissflow_statements.service_layer.ports import Dependencias
 
 
@@ -68,6 +69,11 @@ async def reconcile(deps: Dependencias, protocolo: dict[str, Any], correlation_i
     for tipo in demonstrativos_devidos(conta):
         resumo = _resumo(tipo, conta, protocolo)
         statement_id = f"{tipo}-{conta.peg}"
+        if deps.cache is not None:
+            # Rendered before it is announced: the clinic's first download is instant.
+            documento = await build.documento_de(deps, tipo, conta)
+            for formato in ("xml", "pdf"):
+                await build.documento_bytes(deps, documento, formato)
         payload = StatementReady(
             statement_id=statement_id,
             **{k: v for k, v in resumo.items() if k != "situacao"},
