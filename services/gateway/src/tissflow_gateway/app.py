@@ -21,8 +21,17 @@ from pymongo.errors import DuplicateKeyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from tissflow_contracts import Envelope, StatementReady, Topic
 
-from tissflow_gateway import api, pages_arquivos, pages_lotes, pages_operadora, pages_ops, portal
+from tissflow_gateway import (
+    api,
+    pages_arquivos,
+    pages_lotes,
+    pages_operadora,
+    pages_ops,
+    pages_recursos,
+    portal,
+)
 from tissflow_gateway.core import db, runtime
+from tissflow_gateway.routes import recursos as routes_recursos
 
 notifications = db["notifications"]
 
@@ -80,6 +89,8 @@ app.include_router(pages_arquivos.router)
 app.include_router(pages_lotes.router)
 app.include_router(pages_ops.router)
 app.include_router(pages_operadora.router)
+app.include_router(routes_recursos.router)
+app.include_router(pages_recursos.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
 # The portal loads nothing from elsewhere and runs no inline script; /docs (Swagger UI)

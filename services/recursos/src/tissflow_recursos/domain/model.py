@@ -50,8 +50,11 @@ def money(value: Any) -> Decimal:
     """A value in reais with two decimals; anything unreadable is a clear error."""
     if value in (None, ""):
         return Decimal("0.00")
+    text = str(value).strip()
+    if isinstance(value, str) and "," in text:
+        text = text.replace(".", "").replace(",", ".")  # pt-BR: 1.234,56
     try:
-        amount = Decimal(str(value).replace(",", ".") if isinstance(value, str) else str(value))
+        amount = Decimal(text)
     except InvalidOperation:
         raise RecursoError("valor_invalido", f"Valor inválido: {value!r}.") from None
     if not amount.is_finite():
