@@ -24,10 +24,10 @@ pytestmark = pytest.mark.e2e
 CNPJ = "07906129000102"
 
 
-def glossed_protocol(stack: Stack, dias_atras: int = 2) -> str:
-    """Publish a lote.sent and its status 5 (with the operator's analysis per item) as
-    batching and protocol would; returns the PEG."""
-    peg = f"2026{random.randrange(10**8):08d}"
+def glossed_protocol(stack: Stack, clinica: Api, dias_atras: int = 2) -> str:
+    """Publish a lote.sent as batching would; once the protocol service gave it its PEG,
+    publish its status 5 with the operator's analysis per item (emitted `dias_atras` days
+    ago), as protocol would; returns the PEG."""
     lote_id = uuid.uuid4().hex
     g1, g2 = str(random.randrange(10**8)), str(random.randrange(10**8))
     lote = LoteSent.model_validate(
@@ -73,62 +73,65 @@ def glossed_protocol(stack: Stack, dias_atras: int = 2) -> str:
             ],
         }
     )
-    status = ProtocoloStatusChanged.model_validate(
-        {
-            "peg": peg,
-            "lote_id": lote_id,
-            "provider_id": CNPJ,
-            "registro_ans": "331988",
-            "numero_lote": "7001",
-            "status": 5,
-            "status_anterior": 2,
-            "valor_informado": "450.00",
-            "valor_liberado": "330.00",
-            "valor_glosado": "120.00",
-            "data_protocolo": "2026-11-10",
-            "changed_at": datetime.now(UTC) - timedelta(days=dias_atras),
-            "guias": [
-                {
-                    "numero_guia_prestador": g1,
-                    "valor_processado": "300.00",
-                    "valor_liberado": "220.00",
-                    "valor_glosado": "80.00",
-                    "itens": [
-                        {
-                            "sequencial_item": 1,
-                            "valor_processado": "100.00",
-                            "valor_liberado": "70.00",
-                            "valor_glosado": "30.00",
-                            "glosas": [{"codigo": "1705", "valor": "30.00"}],
-                        },
-                        {
-                            "sequencial_item": 2,
-                            "valor_processado": "200.00",
-                            "valor_liberado": "150.00",
-                            "valor_glosado": "50.00",
-                            "glosas": [{"codigo": "1801", "valor": "50.00"}],
-                        },
-                    ],
-                },
-                {
-                    "numero_guia_prestador": g2,
-                    "valor_processado": "150.00",
-                    "valor_liberado": "110.00",
-                    "valor_glosado": "40.00",
-                    "glosas": [{"codigo": "1705", "valor": "40.00"}],
-                },
-            ],
-        }
-    )
+    analysed = {
+        "lote_id": lote_id,
+        "provider_id": CNPJ,
+        "registro_ans": "331988",
+        "numero_lote": "7001",
+        "status": 5,
+        "status_anterior": 2,
+        "valor_informado": "450.00",
+        "valor_liberado": "330.00",
+        "valor_glosado": "120.00",
+        "data_protocolo": "2026-11-10",
+        "changed_at": datetime.now(UTC) - timedelta(days=dias_atras),
+        "guias": [
+            {
+                "numero_guia_prestador": g1,
+                "valor_processado": "300.00",
+                "valor_liberado": "220.00",
+                "valor_glosado": "80.00",
+                "itens": [
+                    {
+                        "sequencial_item": 1,
+                        "valor_processado": "100.00",
+                        "valor_liberado": "70.00",
+                        "valor_glosado": "30.00",
+                        "glosas": [{"codigo": "1705", "valor": "30.00"}],
+                    },
+                    {
+                        "sequencial_item": 2,
+                        "valor_processado": "200.00",
+                        "valor_liberado": "150.00",
+                        "valor_glosado": "50.00",
+                        "glosas": [{"codigo": "1801", "valor": "50.00"}],
+                    },
+                ],
+            },
+            {
+                "numero_guia_prestador": g2,
+                "valor_processado": "150.00",
+                "valor_liberado": "110.00",
+                "valor_glosado": "40.00",
+                "glosas": [{"codigo": "1705", "valor": "40.00"}],
+            },
+        ],
+    }
     sent = new_envelope(lote, correlation_id="t-recurso", producer="batching", key=lote_id)
+    for _ in range(2):  # a redelivery changes nothing (idempotent projection)
+        publish(stack.kafka, Topic.LOTE_SENT, lote_id, sent.model_dump_json().encode())
+    peg = wait_for(
+        lambda: (clinica.get("/protocolos", params={"lote_id": lote_id}).json()["items"] or [{}])[
+            0
+        ].get("peg"),
+        what=f"o PEG do lote {lote_id}",
+    )
+    status = ProtocoloStatusChanged.model_validate({**analysed, "peg": peg})
     changed = new_envelope(status, correlation_id="t-recurso", producer="protocol", key=peg)
-    for envelope, topic, key in (
-        (sent, Topic.LOTE_SENT, lote_id),
-        (changed, Topic.PROTOCOLO_STATUS_CHANGED, peg),
-    ):
-        # Twice: a redelivery changes nothing (idempotent projection).
-        for _ in range(2):
-            publish(stack.kafka, topic, key, envelope.model_dump_json().encode())
+    for _ in range(2):
+        publish(
+            stack.kafka, Topic.PROTOCOLO_STATUS_CHANGED, peg, changed.model_dump_json().encode()
+        )
     return peg
 
 
@@ -150,7 +153,7 @@ def assert_tiss_ok(xml: bytes, tipo: str) -> etree._Element:
 def test_recurso_loop_glosa_to_recovered_value(
     stack: Stack, clinica: Api, outra_clinica: Api, operadora: Api
 ) -> None:
-    peg = glossed_protocol(stack)
+    peg = glossed_protocol(stack, clinica)
     conta = glosas_of(clinica, peg)
     linhas = {x["linha_id"].split(":")[1]: x for x in conta["linhas"]}
     assert sorted(linhas) == ["1", "2", "G1705"]  # each line once despite the redelivery
@@ -289,7 +292,7 @@ def test_recurso_loop_glosa_to_recovered_value(
 
 
 def test_past_the_deadline_nothing_is_appealed(stack: Stack, clinica: Api) -> None:
-    peg = glossed_protocol(stack, dias_atras=31)
+    peg = glossed_protocol(stack, clinica, dias_atras=31)
     conta = glosas_of(clinica, peg)
     assert not conta["no_prazo"]
     refused = clinica.post("/recursos", json={"peg": peg})
@@ -297,7 +300,7 @@ def test_past_the_deadline_nothing_is_appealed(stack: Stack, clinica: Api) -> No
 
 
 def test_demo_operator_answers_full_partial_and_refused(stack: Stack, clinica: Api) -> None:
-    peg = glossed_protocol(stack)
+    peg = glossed_protocol(stack, clinica)
     conta = glosas_of(clinica, peg)
     linhas = [x["linha_id"] for x in conta["linhas"] if not x["linha_id"].endswith("G1705")]
     recurso = clinica.post("/recursos", json={"peg": peg, "linhas": linhas}).json()["items"][0]
