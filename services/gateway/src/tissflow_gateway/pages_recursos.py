@@ -52,6 +52,16 @@ def _only_operadora(session: PortalSession) -> None:
         raise ApiError(403, "acesso_negado", "Acesso restrito à equipe da operadora.")
 
 
+async def _glosas(session: PortalSession, peg: str) -> list[dict[str, Any]]:
+    """The glossed items to appeal; none for a protocol not analysed yet."""
+    try:
+        return await api.glosas(session.user, peg or None)
+    except ApiError as exc:
+        if exc.status_code == 404:
+            return []
+        raise
+
+
 @router.get("/recursos")
 async def recursos_page(
     request: Request,
@@ -75,7 +85,7 @@ async def recursos_page(
         grupos=list(grupos.values()),
         total=listing["total"],
         respostas_novas=listing.get("respostas_novas", 0),
-        glosas=await api.glosas(session.user, peg or None) if not situacao else [],
+        glosas=await _glosas(session, peg) if not situacao else [],
         numeros=await api.numeros(session.user),
         filtros={"situacao": situacao, "peg": peg},
         situacoes=SITUACOES,
