@@ -72,6 +72,9 @@ class Repos:
     async def recurso(self, recurso_id: str) -> dict[str, Any] | None:
         return await self.recursos.find_one({"_id": recurso_id}, {"outbox": 0, "handled": 0})
 
+    async def recurso_with_handled(self, recurso_id: str) -> dict[str, Any] | None:
+        return await self.recursos.find_one({"_id": recurso_id}, {"outbox": 0})
+
     async def insert_recursos(self, docs: list[dict[str, Any]]) -> None:
         await self.recursos.insert_many(docs)
 

@@ -512,7 +512,7 @@ async def on_received(repos: Repos, event_id: str, event: RecursoReceived) -> No
 
 async def on_answered(repos: Repos, event_id: str, event: RecursoAnswered) -> bool:
     """The operator's answer: per line acatado and valor acatado; the recovered value."""
-    doc = await repos.recursos.find_one({"_id": event.recurso_id})
+    doc = await repos.recurso_with_handled(event.recurso_id)
     if doc is None or event_id in doc.get("handled", []):
         return False
     respostas = {i.linha_id: i for i in event.itens}
