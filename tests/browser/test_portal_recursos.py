@@ -104,6 +104,7 @@ def test_clerk_appeals_two_items_and_sees_the_value_recovered(
     respostas = op.locator("fieldset[data-linha]")
     expect(respostas).to_have_count(2)
     expect(respostas.nth(0)).to_contain_text("Valor cobrado conforme tabela contratada.")
+    expect(respostas.nth(0)).to_contain_text("Glosa original 1705 VALOR APRESENTADO A MAIOR")
     respostas.nth(1).get_by_label("Valor acatado (R$)").fill("20,00")
     respostas.nth(1).get_by_label(re.compile("Justificativa da operadora")).fill(
         "Acatado em parte: valor da tabela."

@@ -628,7 +628,10 @@ async def receber(
         **{k: v for k, v in dumped.items() if k not in ("recurso_id", "itens")},
         "registro_ans": recurso.registro_ans or cfg.operadora_registro_ans,
         "numero_guia": recurso.numero_guia_prestador,
-        "linhas": dumped["itens"],
+        "linhas": [
+            {**item, "descricao_glosa": descricao_glosa(item["codigo_glosa"])}
+            for item in dumped["itens"]
+        ],
         "sent_at": recurso.sent_at,
         "enviado_em": recurso.sent_at.isoformat(),
         "situacao": EM_ANALISE,
