@@ -129,6 +129,7 @@ def main() -> int:
     for seed in ("tissflow_validation.seed", "tissflow_gateway.seed"):
         subprocess.run([sys.executable, "-m", seed], env=env, check=True)
     services.start("protocol.demo_operadora")  # the operator's core, simulated
+    services.start("recursos.demo_operadora")  # the operator's staff answering recursos
     examples = write_examples(STATE / "exemplos")
     gateway = services.url("gateway")
     print(
@@ -149,6 +150,8 @@ tissflow está no ar.
 
   A operadora de demonstração analisa e paga cada protocolo enviado: uma etapa a cada
   20 s (Em análise → Liberado para Faturamento → Faturado), com os demonstrativos.
+  Recursos de glosa enviados são respondidos 20 s depois (acatado, acatado em parte,
+  não acatado), em Recursos de Glosa.
 
   Logs: {STATE / "logs"}    Dados: {STATE}
   Ctrl-C (ou `make stop` em outro terminal) para parar; `make reset` apaga os dados.

@@ -12,6 +12,7 @@ SERVICE_PORTS: dict[str, int] = {
     "batching": 8103,
     "protocol": 8104,
     "statements": 8105,
+    "recursos": 8106,
 }
 
 
@@ -42,6 +43,7 @@ class ServiceSettings(BaseSettings):
     batching_url: str = f"http://127.0.0.1:{SERVICE_PORTS['batching']}"
     protocol_url: str = f"http://127.0.0.1:{SERVICE_PORTS['protocol']}"
     statements_url: str = f"http://127.0.0.1:{SERVICE_PORTS['statements']}"
+    recursos_url: str = f"http://127.0.0.1:{SERVICE_PORTS['recursos']}"
     # The operator this deployment serves: one record every document and page reads
     # (TISSFLOW_OPERADORA_*). `operadora_nome` is the short name the portal shows.
     operadora_registro_ans: str = "331988"

@@ -29,12 +29,14 @@ from tissflow_gateway import (
     pages_operadora,
     pages_ops,
     pages_protocolos,
+    pages_recursos,
     portal,
 )
 from tissflow_gateway.core import db, runtime
 from tissflow_gateway.routes import demonstrativos
 from tissflow_gateway.routes import lotes as lotes_routes
 from tissflow_gateway.routes import protocolos as protocolos_api
+from tissflow_gateway.routes import recursos as routes_recursos
 
 notifications = db["notifications"]
 
@@ -97,6 +99,8 @@ app.include_router(pages_demonstrativos.router)
 app.include_router(pages_ops.router)
 app.include_router(pages_operadora.router)
 app.include_router(pages_protocolos.router)
+app.include_router(routes_recursos.router)
+app.include_router(pages_recursos.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
 # The portal loads nothing from elsewhere and runs no inline script; /docs (Swagger UI)
