@@ -225,3 +225,71 @@ async def test_a_request_names_a_date_or_a_competencia(deps: Dependencias) -> No
         await build.pagamento_de(
             deps, samples.ODONTO_ARTE, build.periodo_de(date(2026, 12, 10), None)
         )
+
+
+async def test_a_recurso_accepted_is_credited_in_the_next_payment(
+    deps: Dependencias, carteira: dict[str, str], ler
+) -> None:
+    import uuid
+
+    from tissflow_contracts import RecursoAnswered, new_envelope
+    from tissflow_contracts.events import RespostaItemRecurso
+
+    def resposta(n: int, dia: int, acatado: str) -> RecursoAnswered:
+        return RecursoAnswered(
+            recurso_id=f"R{n}",
+            provider_id=samples.ODONTO_ARTE,
+            peg=carteira["p5"],
+            lote_id="L5",
+            numero_guia_prestador="7001",
+            numero_protocolo_recurso=f"RG{n}",
+            itens=[
+                RespostaItemRecurso(
+                    linha_id="7001:1",
+                    sequencial_item=1,
+                    codigo_glosa="1705",
+                    valor_recursado=Decimal("20.00"),
+                    acatado=acatado != "0",
+                    valor_acatado=Decimal(acatado),
+                )
+            ],
+            valor_total_recursado=Decimal("20.00"),
+            valor_total_acatado=Decimal(acatado),
+            answered_by="operadora",
+            answered_at=quando(dia),
+        )
+
+    for n, (dia, acatado) in enumerate(((5, "12.30"), (6, "0"), (23, "7.00"))):
+        env = new_envelope(
+            resposta(n, dia, acatado),
+            correlation_id="c",
+            producer="recursos",
+            key=f"R{n}",
+            event_id=uuid.UUID(int=900 + n),
+        )
+        for _ in range(2):  # redelivered: credited once
+            await projection.recurso_answered(deps, env)
+
+    dia10 = await build.pagamento_de(
+        deps, samples.ODONTO_ARTE, build.periodo_de(date(2026, 12, 10), None)
+    )
+    xml = build.render(deps, dia10, "xml")
+    valid(xml)
+    assert ler.xml_all(xml, ".//ans:debitosCreditos/ans:indicador") == ["1", "2", "2"]
+    assert ler.xml_all(xml, ".//ans:debitosCreditos/ans:valorDbCr") == ["1.50", "5.00", "12.30"]
+    assert ler.xml_one(xml, ".//ans:totalCreditosPorData") == "17.30"
+    assert ler.xml_one(xml, ".//ans:liquidoPorData") == "807.80"
+    texto = ler.pdf_text(build.render(deps, dia10, "pdf"))
+    assert "Crédito (recurso de glosa acatado em 05/12/2026): protocolo do recurso RG0" in texto
+    assert "R$ 12,30" in texto and "Valor Líquido R$ 807,80" in texto
+    # Answered on the 23rd, after the last payment of December: it waits for the next one.
+    dezembro = await build.pagamento_de(
+        deps, samples.ODONTO_ARTE, build.periodo_de(None, "2026-12")
+    )
+    assert ler.xml_all(build.render(deps, dezembro, "xml"), ".//ans:valorDbCr") == [
+        "1.50",
+        "5.00",
+        "12.30",
+    ]
+    janeiro = await build.pagamento_de(deps, samples.ODONTO_ARTE, build.periodo_de(None, "2027-01"))
+    assert ler.xml_all(build.render(deps, janeiro, "xml"), ".//ans:valorDbCr") == ["7.00"]

@@ -14,6 +14,17 @@ class MemoryProjection:
     def __init__(self) -> None:
         self.lotes_docs: dict[str, dict[str, Any]] = {}
         self.protocolos_docs: dict[str, dict[str, Any]] = {}
+        self.recursos_docs: dict[str, dict[str, Any]] = {}
+
+    async def record_recurso(self, event_id: str, resposta: dict[str, Any]) -> None:
+        self.recursos_docs.setdefault(resposta["recurso_id"], copy.deepcopy(resposta))
+
+    async def recursos(self, provider_id: str) -> list[dict[str, Any]]:
+        return [
+            copy.deepcopy(r)
+            for _, r in sorted(self.recursos_docs.items())
+            if r["provider_id"] == provider_id
+        ]
 
     async def record_lote(self, event_id: str, lote: dict[str, Any]) -> None:
         doc = self.lotes_docs.setdefault(lote["lote_id"], {"handled": []})

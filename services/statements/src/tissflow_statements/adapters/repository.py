@@ -36,6 +36,7 @@ async def create_indexes(db: AsyncDatabase) -> None:
     await db["protocolos"].create_index(
         [("provider_id", ASCENDING), ("status", ASCENDING), ("data_pagamento", ASCENDING)]
     )
+    await db["recursos"].create_index([("provider_id", ASCENDING)])
     await db["demonstrativos"].create_index(
         [("provider_id", ASCENDING), ("created_at", DESCENDING)]
     )
@@ -45,6 +46,7 @@ class MongoProjection:
     def __init__(self, db: AsyncDatabase) -> None:
         self.lotes_col = db["lotes"]
         self.protocolos_col = db["protocolos"]
+        self.recursos_col = db["recursos"]
 
     async def _guarded(self, col: Any, _id: str, event_id: str, changes: dict[str, Any]) -> None:
         try:
@@ -84,6 +86,18 @@ class MongoProjection:
     async def protocolos(self, pegs: list[str]) -> list[dict[str, Any]]:
         cursor = self.protocolos_col.find({"_id": {"$in": pegs}}, {"estado": 1})
         return [doc["estado"] async for doc in cursor]
+
+    async def record_recurso(self, event_id: str, resposta: dict[str, Any]) -> None:
+        await self._guarded(
+            self.recursos_col,
+            resposta["recurso_id"],
+            event_id,
+            {"resposta": resposta, "provider_id": resposta["provider_id"]},
+        )
+
+    async def recursos(self, provider_id: str) -> list[dict[str, Any]]:
+        cursor = self.recursos_col.find({"provider_id": provider_id}, {"resposta": 1})
+        return [doc["resposta"] async for doc in cursor.sort("_id", ASCENDING)]
 
     async def datas_pagas(self, provider_id: str | None) -> list[str]:
         """Every payment date of the provider's protocols (3, 6), newest first."""

@@ -160,11 +160,52 @@ class Periodo:
 
 
 @dataclass(frozen=True, slots=True)
+class CreditoRecurso:
+    """Value the operator accepted (acatado) in its answer to a recurso de glosa."""
+
+    recurso_id: str
+    peg: str
+    numero_guia_prestador: str
+    numero_protocolo_recurso: str
+    valor: Decimal
+    respondido_em: date
+
+    @property
+    def credito(self) -> DebitoCredito:
+        return DebitoCredito(
+            debito=False,
+            tipo="08",
+            descricao=f"Recurso {self.numero_protocolo_recurso} guia {self.numero_guia_prestador}"[
+                :40
+            ],
+            valor=self.valor,
+        )
+
+
+def creditos_por_data(
+    creditos: list[CreditoRecurso], datas_pagas: list[date]
+) -> dict[date, tuple[CreditoRecurso, ...]]:
+    """Each accepted recurso is paid with the provider's next payment: the first payment
+    date on or after its answer (none yet: it waits for one)."""
+    datas = sorted(set(datas_pagas))
+    out: dict[date, list[CreditoRecurso]] = {}
+    for c in sorted(creditos, key=lambda c: (c.respondido_em, c.recurso_id)):
+        if c.valor <= 0:
+            continue
+        proxima = next((d for d in datas if d >= c.respondido_em), None)
+        if proxima is not None:
+            out.setdefault(proxima, []).append(c)
+    return {d: tuple(v) for d, v in out.items()}
+
+
+@dataclass(frozen=True, slots=True)
 class PagamentoNaData:
-    """One payment date of a Demonstrativo de Pagamento (`pagamentosPorData`)."""
+    """One payment date of a Demonstrativo de Pagamento (`pagamentosPorData`), with the
+    recursos de glosa accepted since the previous payment (credits)."""
 
     data: date
     contas: tuple[Conta, ...]
+    recursos: tuple[CreditoRecurso, ...] = ()
 
     @property
     def totais(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
@@ -172,7 +213,13 @@ class PagamentoNaData:
 
     @property
     def debitos_creditos(self) -> tuple[DebitoCredito, ...]:
-        return tuple(d for c in self.contas for d in c.debitos_creditos)
+        return tuple(d for c in self.contas for d in c.debitos_creditos) + tuple(
+            r.credito for r in self.recursos
+        )
+
+    @property
+    def total_recursos(self) -> Decimal:
+        return sum((r.valor for r in self.recursos), ZERO)
 
     @property
     def total_debitos(self) -> Decimal:
@@ -180,11 +227,11 @@ class PagamentoNaData:
 
     @property
     def total_creditos(self) -> Decimal:
-        return sum((c.total_creditos for c in self.contas), ZERO)
+        return sum((c.total_creditos for c in self.contas), ZERO) + self.total_recursos
 
     @property
     def liquido(self) -> Decimal:
-        return sum((c.liquido for c in self.contas), ZERO)
+        return sum((c.liquido for c in self.contas), ZERO) + self.total_recursos
 
     @property
     def dados_bancarios(self) -> DadosBancarios | None:
@@ -236,7 +283,11 @@ def pagos_no_periodo(contas: list[Conta], periodo: Periodo) -> list[Conta]:
 
 
 def pagamento(
-    operadora: Operadora, periodo: Periodo, contas: list[Conta], numero: str | None = None
+    operadora: Operadora,
+    periodo: Periodo,
+    contas: list[Conta],
+    numero: str | None = None,
+    recursos: dict[date, tuple[CreditoRecurso, ...]] | None = None,
 ) -> Pagamento:
     """The Demonstrativo de Pagamento of `periodo` from a provider's accounts (the others
     are left out); refused when nothing was paid in it."""
@@ -247,7 +298,7 @@ def pagamento(
             {"inicio": periodo.inicio.isoformat(), "fim": periodo.fim.isoformat()},
         )
     datas = tuple(
-        PagamentoNaData(dia, tuple(grupo))
+        PagamentoNaData(dia, tuple(grupo), (recursos or {}).get(dia, ()))
         for dia, grupo in groupby(pagas, key=lambda c: c.data_pagamento)
         if dia is not None
     )

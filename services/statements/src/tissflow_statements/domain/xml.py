@@ -245,6 +245,12 @@ def pagamento_xml(d: Pagamento) -> bytes:
             lista = el(por_data, "debitosCreditosPorData")
             for c in dia.contas:
                 _descontos(lista, "debitosCreditos", c)
+            for r in dia.recursos:
+                item = el(lista, "debitosCreditos")
+                el(item, "indicador", "2")
+                el(item, "tipoDebitoCredito", r.credito.tipo)
+                el(item, "descricaoDbCr", r.credito.descricao)
+                el(item, "valorDbCr", r.valor)
         liquidos = el(por_data, "totaisLiquidosPorData")
         el(liquidos, "totalDebitosPorData", dia.total_debitos)
         el(liquidos, "totalCreditosPorData", dia.total_creditos)

@@ -17,3 +17,7 @@ def register(consumers: Consumers, deps: Dependencias) -> None:
     @consumers.on(Topic.PROTOCOLO_STATUS_CHANGED)
     async def on_status_changed(envelope: Envelope) -> None:
         await projection.status_changed(deps, envelope)
+
+    @consumers.on(Topic.RECURSO_ANSWERED)
+    async def on_recurso_answered(envelope: Envelope) -> None:
+        await projection.recurso_answered(deps, envelope)

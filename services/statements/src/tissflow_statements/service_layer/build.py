@@ -14,7 +14,7 @@ from typing import Any, Literal
 from tissflow_tiss import erros_de_schema
 
 from tissflow_statements.domain import documentos
-from tissflow_statements.domain.conta import Conta, conta_de
+from tissflow_statements.domain.conta import Conta, conta_de, money
 from tissflow_statements.domain.documentos import Analise, Pagamento, Periodo
 from tissflow_statements.domain.errors import NaoEncontrado, PedidoInvalido
 from tissflow_statements.domain.xml import analise_xml, pagamento_xml
@@ -58,11 +58,29 @@ async def analise_de(
 
 
 async def pagamento_de(deps: Dependencias, provider_id: str, periodo: Periodo) -> Pagamento:
-    """Demonstrativo de Pagamento of every protocol of the provider paid in `periodo`."""
+    """Demonstrativo de Pagamento of every protocol of the provider paid in `periodo`, with
+    the recursos de glosa accepted since each previous payment as credits."""
     protocolos = await deps.projection.pagos_entre(
         provider_id, periodo.inicio.isoformat(), periodo.fim.isoformat()
     )
-    return documentos.pagamento(deps.operadora, periodo, await _contas(deps, protocolos))
+    creditos = [
+        documentos.CreditoRecurso(
+            recurso_id=r["recurso_id"],
+            peg=r["peg"],
+            numero_guia_prestador=r["numero_guia_prestador"],
+            numero_protocolo_recurso=r["numero_protocolo_recurso"],
+            valor=money(r["valor_total_acatado"]),
+            respondido_em=date.fromisoformat(str(r["answered_at"])[:10]),
+        )
+        for r in await deps.projection.recursos(provider_id)
+    ]
+    datas = [date.fromisoformat(d) for d in await deps.projection.datas_pagas(provider_id)]
+    return documentos.pagamento(
+        deps.operadora,
+        periodo,
+        await _contas(deps, protocolos),
+        recursos=documentos.creditos_por_data(creditos, datas),
+    )
 
 
 async def do_indice(deps: Dependencias, statement_id: str) -> Analise | Pagamento:

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tissflow_contracts import Envelope, LoteSent, ProtocoloStatusChanged, StatementReady
+from tissflow_contracts import (
+    Envelope,
+    LoteSent,
+    ProtocoloStatusChanged,
+    RecursoAnswered,
+    StatementReady,
+)
 
 from tissflow_statements.domain.conta import conta_de
 from tissflow_statements.domain.projecao import demonstrativos_devidos, mesclar_situacao
@@ -38,6 +44,13 @@ async def status_changed(deps: Dependencias, envelope: Envelope) -> None:
     protocolo = await deps.projection.protocolo(event.peg)
     if protocolo is not None:
         await reconcile(deps, protocolo, envelope.correlation_id)
+
+
+async def recurso_answered(deps: Dependencias, envelope: Envelope) -> None:
+    """The operator's answer to a recurso de glosa: what it accepted is credited in the
+    provider's next Demonstrativo de Pagamento."""
+    event = envelope.payload_as(RecursoAnswered)
+    await deps.projection.record_recurso(str(envelope.event_id), event.model_dump(mode="json"))
 
 
 def _resumo(tipo: str, conta: Any, protocolo: dict[str, Any]) -> dict[str, Any]:
