@@ -23,12 +23,13 @@ async def _page(
     session: PortalSession,
     *,
     tipo: str | None = None,
+    peg: str | None = None,
     pagina: int = 1,
     erro: str | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    listing = await uc.listing(session.user, tipo=tipo, page=pagina, page_size=PAGE_SIZE)
+    listing = await uc.listing(session.user, tipo=tipo, peg=peg, page=pagina, page_size=PAGE_SIZE)
     try:
         datas = await uc.datas_de_pagamento(session.user)
     except ApiError:
@@ -44,7 +45,7 @@ async def _page(
         total=listing["total"],
         pagina=pagina,
         paginas=max(1, math.ceil(listing["total"] / PAGE_SIZE)),
-        filtros={"tipo": tipo or ""},
+        filtros={"tipo": tipo or "", "peg": peg or ""},
         operadoras=[
             (
                 settings.operadora_registro_ans,
@@ -63,9 +64,11 @@ async def demonstrativos(
     request: Request,
     session: PortalSession,
     tipo: Literal["analise", "pagamento"] | None = None,
+    peg: Annotated[str | None, Query(max_length=20)] = None,
     pagina: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    return await _page(request, session, tipo=tipo, pagina=pagina)
+    """The list (of one protocol when `peg`: the lote page's "Gerar Demonstrativo")."""
+    return await _page(request, session, tipo=tipo, peg=peg, pagina=pagina)
 
 
 @router.get("/demonstrativos/pagamento")
