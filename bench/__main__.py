@@ -1,4 +1,4 @@
-"""`make bench`: `python -m bench [engine|pipeline] [--uploads N] [--repeat N]`."""
+"""`make bench`: `python -m bench [engine|pipeline|statements] [--uploads N] [--repeat N]`."""
 
 from __future__ import annotations
 
@@ -7,19 +7,21 @@ import os
 import platform
 import sys
 
-from bench import engine, pipeline
+from bench import engine, pipeline, statements
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("which", nargs="*", metavar="engine|pipeline", help="default: both")
+    parser.add_argument(
+        "which", nargs="*", metavar="engine|pipeline|statements", help="default: all"
+    )
     parser.add_argument("--uploads", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    which = args.which or ["pipeline", "engine"]
-    if set(which) - {"engine", "pipeline"}:
-        parser.error("escolha engine, pipeline ou nada (os dois)")
+    which = args.which or ["pipeline", "engine", "statements"]
+    if set(which) - {"engine", "pipeline", "statements"}:
+        parser.error("escolha engine, pipeline, statements ou nada (todos)")
     print(
         f"# tissflow bench — {platform.machine()}, {os.cpu_count()} núcleos, "
         f"Python {platform.python_version()}; comando: {' '.join(sys.argv)}"
@@ -29,6 +31,8 @@ def main() -> int:
         print(pipeline.run(args.uploads, args.concurrency), flush=True)
     if "engine" in which:
         print(engine.run(args.repeat), flush=True)
+    if "statements" in which:
+        print(statements.run(args.repeat), flush=True)
     return 0
 
 
