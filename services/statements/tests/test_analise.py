@@ -272,8 +272,8 @@ async def test_a_long_statement_breaks_pages_with_headers_and_numbers(
     assert "47 - Valor Glosa Geral (R$) 120,00" in ultima
 
 
-async def test_a_statement_is_rendered_before_it_is_announced(deps: Dependencias) -> None:
-    """The consumer renders each per-protocol statement once; downloads read those bytes."""
+async def test_a_statement_is_rendered_ahead_and_read_from_the_cache(deps: Dependencias) -> None:
+    """Each per-protocol statement is rendered once, ahead; downloads read those bytes."""
     from tissflow_statements.adapters.memory import MemoryDocumentCache
 
     deps.cache = cache = MemoryDocumentCache()

@@ -4,6 +4,10 @@ statement index `demonstrativos`)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable
+
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
@@ -31,6 +35,27 @@ def operadora_de(settings: ServiceSettings) -> Operadora:
     )
 
 
+log = logging.getLogger(__name__)
+# One PDF at a time in the background: rendering is CPU work the requests also need.
+_render_slot = asyncio.Semaphore(1)
+_pending: set[asyncio.Task[None]] = set()
+
+
+def in_background(work: Awaitable[None]) -> None:
+    """Render ahead without holding the consumer; a failure only costs the cache."""
+
+    async def run() -> None:
+        async with _render_slot:
+            try:
+                await work
+            except Exception:
+                log.warning("pré-renderização do demonstrativo falhou", exc_info=True)
+
+    task = asyncio.get_running_loop().create_task(run())
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+
+
 settings = ServiceSettings()
 runtime = ServiceRuntime("statements", settings)
 runtime.outbox_collections("demonstrativos")
@@ -43,6 +68,7 @@ deps = Dependencias(
     event=runtime.event,
     notify=runtime.relay.notify,
     cache=MongoDocumentCache(runtime.db),
+    background=in_background,
 )
 consumers.register(runtime.consumers, deps)
 app = runtime.create_app([routes.router_for(deps)])

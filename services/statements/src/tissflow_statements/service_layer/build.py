@@ -138,6 +138,12 @@ async def documento_bytes(
     return content
 
 
+async def aquecer(deps: Dependencias, documento: Analise | Pagamento) -> None:
+    """Render the XML and the PDF of a statement into the cache."""
+    for formato in ("xml", "pdf"):
+        await documento_bytes(deps, documento, formato)  # type: ignore[arg-type]
+
+
 def periodo_de(data: date | None, competencia: str | None) -> Periodo:
     """The period of a payment statement request: a date, or a competência "aaaa-mm"
     (also "mm/aaaa"); exactly one of them."""

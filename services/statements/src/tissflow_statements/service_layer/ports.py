@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -61,3 +61,5 @@ class Dependencias:
     event: Callable[..., dict[str, Any]]
     notify: Callable[[], None] = lambda: None
     cache: DocumentCache | None = None
+    # Runs a coroutine off the consumer's path (the service); None: awaited in line (tests).
+    background: Callable[[Awaitable[None]], None] | None = None

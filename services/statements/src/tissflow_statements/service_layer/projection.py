@@ -83,10 +83,13 @@ async def reconcile(deps: Dependencias, protocolo: dict[str, Any], correlation_i
         resumo = _resumo(tipo, conta, protocolo)
         statement_id = f"{tipo}-{conta.peg}"
         if deps.cache is not None:
-            # Rendered before it is announced: the clinic's first download is instant.
-            documento = await build.documento_de(deps, tipo, conta)
-            for formato in ("xml", "pdf"):
-                await build.documento_bytes(deps, documento, formato)
+            # Rendered ahead, off the consumer's path in the service (the projection never
+            # waits for a PDF): the clinic's download finds it ready.
+            aquecer = build.aquecer(deps, await build.documento_de(deps, tipo, conta))
+            if deps.background is not None:
+                deps.background(aquecer)
+            else:
+                await aquecer
         payload = StatementReady(
             statement_id=statement_id,
             **{k: v for k, v in resumo.items() if k != "situacao"},
