@@ -1,4 +1,4 @@
-"""`make bench`: `python -m bench [engine|pipeline|outbox] [--uploads N] [--repeat N]`."""
+"""`make bench`: `python -m bench [engine|pipeline|outbox|statements] [--uploads N]`."""
 
 from __future__ import annotations
 
@@ -7,19 +7,21 @@ import os
 import platform
 import sys
 
-from bench import engine, outbox, pipeline
+from bench import engine, outbox, pipeline, statements
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("which", nargs="*", metavar="engine|pipeline|outbox", help="default: all")
+    parser.add_argument(
+        "which", nargs="*", metavar="engine|pipeline|outbox|statements", help="default: all"
+    )
     parser.add_argument("--uploads", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    which = args.which or ["pipeline", "engine", "outbox"]
-    if set(which) - {"engine", "pipeline", "outbox"}:
-        parser.error("escolha engine, pipeline, outbox ou nada (todos)")
+    which = args.which or ["pipeline", "engine", "outbox", "statements"]
+    if set(which) - {"engine", "pipeline", "outbox", "statements"}:
+        parser.error("escolha engine, pipeline, outbox, statements ou nada (todos)")
     print(
         f"# tissflow bench — {platform.machine()}, {os.cpu_count()} núcleos, "
         f"Python {platform.python_version()}; comando: {' '.join(sys.argv)}"
@@ -31,6 +33,8 @@ def main() -> int:
         print(engine.run(args.repeat), flush=True)
     if "outbox" in which:
         print(outbox.run(args.repeat), flush=True)
+    if "statements" in which:
+        print(statements.run(args.repeat), flush=True)
     return 0
 
 

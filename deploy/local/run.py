@@ -129,6 +129,7 @@ def main() -> int:
     for seed in ("tissflow_demo.validation_seed", "tissflow_gateway.seed"):
         subprocess.run([sys.executable, "-m", seed], env=env, check=True)
     services.start("protocol.demo_operadora")  # the operator's core, simulated
+    services.start("recursos.demo_operadora")  # the operator's staff answering recursos
     examples = write_examples(STATE / "exemplos")
     gateway = services.url("gateway")
     print(
@@ -151,6 +152,8 @@ tissflow está no ar.
   20 s (TISSFLOW_DEMO_STAGE_SECONDS: Em análise → Liberado para Faturamento, glosando
   alguns itens → Faturado → Pagamento efetuado), com os demonstrativos, e responde às
   mensagens dos protocolos.
+  Recursos de glosa enviados são respondidos 20 s depois (acatado, acatado em parte,
+  não acatado), em Recursos de Glosa.
 
   Logs: {STATE / "logs"}    Dados: {STATE}
   Ctrl-C (ou `make stop` em outro terminal) para parar; `make reset` apaga os dados.

@@ -266,6 +266,9 @@ def test_config_urls_match_service_ports(objs: tuple[Obj, ...]) -> None:
     assert data["TISSFLOW_HTTP_HOST"] == "0.0.0.0", "pods must listen beyond loopback"
     assert data["TISSFLOW_DB_PREFIX"] == "tissflow"
     assert data["TISSFLOW_OPERADORA_REGISTRO_ANS"] == "331988"
+    # The operator's identity every document prints: the seed operator's, never made up.
+    assert data["TISSFLOW_OPERADORA_CNPJ"] == "39419809000198"
+    assert data["TISSFLOW_OPERADORA_RAZAO_SOCIAL"].startswith("PASA - PLANO DE ASSISTENCIA")
     assert "TISSFLOW_LOG_LEVEL" in data
 
 

@@ -35,13 +35,13 @@ def api_operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]
 
 
 def api_routers() -> list[APIRouter]:
-    """The shared `api.router` and the router of every module in `routes/`."""
+    """The router of every module in `routes/`."""
     import importlib
     import pkgutil
 
-    from tissflow_gateway import api, routes
+    from tissflow_gateway import routes
 
-    found = [api.router]
+    found: list[APIRouter] = []
     for module in pkgutil.iter_modules(routes.__path__):
         router = getattr(
             importlib.import_module(f"{routes.__name__}.{module.name}"), "router", None

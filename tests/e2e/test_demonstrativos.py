@@ -80,7 +80,11 @@ def test_provider_downloads_both_demonstrativos(
         texto = pdf_text(pdf.content)
         assert peg in texto and "900301" in texto
         assert all(n in texto for n in numeros)
-        assert "R$ 1,00" in texto  # the glosa the operator reported
+        # The glosa the operator reported: the Análise's field 47, the payment's total.
+        if tipo == "analise":
+            assert "47 - Valor Glosa Geral (R$)" in texto and "1,00" in texto
+        else:
+            assert "R$ 1,00" in texto
         if tipo == "pagamento":
             assert "10/12/2026" in texto
             assert doc.findtext(".//ans:dataPagamento", namespaces=NS) == "2026-12-10"

@@ -184,6 +184,29 @@ class AnaliseGuia(_Payload):
     itens: list[AnaliseItem] = Field(default_factory=list)
 
 
+class DebitoCredito(_Payload):
+    """A debit (tax withheld, discount) or credit (adjustment, recovered glosa) the operator
+    applies to a protocol's payment, with its description (TISS ct_descontos)."""
+
+    indicador: Literal["debito", "credito"]
+    tipo: str = Field(
+        default="08",
+        pattern=r"^0[1-9]$",
+        description="dm_debitoCreditoTipo: 01 IRRF, 02 ISS, 03 INSS, 04 PIS, 05 COFINS, "
+        "06 CSLL, 07 descontos financeiros, 08 ajuste de pagamento anterior, 09 outros",
+    )
+    descricao: str = Field(min_length=1, max_length=40)
+    valor: Decimal = Field(ge=0)
+
+
+class DadosBancarios(_Payload):
+    """Where the operator paid (or will pay) the provider, when it reports it."""
+
+    banco: str | None = Field(default=None, max_length=4)
+    agencia: str | None = Field(default=None, max_length=7)
+    conta: str | None = Field(default=None, max_length=20)
+
+
 class ProtocoloStatusChanged(_Payload):
     """A protocol (PEG) moved to an ANS dm_statusProtocolo status."""
 
@@ -213,6 +236,12 @@ class ProtocoloStatusChanged(_Payload):
     numero_lote_prestador: str | None = None
     prestador: Prestador | None = None
     changed_by: str | None = Field(default=None, description="Who reported the change")
+    debitos_creditos: list[DebitoCredito] = Field(
+        default_factory=list, description="Debits and credits on the payment, when reported"
+    )
+    dados_bancarios: DadosBancarios | None = Field(
+        default=None, description="The bank account paid, when reported"
+    )
 
 
 class StatementReady(_Payload):
@@ -248,6 +277,103 @@ class OperadoraReport(_Payload):
     glosas_protocolo: list[GlosaAnalise] = Field(
         default_factory=list, description="Glosas on the protocol as a whole; optional"
     )
+    debitos_creditos: list[DebitoCredito] = Field(
+        default_factory=list, description="Debits and credits on the payment; optional"
+    )
+    dados_bancarios: DadosBancarios | None = Field(
+        default=None, description="The bank account paid; optional"
+    )
+
+
+class ItemRecurso(_Payload):
+    """One glossed line a recurso appeals: an item of the guide, or the guide's own glosa
+    (`sequencial_item` None: `recursoGuiaCompleta`)."""
+
+    linha_id: str = Field(
+        description="Stable id of the glossed line: '<guia>:<item>' or '<guia>:G<codigo>'"
+    )
+    sequencial_item: int | None = Field(default=None, ge=1)
+    data_inicio: date | None = None
+    codigo_tabela: str | None = None
+    codigo_procedimento: str | None = None
+    descricao: str | None = None
+    codigo_glosa: str = Field(pattern=r"^\d{4}$", description="TISS table 38 code appealed")
+    valor_glosado: Decimal = Field(ge=0)
+    valor_recursado: Decimal = Field(gt=0)
+    justificativa: str = Field(min_length=1, max_length=500)
+
+
+class AnexoRecurso(_Payload):
+    """A document attached to a recurso (bytes stay in the recursos service)."""
+
+    anexo_id: str
+    nome: str
+    media_type: str
+    size: int = Field(ge=0)
+
+
+class RecursoSent(_Payload):
+    """A clinic sent a recurso de glosa (one guide: Componente Organizacional) to the
+    operator, as a RECURSO_GLOSA message that validated against the ANS XSD."""
+
+    recurso_id: str
+    grupo_id: str = Field(description="Recursos made from one appeal over several guides")
+    provider_id: str
+    registro_ans: str | None = None
+    peg: str
+    lote_id: str
+    numero_lote: str
+    numero_guia_prestador: str
+    numero_guia_operadora: str | None = None
+    senha: str | None = None
+    numero_guia_recurso: str = Field(description="numeroGuiaRecGlosaPrestador")
+    objeto: Literal["guia", "itens"]
+    itens: list[ItemRecurso] = Field(min_length=1)
+    anexos: list[AnexoRecurso] = Field(default_factory=list)
+    valor_total_recursado: Decimal = Field(gt=0)
+    prazo_recurso: date | None = Field(default=None, description="Last day to appeal")
+    sent_by: str
+    sent_at: datetime
+    xml_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
+class RecursoReceived(_Payload):
+    """The operator's receipt of a recurso (recebimentoRecursoGlosa): its protocol number."""
+
+    recurso_id: str
+    provider_id: str
+    numero_protocolo_recurso: str = Field(max_length=12)
+    data_recebimento: date
+    prazo_resposta: date | None = Field(default=None, description="Operator's answer deadline")
+
+
+class RespostaItemRecurso(_Payload):
+    """The operator's answer to one appealed line."""
+
+    linha_id: str
+    sequencial_item: int | None = None
+    codigo_glosa: str
+    valor_recursado: Decimal = Field(ge=0)
+    acatado: bool
+    valor_acatado: Decimal = Field(ge=0)
+    justificativa: str | None = Field(default=None, max_length=500)
+
+
+class RecursoAnswered(_Payload):
+    """The operator answered a recurso (respostaRecursoGlosa): the value recovered flows
+    to the next payment statement."""
+
+    recurso_id: str
+    provider_id: str
+    peg: str
+    lote_id: str
+    numero_guia_prestador: str
+    numero_protocolo_recurso: str
+    itens: list[RespostaItemRecurso] = Field(min_length=1)
+    valor_total_recursado: Decimal = Field(ge=0)
+    valor_total_acatado: Decimal = Field(ge=0)
+    answered_by: str
+    answered_at: datetime
 
 
 @dataclass(frozen=True)
@@ -324,6 +450,33 @@ EVENTS: tuple[EventSpec, ...] = (
         "operadora",
         ("protocol",),
         "The operator's core reports a protocol's status.",
+    ),
+    EventSpec(
+        "recurso.sent",
+        Topic.RECURSO_SENT,
+        RecursoSent,
+        1,
+        "recursos",
+        ("recursos",),
+        "A clinic sent a recurso de glosa (one guide) to the operator.",
+    ),
+    EventSpec(
+        "recurso.received",
+        Topic.RECURSO_RECEIVED,
+        RecursoReceived,
+        1,
+        "recursos",
+        ("recursos",),
+        "The operator received a recurso and gave it a protocol number.",
+    ),
+    EventSpec(
+        "recurso.answered",
+        Topic.RECURSO_ANSWERED,
+        RecursoAnswered,
+        1,
+        "recursos",
+        ("recursos", "statements"),
+        "The operator answered a recurso: value accepted per item.",
     ),
 )
 

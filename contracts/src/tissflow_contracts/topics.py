@@ -12,6 +12,10 @@ class Topic(StrEnum):
     LOTE_DELETED = "lote.deleted"
     PROTOCOLO_STATUS_CHANGED = "protocolo.status_changed"
     STATEMENT_READY = "statement.ready"
+    # Recurso de glosa: the clinic's appeal, the operator's receipt and its answer.
+    RECURSO_SENT = "recurso.sent"
+    RECURSO_RECEIVED = "recurso.received"
+    RECURSO_ANSWERED = "recurso.answered"
     # The operator's core systems publish analysis results and status changes here.
     OPERADORA_INBOUND = "operadora.inbound"
 
@@ -24,6 +28,9 @@ PARTITIONS: dict[str, int] = {
     Topic.LOTE_DELETED: 3,
     Topic.PROTOCOLO_STATUS_CHANGED: 3,
     Topic.STATEMENT_READY: 3,
+    Topic.RECURSO_SENT: 3,
+    Topic.RECURSO_RECEIVED: 3,
+    Topic.RECURSO_ANSWERED: 3,
     Topic.OPERADORA_INBOUND: 3,
 }
 

@@ -20,7 +20,15 @@ import httpx
 
 from tissflow_runtime.settings import SERVICE_PORTS
 
-SERVICES = ("ingest", "validation", "batching", "protocol", "statements", "gateway")
+SERVICES = (
+    "ingest",
+    "validation",
+    "batching",
+    "protocol",
+    "statements",
+    "recursos",
+    "gateway",
+)
 
 
 def service_env(base_port_offset: int = 0, **overrides: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ SERVICE_PORTS: dict[str, int] = {
     "batching": 8103,
     "protocol": 8104,
     "statements": 8105,
+    "recursos": 8106,
 }
 
 # The demo's internal token: accepted only where `TISSFLOW_ENV` is development or test.
@@ -79,11 +80,17 @@ class ServiceSettings(BaseSettings):
     batching_url: str = f"http://127.0.0.1:{SERVICE_PORTS['batching']}"
     protocol_url: str = f"http://127.0.0.1:{SERVICE_PORTS['protocol']}"
     statements_url: str = f"http://127.0.0.1:{SERVICE_PORTS['statements']}"
-    # The operator this deployment serves (its ANS registration, name and CNPJ).
+    recursos_url: str = f"http://127.0.0.1:{SERVICE_PORTS['recursos']}"
+    # The operator this deployment serves: one record every document and page reads
+    # (TISSFLOW_OPERADORA_*). `operadora_nome` is the short name the portal shows.
     operadora_registro_ans: str = "331988"
     operadora_nome: str = "PASA"
     operadora_cnpj: str = "39419809000198"
     operadora_razao_social: str = "PASA - PLANO DE ASSISTENCIA A SAUDE DO APOSENTADO DA VALE"
+    operadora_nome_fantasia: str = "PASA"
+    # Printed under the name on every document when set (the seed does not give one).
+    operadora_endereco: str = ""
+    operadora_marca: str = "PASA"
     # Shared secret every internal API call carries (header X-Internal-Token).
     # In development and test the demo token is the default; elsewhere a real secret of
     # at least 32 characters is required, or the service refuses to start.

@@ -22,26 +22,28 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tissflow_contracts import Envelope, StatementReady, Topic
 
 from tissflow_gateway import (
-    api,
     audit,
     auth,
     pages_arquivos,
+    pages_demonstrativos,
     pages_digitacao,
     pages_lotes,
     pages_operadora,
     pages_ops,
     pages_protocolos,
+    pages_recursos,
     portal,
 )
 from tissflow_gateway.core import UNAVAILABLE, db, runtime, settings
 from tissflow_gateway.routes import arquivos as arquivos_routes
-from tissflow_gateway.routes import auditoria
+from tissflow_gateway.routes import auditoria, demonstrativos
 from tissflow_gateway.routes import auth as auth_routes
 from tissflow_gateway.routes import digitacao as digitacao_routes
 from tissflow_gateway.routes import lotes as lotes_routes
 from tissflow_gateway.routes import operadora as operadora_routes
 from tissflow_gateway.routes import ops as ops_routes
 from tissflow_gateway.routes import protocolos as protocolos_api
+from tissflow_gateway.routes import recursos as routes_recursos
 
 notifications = db["notifications"]
 
@@ -98,20 +100,23 @@ async def docs() -> Response:
 
 app.include_router(auth_routes.router)
 app.include_router(arquivos_routes.router)
-app.include_router(api.router)
 app.include_router(operadora_routes.router)
 app.include_router(ops_routes.router)
 app.include_router(auditoria.router)
+app.include_router(demonstrativos.router)
 app.include_router(protocolos_api.router)
 app.include_router(lotes_routes.router)
 app.include_router(portal.router)
 app.include_router(pages_arquivos.router)
 app.include_router(pages_lotes.router)
+app.include_router(pages_demonstrativos.router)
 app.include_router(pages_ops.router)
 app.include_router(pages_operadora.router)
 app.include_router(digitacao_routes.router)
 app.include_router(pages_digitacao.router)
 app.include_router(pages_protocolos.router)
+app.include_router(routes_recursos.router)
+app.include_router(pages_recursos.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
 # The portal loads nothing from elsewhere and runs no inline script; /docs (Swagger UI)

@@ -1,6 +1,5 @@
 """Portal pages for lotes de pagamento (Pesquisa de Lotes, Detalhes do Lote, Log de Envio,
-Nota Fiscal Pendente, Pagamentos Pendentes, Sincronizar, the operator's calendar),
-demonstrativos and the operator's protocols."""
+Nota Fiscal Pendente, Pagamentos Pendentes, Sincronizar, the operator's calendar)."""
 
 from __future__ import annotations
 
@@ -14,8 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from tissflow_contracts.dominios import STATUS_PROTOCOLO
 
 from tissflow_gateway import lotes
-from tissflow_gateway.api import demonstrativo_document
-from tissflow_gateway.core import ApiError, call, seg, settings
+from tissflow_gateway.core import ApiError, seg, settings
 from tissflow_gateway.portal import (
     TIPOS_GUIA,
     TZ,
@@ -411,34 +409,3 @@ async def config_save(
 def _only_operadora(session: PortalSession) -> None:
     if session.user.role != "operadora":
         raise ApiError(404, "nao_encontrado", "Página não encontrada.")
-
-
-@router.get("/demonstrativos")
-async def demonstrativos(
-    request: Request,
-    session: PortalSession,
-    tipo: Literal["analise", "pagamento"] | None = None,
-    peg: Annotated[str, Query(max_length=20)] = "",
-    pagina: Annotated[int, Query(ge=1, le=10_000)] = 1,
-) -> Response:
-    params = _params(session, tipo=tipo, peg=peg.strip(), page=pagina, page_size=PAGE_SIZE)
-    listing = await call("GET", "statements", "/internal/demonstrativos", params=params)
-    return render(
-        request,
-        "demonstrativos.html",
-        session,
-        active="demonstrativos",
-        crumbs=[("Demonstrativos", None)],
-        demonstrativos=listing["items"],
-        total=listing["total"],
-        pagina=pagina,
-        paginas=max(1, math.ceil(listing["total"] / PAGE_SIZE)),
-        filtros={"tipo": tipo or "", "peg": peg.strip()},
-    )
-
-
-@router.get("/demonstrativos/{statement_id}/{formato}")
-async def demonstrativo_arquivo(
-    statement_id: str, formato: Literal["xml", "pdf"], session: PortalSession
-) -> Response:
-    return await demonstrativo_document(session.user, statement_id, formato)

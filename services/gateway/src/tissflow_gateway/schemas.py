@@ -139,6 +139,7 @@ class DemonstrativoOut(Open):
     titulo: str
     peg: str
     provider_id: str
+    novo: bool = Field(default=False, description="Not yet opened by the clinic")
 
 
 class DemonstrativoPage(BaseModel):

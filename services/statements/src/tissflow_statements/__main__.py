@@ -1,5 +1,5 @@
 """`python -m tissflow_statements` runs the statements service."""
 
-from tissflow_statements.app import app, runtime
+from tissflow_statements.bootstrap import app, runtime
 
 runtime.serve(app)

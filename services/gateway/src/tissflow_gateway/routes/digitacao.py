@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from tissflow_gateway import digitacao
-from tissflow_gateway.api import errors
 from tissflow_gateway.deps import ProviderUser
+from tissflow_gateway.routes.common import errors
 from tissflow_gateway.schemas import Open
 
 router = APIRouter(

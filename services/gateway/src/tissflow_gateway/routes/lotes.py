@@ -11,9 +11,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from tissflow_gateway import lotes
-from tissflow_gateway.api import errors
 from tissflow_gateway.deps import CurrentUser, OperadoraStaff, ProviderUser
 from tissflow_gateway.portal import TZ
+from tissflow_gateway.routes.common import errors
 from tissflow_gateway.schemas import FileOut, Open
 
 router = APIRouter(prefix="/api/v1", responses=errors(401, 422, 503))

@@ -1,0 +1,1 @@
+"""MongoDB repositories and the TISS XML of recursos."""

@@ -1,0 +1,1 @@
+"""The recurso de glosa domain: glossed lines, deadlines and the checks (pure)."""

@@ -1,0 +1,1 @@
+"""Kafka consumers and the internal HTTP routes of the recursos service."""

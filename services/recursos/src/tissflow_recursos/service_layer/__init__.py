@@ -1,0 +1,1 @@
+"""Use cases of recursos de glosa, taking repositories and a clock as arguments."""

@@ -1,0 +1,1 @@
+"""Adapters: the MongoDB projection and statement index, and the PDF renderer."""

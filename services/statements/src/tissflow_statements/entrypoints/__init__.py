@@ -1,0 +1,1 @@
+"""Entry points: the Kafka consumers and the internal HTTP routes."""

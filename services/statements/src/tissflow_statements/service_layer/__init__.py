@@ -1,0 +1,1 @@
+"""Use cases: update the projection from events, and build statements from it."""

@@ -1,0 +1,150 @@
+"""Demonstrativos built from the statements projection, through `/api/v1`: the Análise de
+Conta of several protocols in one request, the Demonstrativo de Pagamento by payment date
+and by competência (exactly the protocols paid then, following Pagamento efetuado), the
+operator's configured identity on each, and the "novo" flag until the clinic opens one."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from importlib import resources
+
+import pytest
+from lxml import etree
+from tissflow_validation.samples import build_lote
+
+from tests.support import Api, fresh_guia, wait_for
+
+pytestmark = pytest.mark.e2e
+NS = {"ans": "http://www.ans.gov.br/padroes/tiss/schemas"}
+
+
+def xsd() -> etree.XMLSchema:
+    folder = resources.files("tiss") / "_data" / "schemas" / "4.03.00"
+    with resources.as_file(folder) as path:
+        return etree.XMLSchema(etree.parse(str(path / "tissV4_03_00.xsd")))
+
+
+def pdf_text(content: bytes) -> str:
+    raw = subprocess.run(
+        ["pdftotext", "-raw", "-", "-"], input=content, capture_output=True, check=True
+    ).stdout.decode()
+    return re.sub(r"\s+", " ", raw)
+
+
+def protocolo_enviado(clinica: Api, numero_lote: str) -> str:
+    content = build_lote(
+        tipo_guia="sp_sadt", n_guias=2, numero_lote=numero_lote, numero_guia_inicial=fresh_guia()
+    )
+    file_id = clinica.upload(content, filename=f"lote-{numero_lote}.xml").json()["file_id"]
+    assert clinica.wait_file(file_id)["status"] == "importado"
+    return clinica.enviar_e_aguardar_peg(clinica.lote_do_arquivo(file_id)["lote_id"])
+
+
+def situacoes(operadora: Api, peg: str, *bodies: dict) -> None:
+    for body in bodies:
+        response = operadora.post(f"/operadora/protocolos/{peg}/status", json=body)
+        assert response.status_code == 200, response.text
+
+
+def test_statements_by_period_and_of_several_protocols(
+    clinica: Api, outra_clinica: Api, operadora: Api
+) -> None:
+    p1, p2, p3 = (protocolo_enviado(clinica, n) for n in ("900401", "900402", "900403"))
+    for peg, dia in ((p1, "2031-03-10"), (p2, "2031-03-10"), (p3, "2031-03-22")):
+        situacoes(
+            operadora,
+            peg,
+            {"status": 2},
+            {"status": 5, "valor_glosado": "2.00"},
+            {"status": 3, "data_pagamento": dia},
+        )
+    # p2 is paid (6) the next day: it leaves the 10th and joins the 11th.
+    situacoes(operadora, p2, {"status": 6, "data_pagamento": "2031-03-11"})
+
+    def pagamento(formato: str, **params: str) -> bytes:
+        response = clinica.get(
+            f"/demonstrativos/pagamento/{formato}", params={"operadora": "331988", **params}
+        )
+        assert response.status_code == 200, response.text
+        return response.content
+
+    def protocolos(xml: bytes) -> list[str]:
+        doc = etree.fromstring(xml)
+        return [e.text for e in doc.iterfind(".//ans:relacaoProtocolos/ans:numeroProtocolo", NS)]
+
+    schema = xsd()
+
+    def no_dia_11() -> bytes | None:
+        response = clinica.get(
+            "/demonstrativos/pagamento/xml", params={"operadora": "331988", "data": "2031-03-11"}
+        )
+        return response.content if response.status_code == 200 else None
+
+    xml = wait_for(no_dia_11, what="o pagamento efetuado em 11/03/2031")
+    assert protocolos(xml) == [p2]
+    doc = etree.fromstring(xml)
+    assert schema.validate(doc), schema.error_log
+    assert doc.findtext(".//ans:cabecalhoDemonstrativo/ans:numeroCNPJ", namespaces=NS) == (
+        "39419809000198"
+    )
+    assert doc.findtext(".//ans:nomeOperadora", namespaces=NS) == (
+        "PASA - PLANO DE ASSISTENCIA A SAUDE DO APOSENTADO DA VALE"
+    )
+    assert protocolos(pagamento("xml", data="2031-03-10")) == [p1]
+    competencia = pagamento("xml", competencia="2031-03")
+    assert schema.validate(etree.fromstring(competencia))
+    assert sorted(protocolos(competencia)) == sorted([p1, p2, p3])
+    texto = pdf_text(pagamento("pdf", competencia="2031-03"))
+    assert "Por Competência Competência 03/2031" in texto
+    assert f"{p2} " in texto and "6 - Pagamento efetuado" in texto
+    assert "4 - CNPJ da Operadora 39.419.809/0001-98" in texto
+    assert "33.198.800" not in texto
+
+    vazio = clinica.get(
+        "/demonstrativos/pagamento/pdf", params={"operadora": "331988", "data": "2031-03-12"}
+    )
+    assert vazio.status_code == 404
+    assert vazio.json()["code"] == "nenhum_pagamento_no_periodo"
+    outra = clinica.get(
+        "/demonstrativos/pagamento/pdf", params={"operadora": "999999", "data": "2031-03-10"}
+    )
+    assert outra.status_code == 404 and "331988" in outra.json()["message"]
+    # Another provider paid nothing then: its statement of the same day is empty.
+    alheio = outra_clinica.get(
+        "/demonstrativos/pagamento/xml", params={"operadora": "331988", "data": "2031-03-10"}
+    )
+    assert alheio.status_code == 404
+
+    # Gerar Demonstrativo: the Análise de Conta of the three protocols at once.
+    analise = clinica.get(
+        "/demonstrativos/analise/xml", params=[("protocolo", p) for p in (p3, p1, p2)]
+    )
+    assert analise.status_code == 200, analise.text
+    doc = etree.fromstring(analise.content)
+    assert schema.validate(doc), schema.error_log
+    assert [e.text for e in doc.iterfind(".//ans:dadosProtocolo/ans:numeroProtocolo", NS)] == (
+        sorted([p1, p2, p3])
+    )
+    assert [e.text for e in doc.iterfind(".//ans:valorGlosaProtocolo", NS)] == ["2.00"] * 3
+    assert doc.findtext(".//ans:valorGlosaGeral", namespaces=NS) == "6.00"
+    pdf = clinica.get("/demonstrativos/analise/pdf", params=[("protocolo", p1), ("protocolo", p2)])
+    texto = pdf_text(pdf.content)
+    assert f"10 - Número do Protocolo {p1}" in texto and f"10 - Número do Protocolo {p2}" in texto
+    assert "47 - Valor Glosa Geral (R$) 4,00" in texto
+    demais = clinica.get(
+        "/demonstrativos/analise/pdf", params=[("protocolo", str(n)) for n in range(31)]
+    )
+    assert demais.status_code == 422 and "30" in demais.json()["message"]
+    alheia = outra_clinica.get("/demonstrativos/analise/pdf", params={"protocolo": p1})
+    assert alheia.status_code == 404
+
+    # "novo" until the clinic opens it.
+    def analise_de_p1() -> dict | None:
+        items = clinica.get("/demonstrativos", params={"peg": p1, "tipo": "analise"}).json()
+        return (items["items"] or [None])[0]
+
+    statement = wait_for(analise_de_p1, what="o demonstrativo de análise")
+    assert statement["novo"] is True
+    assert clinica.get(f"/demonstrativos/{statement['statement_id']}/pdf").status_code == 200
+    assert analise_de_p1()["novo"] is False  # type: ignore[index]

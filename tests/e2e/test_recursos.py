@@ -1,0 +1,330 @@
+"""Recurso de glosa end to end on the real Kafka and FerretDB: a glossed protocol (events
+as batching and protocol publish them) → the clinic's recurso (RECURSO_GLOSA) → the
+operator's receipt and answer (RESPOSTA_RECURSO_GLOSA) → `recurso.answered` → the value
+recovered; isolation between providers; the demo operator's answers."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from lxml import etree
+from tissflow_contracts import LoteSent, ProtocoloStatusChanged, Topic, new_envelope
+from tissflow_tiss import NS, epilogo_hash, erros_de_schema
+
+from tests.support import Api, Stack, publish, read_topic, wait_for
+
+pytestmark = pytest.mark.e2e
+CNPJ = "07906129000102"
+
+
+def glossed_protocol(stack: Stack, clinica: Api, dias_atras: int = 2) -> str:
+    """Publish a lote.sent as batching would; once the protocol service gave it its PEG,
+    publish its status 5 with the operator's analysis per item (emitted `dias_atras` days
+    ago), as protocol would; returns the PEG."""
+    lote_id = uuid.uuid4().hex
+    g1, g2 = str(random.randrange(10**8)), str(random.randrange(10**8))
+    lote = LoteSent.model_validate(
+        {
+            "lote_id": lote_id,
+            "provider_id": CNPJ,
+            "registro_ans": "331988",
+            "numero_lote": "7001",
+            "canal": "upload_xml",
+            "file_id": None,
+            "tipo_guia": "odontologia",
+            "quantidade_guias": 2,
+            "valor_total": "450.00",
+            "sent_by": "odontoarte",
+            "sent_at": datetime.now(UTC),
+            "guias": [
+                {
+                    "numero_guia_prestador": g1,
+                    "numero_carteira": "1001",
+                    "nome_beneficiario": "MARIA DA SILVA",
+                    "data_atendimento": "2026-11-03",
+                    "valor_informado": "300.00",
+                    "itens": [
+                        {
+                            "sequencial_item": 1,
+                            "data_execucao": "2026-11-03",
+                            "codigo_tabela": "22",
+                            "codigo_procedimento": "81000065",
+                            "descricao": "CONSULTA ODONTOLOGICA INICIAL",
+                            "valor_total": "100.00",
+                        },
+                        {
+                            "sequencial_item": 2,
+                            "data_execucao": "2026-11-04",
+                            "codigo_tabela": "22",
+                            "codigo_procedimento": "84000198",
+                            "descricao": "APLICACAO TOPICA DE FLUOR",
+                            "valor_total": "200.00",
+                        },
+                    ],
+                },
+                {"numero_guia_prestador": g2, "data_atendimento": "2026-11-05"},
+            ],
+        }
+    )
+    analysed = {
+        "lote_id": lote_id,
+        "provider_id": CNPJ,
+        "registro_ans": "331988",
+        "numero_lote": "7001",
+        "status": 5,
+        "status_anterior": 2,
+        "valor_informado": "450.00",
+        "valor_liberado": "330.00",
+        "valor_glosado": "120.00",
+        "data_protocolo": "2026-11-10",
+        "changed_at": datetime.now(UTC) - timedelta(days=dias_atras),
+        "guias": [
+            {
+                "numero_guia_prestador": g1,
+                "valor_processado": "300.00",
+                "valor_liberado": "220.00",
+                "valor_glosado": "80.00",
+                "itens": [
+                    {
+                        "sequencial_item": 1,
+                        "valor_processado": "100.00",
+                        "valor_liberado": "70.00",
+                        "valor_glosado": "30.00",
+                        "glosas": [{"codigo": "1705", "valor": "30.00"}],
+                    },
+                    {
+                        "sequencial_item": 2,
+                        "valor_processado": "200.00",
+                        "valor_liberado": "150.00",
+                        "valor_glosado": "50.00",
+                        "glosas": [{"codigo": "1801", "valor": "50.00"}],
+                    },
+                ],
+            },
+            {
+                "numero_guia_prestador": g2,
+                "valor_processado": "150.00",
+                "valor_liberado": "110.00",
+                "valor_glosado": "40.00",
+                "glosas": [{"codigo": "1705", "valor": "40.00"}],
+            },
+        ],
+    }
+    sent = new_envelope(lote, correlation_id="t-recurso", producer="batching", key=lote_id)
+    for _ in range(2):  # a redelivery changes nothing (idempotent projection)
+        publish(stack.kafka, Topic.LOTE_SENT, lote_id, sent.model_dump_json().encode())
+    peg = wait_for(
+        lambda: (clinica.get("/protocolos", params={"lote_id": lote_id}).json()["items"] or [{}])[
+            0
+        ].get("peg"),
+        what=f"o PEG do lote {lote_id}",
+    )
+    status = ProtocoloStatusChanged.model_validate({**analysed, "peg": peg})
+    changed = new_envelope(status, correlation_id="t-recurso", producer="protocol", key=peg)
+    for _ in range(2):
+        publish(
+            stack.kafka, Topic.PROTOCOLO_STATUS_CHANGED, peg, changed.model_dump_json().encode()
+        )
+    return peg
+
+
+def glosas_of(api: Api, peg: str) -> dict[str, Any]:
+    return wait_for(
+        lambda: (api.get("/recursos/glosas", params={"peg": peg}).json().get("items") or [None])[0],
+        what=f"as glosas do protocolo {peg}",
+    )
+
+
+def assert_tiss_ok(xml: bytes, tipo: str) -> etree._Element:
+    assert erros_de_schema(xml) == []
+    root = etree.fromstring(xml)
+    assert root.findtext(f".//{{{NS}}}tipoTransacao") == tipo
+    assert root.findtext(f".//{{{NS}}}hash") == epilogo_hash(root)
+    return root
+
+
+def test_recurso_loop_glosa_to_recovered_value(
+    stack: Stack, clinica: Api, outra_clinica: Api, operadora: Api
+) -> None:
+    peg = glossed_protocol(stack, clinica)
+    conta = glosas_of(clinica, peg)
+    linhas = {x["linha_id"].split(":")[1]: x for x in conta["linhas"]}
+    assert sorted(linhas) == ["1", "2", "G1705"]  # each line once despite the redelivery
+    assert linhas["1"]["descricao_glosa"] == "VALOR APRESENTADO A MAIOR"
+    assert linhas["2"]["descricao"] == "APLICACAO TOPICA DE FLUOR"
+    assert conta["dias_restantes"] == 28 and conta["no_prazo"]
+
+    # An appeal over two guides: two recursos (one guide each) in one group.
+    ids = [x["linha_id"] for x in conta["linhas"]]
+    opened = clinica.post("/recursos", json={"peg": peg, "linhas": ids})
+    assert opened.status_code == 201, opened.text
+    recursos = opened.json()["items"]
+    assert len(recursos) == 2 and len({r["grupo_id"] for r in recursos}) == 1
+    itens = next(r for r in recursos if len(r["linhas"]) == 2)
+    guia = next(r for r in recursos if len(r["linhas"]) == 1)
+    rid = itens["recurso_id"]
+    # The same items cannot be appealed twice.
+    again = clinica.post("/recursos", json={"peg": peg, "linhas": [ids[0]]})
+    assert again.status_code == 409 and again.json()["code"] == "item_ja_em_recurso"
+
+    l1, l2 = (x["linha_id"] for x in itens["linhas"])
+    draft = [
+        {"linha_id": l1, "valor_recursado": "30,00", "justificativa": "Valor da tabela."},
+        {"linha_id": l2, "valor_recursado": "50.01", "justificativa": "TUSS vigente."},
+    ]
+    assert clinica.put(f"/recursos/{rid}", json={"linhas": draft}).status_code == 200
+    refused = clinica.post(f"/recursos/{rid}/enviar")
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "valor_recursado_maior_que_glosado"
+    draft[1]["valor_recursado"] = "40,00"
+    assert clinica.put(f"/recursos/{rid}", json={"linhas": draft}).status_code == 200
+    pdf = b"%PDF-1.4\n% prontuario\n"
+    anexo = clinica.post(
+        f"/recursos/{rid}/anexos", files={"arquivo": ("prontuario.pdf", pdf, "application/pdf")}
+    )
+    assert anexo.status_code == 201, anexo.text
+    bad = clinica.post(
+        f"/recursos/{rid}/anexos", files={"arquivo": ("x.pdf", b"not a pdf", "application/pdf")}
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "anexo_tipo_invalido"
+
+    sent = clinica.post(f"/recursos/{rid}/enviar")
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["situacao"] == "enviado"
+    assert clinica.post(f"/recursos/{rid}/enviar").json()["situacao"] != "rascunho"
+    root = assert_tiss_ok(clinica.get(f"/recursos/{rid}/xml/recurso").content, "RECURSO_GLOSA")
+    assert root.findtext(f".//{{{NS}}}valorTotalRecursado") == "70.00"
+    # Sent exactly once.
+    record = read_topic(
+        stack.kafka, Topic.RECURSO_SENT, lambda r: r.key == rid.encode(), timeout=20
+    )
+    assert record is not None
+
+    # The operator's receipt gives it a protocol number; the clinic sees it em análise.
+    recebido = wait_for(
+        lambda: (d := clinica.get(f"/recursos/{rid}").json())["situacao"] == "em_analise" and d,
+        what="o recibo da operadora",
+    )
+    assert recebido["numero_protocolo_recurso"]
+    status = clinica.post(f"/recursos/{rid}/atualizar-situacao")
+    assert status.status_code == 200 and "em análise" in status.json()["consulta"]
+
+    fila = operadora.get("/operadora/recursos", params={"situacao": "em_analise"}).json()
+    assert rid in [r["recurso_id"] for r in fila["items"]]
+    prazos = [r["prazo_resposta"] for r in fila["items"]]
+    assert prazos == sorted(prazos)  # oldest deadline first
+    over = operadora.post(
+        f"/operadora/recursos/{rid}/resposta",
+        json={
+            "itens": [
+                {"linha_id": l1, "acatado": True, "valor_acatado": "30.01"},
+                {"linha_id": l2, "acatado": False},
+            ]
+        },
+    )
+    assert over.status_code == 422 and over.json()["code"] == "valor_acatado_invalido"
+    answer = {
+        "itens": [
+            {"linha_id": l1, "acatado": True, "valor_acatado": "30.00"},
+            {
+                "linha_id": l2,
+                "acatado": True,
+                "valor_acatado": "15.00",
+                "justificativa": "Em parte.",
+            },
+        ]
+    }
+    assert operadora.post(f"/operadora/recursos/{rid}/resposta", json=answer).status_code == 200
+    assert operadora.post(f"/operadora/recursos/{rid}/resposta", json=answer).status_code == 409
+
+    respondido = wait_for(
+        lambda: (d := clinica.get(f"/recursos/{rid}").json())["situacao"] == "respondido" and d,
+        what="a resposta chegar à clínica",
+    )
+    assert Decimal(respondido["valor_recuperado"]) == Decimal("45.00")
+    resposta = clinica.get(f"/recursos/{rid}/xml/resposta").content
+    root = assert_tiss_ok(resposta, "RESPOSTA_RECURSO_GLOSA")
+    assert root.findtext(f".//{{{NS}}}valorTotalAcatado") == "45.00"
+    answered = read_topic(
+        stack.kafka, Topic.RECURSO_ANSWERED, lambda r: r.key == rid.encode(), timeout=20
+    )
+    assert answered is not None
+
+    numeros = clinica.get("/recursos/numeros", params={"peg": peg}).json()["geral"]
+    assert numeros["glosa_inicial"] == "120.00" and numeros["glosa_inicial_pct"] == "26.67"
+    assert numeros["valor_recursado"] == "70.00"
+    assert numeros["valor_recuperado"] == "45.00"
+    assert numeros["glosa_final"] == "75.00"
+    assert numeros["recursos_fora_do_prazo"] == 0
+    # An answered item is not appealed again (the operator's rule by default).
+    again = clinica.post("/recursos", json={"peg": peg, "linhas": [l1]})
+    assert again.status_code == 409 and again.json()["code"] == "item_ja_recorrido"
+
+    # Isolation: another provider gets 404 on every route of this recurso.
+    gid = guia["recurso_id"]
+    routes = [
+        ("GET", f"/recursos/{rid}", None),
+        ("PUT", f"/recursos/{gid}", {"linhas": []}),
+        ("POST", f"/recursos/{gid}/enviar", None),
+        ("POST", f"/recursos/{rid}/atualizar-situacao", None),
+        ("GET", f"/recursos/{rid}/xml/recurso", None),
+        ("GET", f"/recursos/{rid}/xml/resposta", None),
+        ("GET", f"/recursos/{rid}/anexos/{anexo.json()['anexo_id']}", None),
+        ("GET", "/recursos/glosas?peg=" + peg, None),
+        ("GET", "/recursos/numeros?peg=" + peg, None),
+    ]
+    for method, path, body in routes:
+        response = outra_clinica.request(method, path, json=body)
+        assert response.status_code == 404, (method, path, response.text)
+    assert outra_clinica.post("/recursos", json={"peg": peg}).status_code == 404
+    assert rid not in [r["recurso_id"] for r in outra_clinica.get("/recursos").json()["items"]]
+    anexo_files = {"arquivo": ("a.pdf", pdf, "application/pdf")}
+    assert outra_clinica.post(f"/recursos/{gid}/anexos", files=anexo_files).status_code == 404
+    # The operator's routes are not the clinic's.
+    assert clinica.get("/operadora/recursos").status_code == 403
+
+
+def test_past_the_deadline_nothing_is_appealed(stack: Stack, clinica: Api) -> None:
+    peg = glossed_protocol(stack, clinica, dias_atras=31)
+    conta = glosas_of(clinica, peg)
+    assert not conta["no_prazo"]
+    refused = clinica.post("/recursos", json={"peg": peg})
+    assert refused.status_code == 422 and refused.json()["code"] == "prazo_esgotado"
+
+
+def test_demo_operator_answers_full_partial_and_refused(stack: Stack, clinica: Api) -> None:
+    peg = glossed_protocol(stack, clinica)
+    conta = glosas_of(clinica, peg)
+    linhas = [x["linha_id"] for x in conta["linhas"] if not x["linha_id"].endswith("G1705")]
+    recurso = clinica.post("/recursos", json={"peg": peg, "linhas": linhas}).json()["items"][0]
+    rid = recurso["recurso_id"]
+    draft = [
+        {"linha_id": x, "valor_recursado": v, "justificativa": "Conforme contrato."}
+        for x, v in zip(linhas, ("30.00", "50.00"), strict=True)
+    ]
+    assert clinica.put(f"/recursos/{rid}", json={"linhas": draft}).status_code == 200
+    assert clinica.post(f"/recursos/{rid}/enviar").status_code == 200
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "tissflow_recursos.demo_operadora"],
+        env={**stack.services.env, "TISSFLOW_DEMO_RECURSO_SECONDS": "0.5"},
+    )
+    try:
+        respondido = wait_for(
+            lambda: (d := clinica.get(f"/recursos/{rid}").json())["situacao"] == "respondido" and d,
+            timeout=60,
+            what="a operadora de demonstração responder",
+        )
+    finally:
+        demo.terminate()
+        demo.wait(10)
+    first, second = respondido["linhas"]
+    assert first["acatado"] and first["valor_acatado"] == "30.00"
+    assert second["acatado"] and second["valor_acatado"] == "25.00"
+    assert Decimal(respondido["valor_recuperado"]) == Decimal("55.00")
