@@ -229,6 +229,7 @@ class RecursoOperadoraPage(BaseModel):
     items: list[RecursoOperadora]
     total: int
     pendentes: int
+    atrasados: int = Field(0, description="Unanswered past the operator's answer deadline")
 
 
 BYTES = {"schema": {"type": "string", "format": "binary"}}
