@@ -1,1 +1,1 @@
-"""API routers, one module per resource."""
+"""The `/api/v1` routers, one module per resource (included by `app.py`)."""
