@@ -48,6 +48,7 @@ def test_clerk_appeals_two_items_and_sees_the_value_recovered(
         peg = pool.submit(glossed_protocol, stack, clinica).result()
     wait_for(
         lambda: clinica.get("/recursos/glosas", params={"peg": peg}).json().get("items"),
+        timeout=90,
         what=f"as glosas do protocolo {peg}",
     )
     page = clerk.new_page()
@@ -97,6 +98,7 @@ def test_clerk_appeals_two_items_and_sees_the_value_recovered(
     # The operator's staff: the recurso waits on their page; they answer it.
     wait_for(
         lambda: clinica.get(f"/recursos/{recurso_id}").json()["situacao"] == "em_analise",
+        timeout=90,
         what="a operadora receber o recurso",
     )
     op = staff.new_page()
@@ -119,6 +121,7 @@ def test_clerk_appeals_two_items_and_sees_the_value_recovered(
             clinica.get("/recursos", params={"peg": peg}).json()["items"][0]["situacao"]
             == "respondido"
         ),
+        timeout=90,
         what="a resposta chegar à clínica",
     )
     page.goto("/recursos")

@@ -27,6 +27,7 @@ def test_ops_sees_health_and_parked_messages(stack: Stack, ops: Api, clinica: Ap
         "batching": True,
         "protocol": True,
         "statements": True,
+        "recursos": True,
         "gateway": True,
     }
     # The operator reports on a PEG that does not exist: parked, not dropped.

@@ -124,6 +124,7 @@ def glossed_protocol(stack: Stack, clinica: Api, dias_atras: int = 2) -> str:
         lambda: (clinica.get("/protocolos", params={"lote_id": lote_id}).json()["items"] or [{}])[
             0
         ].get("peg"),
+        timeout=90,
         what=f"o PEG do lote {lote_id}",
     )
     status = ProtocoloStatusChanged.model_validate({**analysed, "peg": peg})
@@ -138,6 +139,7 @@ def glossed_protocol(stack: Stack, clinica: Api, dias_atras: int = 2) -> str:
 def glosas_of(api: Api, peg: str) -> dict[str, Any]:
     return wait_for(
         lambda: (api.get("/recursos/glosas", params={"peg": peg}).json().get("items") or [None])[0],
+        timeout=90,
         what=f"as glosas do protocolo {peg}",
     )
 
@@ -203,13 +205,14 @@ def test_recurso_loop_glosa_to_recovered_value(
     assert root.findtext(f".//{{{NS}}}valorTotalRecursado") == "70.00"
     # Sent exactly once.
     record = read_topic(
-        stack.kafka, Topic.RECURSO_SENT, lambda r: r.key == rid.encode(), timeout=20
+        stack.kafka, Topic.RECURSO_SENT, lambda r: r.key == rid.encode(), timeout=60
     )
     assert record is not None
 
     # The operator's receipt gives it a protocol number; the clinic sees it em análise.
     recebido = wait_for(
         lambda: (d := clinica.get(f"/recursos/{rid}").json())["situacao"] == "em_analise" and d,
+        timeout=90,
         what="o recibo da operadora",
     )
     assert recebido["numero_protocolo_recurso"]
@@ -220,6 +223,8 @@ def test_recurso_loop_glosa_to_recovered_value(
     assert rid in [r["recurso_id"] for r in fila["items"]]
     prazos = [r["prazo_resposta"] for r in fila["items"]]
     assert prazos == sorted(prazos)  # oldest deadline first
+    mine = next(r for r in fila["items"] if r["recurso_id"] == rid)
+    assert mine["resposta_atrasada"] is False and mine["numero_protocolo_recurso"]
     over = operadora.post(
         f"/operadora/recursos/{rid}/resposta",
         json={
@@ -246,6 +251,7 @@ def test_recurso_loop_glosa_to_recovered_value(
 
     respondido = wait_for(
         lambda: (d := clinica.get(f"/recursos/{rid}").json())["situacao"] == "respondido" and d,
+        timeout=90,
         what="a resposta chegar à clínica",
     )
     assert Decimal(respondido["valor_recuperado"]) == Decimal("45.00")
@@ -253,7 +259,7 @@ def test_recurso_loop_glosa_to_recovered_value(
     root = assert_tiss_ok(resposta, "RESPOSTA_RECURSO_GLOSA")
     assert root.findtext(f".//{{{NS}}}valorTotalAcatado") == "45.00"
     answered = read_topic(
-        stack.kafka, Topic.RECURSO_ANSWERED, lambda r: r.key == rid.encode(), timeout=20
+        stack.kafka, Topic.RECURSO_ANSWERED, lambda r: r.key == rid.encode(), timeout=60
     )
     assert answered is not None
 
@@ -318,7 +324,7 @@ def test_demo_operator_answers_full_partial_and_refused(stack: Stack, clinica: A
     try:
         respondido = wait_for(
             lambda: (d := clinica.get(f"/recursos/{rid}").json())["situacao"] == "respondido" and d,
-            timeout=60,
+            timeout=90,
             what="a operadora de demonstração responder",
         )
     finally:

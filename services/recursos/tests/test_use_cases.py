@@ -249,7 +249,7 @@ async def test_recurso_round_trip_once_and_numbers():
     [entry] = repos.recursos[rid]["outbox"]  # one recurso.sent, not two
     payload: RecursoSent = entry["payload"]
     assert payload.valor_total_recursado == 70 and len(payload.itens) == 2
-    assert erros_de_schema(repos.files[f"{rid}.recurso.xml"]["content"]) == []
+    assert erros_de_schema(repos.files[repos.recursos[rid]["xml_file"]]["content"]) == []
 
     recebido = await uc.receber(repos, CFG, outbox, NOW, payload, "c1")
     assert (await uc.receber(repos, CFG, outbox, NOW, payload, "c1"))[
@@ -269,7 +269,7 @@ async def test_recurso_round_trip_once_and_numbers():
     assert exc.value.code == "recurso_ja_respondido"
     answered: RecursoAnswered = repos.operadora[rid]["outbox"][-1]["payload"]
     assert answered.valor_total_acatado == 30
-    assert erros_de_schema(repos.files[f"{rid}.resposta.xml"]["content"]) == []
+    assert erros_de_schema(repos.files[repos.operadora[rid]["xml_file"]]["content"]) == []
     assert await uc.on_answered(repos, "e4", answered)
     assert not await uc.on_answered(repos, "e4", answered)  # a redelivery
     doc = repos.recursos[rid]

@@ -177,12 +177,18 @@ def build_router(runtime: ServiceRuntime, repos: Repos, cfg: RecursosSettings) -
         situacao: Literal["em_analise", "respondido"] | None = None,
     ) -> dict[str, Any]:
         items = await repos.operadora_list({"situacao": situacao} if situacao else {})
+        hoje = uc.hoje(uc.utcnow()).isoformat()
         for item in items:
             item["recurso_id"] = item.pop("_id")
+            # The operator's own deadline to answer, tracked: past it and still unanswered.
+            item["resposta_atrasada"] = (
+                item["situacao"] == EM_ANALISE and (item.get("prazo_resposta") or hoje) < hoje
+            )
         return {
             "items": items,
             "total": len(items),
             "pendentes": sum(1 for i in items if i["situacao"] == EM_ANALISE),
+            "atrasados": sum(1 for i in items if i["resposta_atrasada"]),
         }
 
     @router.post("/operadora/recursos", status_code=201)

@@ -388,8 +388,11 @@ async def arquivo(
         if not any(f"anexo-{a['anexo_id']}" == nome for a in doc.get("anexos", [])):
             raise NaoEncontrado("arquivo_nao_encontrado", "Arquivo não encontrado.")
         file_id = nome
-    elif nome in ("recurso", "resposta"):
-        file_id = f"{recurso_id}.{nome}.xml"
+    elif nome == "recurso" and doc.get("xml_file"):
+        file_id = doc["xml_file"]
+    elif nome == "resposta" and doc["situacao"] == RESPONDIDO:
+        op = await repos.operadora_recurso(recurso_id)
+        file_id = (op or {}).get("xml_file") or ""
     else:
         raise NaoEncontrado("arquivo_nao_encontrado", "Arquivo não encontrado.")
     found = await repos.get_file(file_id)
@@ -429,7 +432,10 @@ async def enviar(
     )
     xml = tiss_xml.recurso_glosa(doc, operadora_nome=cfg.operadora_nome, quando=now)
     _checar_xml(xml, "RECURSO_GLOSA")
-    await repos.put_file(f"{recurso_id}.recurso.xml", xml, "application/xml")
+    # Named by its hash and referenced in the same write as the new situation: a double
+    # click that loses the race never leaves its own bytes behind the recurso sent.
+    xml_file = f"{recurso_id}.recurso.{hashlib.sha256(xml).hexdigest()[:16]}.xml"
+    await repos.put_file(xml_file, xml, "application/xml")
     payload = RecursoSent(
         recurso_id=recurso_id,
         grupo_id=doc["grupo_id"],
@@ -478,6 +484,7 @@ async def enviar(
                 "enviado_por": by,
                 "valor_total_recursado": str(total),
                 "xml_sha256": payload.xml_sha256,
+                "xml_file": xml_file,
             },
             "$push": {
                 "outbox": outbox.event(payload, key=recurso_id, correlation_id=correlation_id)
@@ -679,7 +686,8 @@ async def responder(
         op, checadas, operadora_nome=cfg.operadora_nome, quando=now
     )
     _checar_xml(xml, "RESPOSTA_RECURSO_GLOSA")
-    await repos.put_file(f"{recurso_id}.resposta.xml", xml, "application/xml")
+    xml_file = f"{recurso_id}.resposta.{hashlib.sha256(xml).hexdigest()[:16]}.xml"
+    await repos.put_file(xml_file, xml, "application/xml")
     recursado = sum((money(linha["valor_recursado"]) for linha in op["linhas"]), Decimal("0.00"))
     acatado = sum((money(r["valor_acatado"]) for r in checadas.values()), Decimal("0.00"))
     payload = RecursoAnswered(
@@ -713,6 +721,7 @@ async def responder(
                 "respondido_em": now,
                 "respondido_por": by,
                 "valor_total_acatado": str(acatado),
+                "xml_file": xml_file,
                 "resposta_no_prazo": hoje(now) <= date.fromisoformat(op["prazo_resposta"]),
             },
             "$push": {
