@@ -19,6 +19,7 @@ COPY services/validation/pyproject.toml services/validation/
 COPY services/batching/pyproject.toml services/batching/
 COPY services/protocol/pyproject.toml services/protocol/
 COPY services/statements/pyproject.toml services/statements/
+COPY services/recursos/pyproject.toml services/recursos/
 RUN uv sync --frozen --no-dev --no-install-workspace
 # Then the code, installed non-editable so the runtime image needs no source tree layout.
 COPY contracts contracts

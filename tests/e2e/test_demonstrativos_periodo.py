@@ -11,7 +11,7 @@ from importlib import resources
 
 import pytest
 from lxml import etree
-from tissflow_validation.samples import build_lote
+from tissflow_demo.samples import build_lote
 
 from tests.support import Api, fresh_guia, wait_for
 
