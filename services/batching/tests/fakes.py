@@ -83,7 +83,7 @@ class FakeOutbox:
     def event(self, payload: Any, *, key: str, correlation_id: str) -> dict[str, Any]:
         return {"type": type(payload).__name__, "key": key, "payload": payload}
 
-    def notify(self) -> None:
+    def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
         self.notified += 1
 
 

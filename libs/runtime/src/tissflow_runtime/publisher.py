@@ -17,8 +17,9 @@ class Publisher(Protocol):
         """An outbox entry for `payload`, to be stored with the state change."""
         ...
 
-    def notify(self) -> None:
-        """A document with a pending outbox entry was written: publish soon."""
+    def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
+        """A document with a pending outbox entry was written: publish soon. Naming it
+        (`collection`, `doc_id`) lets the relay read just that document (ADR 0007)."""
         ...
 
 
@@ -34,8 +35,8 @@ class RuntimePublisher:
         )
         return result
 
-    def notify(self) -> None:
-        self._runtime.relay.notify()
+    def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
+        self._runtime.relay.notify(collection, doc_id)
 
 
 class RecordingPublisher:
@@ -56,7 +57,7 @@ class RecordingPublisher:
         self.entries.append(made)
         return made
 
-    def notify(self) -> None:
+    def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
         self.notified += 1
 
 

@@ -34,8 +34,8 @@ class _RuntimeOutbox:
     def event(self, payload: Any, *, key: str, correlation_id: str) -> dict[str, Any]:
         return self.runtime.event(payload, key=key, correlation_id=correlation_id)
 
-    def notify(self) -> None:
-        self.runtime.relay.notify()
+    def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
+        self.runtime.relay.notify(collection, doc_id)
 
 
 class _LazyProtocolClient:

@@ -150,7 +150,7 @@ async def store_upload(
         await store.delete(ref)
         existing = await files.get(file_id)
         return Stored(public(existing or doc), created=False)
-    publisher.notify()
+    publisher.notify("files", file_id)
     return Stored(public(doc))
 
 
@@ -187,7 +187,7 @@ async def store_revision(
     if updated is None:
         await store.delete(ref)
         raise StaleRevision()
-    publisher.notify()
+    publisher.notify("files", file_id)
     return Stored(public(updated))
 
 

@@ -270,7 +270,7 @@ async def act(deps: Deps, lote_id: str, action: str, by: str) -> dict[str, Any]:
             return again
         raise LoteConflict()
     if outbox is not None:
-        deps.outbox.notify()
+        deps.outbox.notify("lotes", lote_id)
     return updated
 
 

@@ -89,7 +89,7 @@ class Outbox(Protocol):
         """An outbox entry to write in the same document as the state change."""
         ...
 
-    def notify(self) -> None:
+    def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
         """Wake the relay: an entry was written."""
         ...
 

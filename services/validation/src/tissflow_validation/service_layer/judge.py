@@ -245,7 +245,7 @@ async def judge_revision(
             mark_presented(result, taken)
     doc = result_document(event, result, correlation_id, publisher)
     if await results.insert(doc):
-        publisher.notify()
+        publisher.notify("results", doc["_id"])
 
 
 async def forget_lote_guides(guides: Guides, provider_id: str, file_id: str | None) -> None:
