@@ -263,7 +263,8 @@ def test_side_menu_nf_pagamentos_sincronizar(
     phone_shot(page, "lotes-09-nf-pendente")
     row.get_by_role("link", name="Anexar NF").click()
     page.get_by_label("Número da nota fiscal").fill("4522")
-    page.get_by_label("Data de emissão").fill(date.today().strftime("%d%m%Y"))
+    hoje = datetime.now(ZoneInfo("America/Sao_Paulo")).date()
+    page.get_by_label("Data de emissão").fill(hoje.strftime("%d%m%Y"))
     page.get_by_label("Valor (R$)").fill("1.234,56")
     page.get_by_label(re.compile("Arquivo da nota")).set_input_files(
         {"name": "nf-4522.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%nf\n"}

@@ -164,7 +164,7 @@ def test_correct_cnpj_critique_online(
     page.get_by_role("button", name="Enviar Lote").click()
     expect(page.locator("#lote-status")).to_have_text("Enviado à operadora")
     expect(page.locator("#peg")).to_be_visible(timeout=30_000)
-    expect(page.get_by_text("Enviado para a Operadora")).to_be_visible()
+    expect(page.locator(".tag-etapa")).to_have_text("Enviado para a Operadora")
     state["peg"] = page.locator("#peg").inner_text().strip()
     shot(page, "10-lote-enviado")
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from tissflow_contracts import Topic
@@ -17,6 +18,7 @@ from tissflow_validation.samples import build_lote
 from tests.support import Api, Stack, fresh_guia, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")  # the clerk's and the operator's calendar
 
 
 def _lote(clinica: Api, numero_lote: str, **kwargs: Any) -> dict[str, Any]:
@@ -140,9 +142,10 @@ def test_operator_analysis_fills_values_and_pending_payments(clinica: Api, opera
 
     def pendente() -> dict[str, Any] | None:
         items = clinica.get("/lotes/pendencias/pagamentos").json()["items"]
-        return next((i for i in items if i["lote_id"] == lote["lote_id"]), None)
+        mine = (i for i in items if i["lote_id"] == lote["lote_id"])
+        return next((i for i in mine if i["situacao_protocolo"] == "faturado"), None)
 
-    item = wait_for(pendente, what="o lote aparecer em Pagamentos Pendentes")
+    item = wait_for(pendente, what="o lote faturado aparecer em Pagamentos Pendentes")
     assert item["data_prevista"] == pagamento and item["situacao_protocolo"] == "faturado"
     assert item["valor_previsto"] == doc["valor_liberado"]
     faturado = clinica.get(f"/lotes/{lote['lote_id']}").json()
@@ -171,7 +174,8 @@ def test_delete_frees_the_file_and_recreate_makes_a_new_lote(clinica: Api) -> No
 
 def test_nota_fiscal_of_a_sent_lote(clinica: Api, operadora: Api) -> None:
     lote = _lote(clinica, "880005", tipo_guia="consulta")
-    form = {"numero": "4521", "emissao": date.today().strftime("%d/%m/%Y"), "valor": "150,00"}
+    emissao = datetime.now(SAO_PAULO).date().strftime("%d/%m/%Y")
+    form = {"numero": "4521", "emissao": emissao, "valor": "150,00"}
     pdf = b"%PDF-1.4\n% nota fiscal de teste\n"
     early = clinica.post(
         f"/lotes/{lote['lote_id']}/nota-fiscal",
@@ -241,13 +245,18 @@ ORDENS = ["data_inclusao", "numero", "situacao", "protocolo", "situacao_protocol
 
 def test_every_filter_combination_of_pesquisa_answers(stack: Stack, clinica: Api) -> None:
     _lote(clinica, "880007", tipo_guia="consulta")
-    hoje = date.today().isoformat()
-    for status, situacao in itertools.product(STATUS, SITUACOES):
-        answer = clinica.get("/lotes", params={"status": status, "situacao_protocolo": situacao})
-        assert answer.status_code == 200, (status, situacao, answer.text)
-    for tipo, ordem, direcao in itertools.product(TIPOS, ORDENS, ["asc", "desc"]):
-        params = {"tipo_guia": tipo, "ordem": ordem, "direcao": direcao, "de": hoje}
-        answer = clinica.get("/lotes", params=params)
+    hoje = datetime.now(SAO_PAULO).date().isoformat()
+    # Each option of each filter, blank ("Todas") included; each filter is checked on its
+    # own, so any combination of answering options answers.
+    one_at_a_time = (
+        [{"status": v} for v in STATUS]
+        + [{"situacao_protocolo": v} for v in SITUACOES]
+        + [{"tipo_guia": v} for v in TIPOS]
+        + [{"ordem": o, "direcao": d} for o, d in itertools.product(ORDENS, ["asc", "desc"])]
+        + [{"de": hoje}, {"ate": hoje}, {"protocolo": "0"}, {"numero_lote": "abc"}]
+    )
+    for params in one_at_a_time:
+        answer = clinica.get("/lotes", params={**params, "page_size": 1})
         assert answer.status_code == 200, (params, answer.text)
     everything = {
         "registro_ans": "331988",
@@ -260,6 +269,17 @@ def test_every_filter_combination_of_pesquisa_answers(stack: Stack, clinica: Api
         "ate": hoje,
     }
     assert clinica.get("/lotes", params=everything).status_code == 200
+    all_set = {
+        **everything,
+        "numero_lote": "1",
+        "protocolo": "1",
+        "tipo_guia": "consulta",
+        "situacao_protocolo": "enviado",
+        "status": "enviado",
+        "ordem": "protocolo",
+        "direcao": "asc",
+    }
+    assert clinica.get("/lotes", params=all_set).json()["total"] == 0
     # Sorted by number, ascending: the numbers come in order.
     asc = clinica.get("/lotes", params={"ordem": "numero", "direcao": "asc", "page_size": 50})
     numeros = [int(x["numero_lote"]) for x in asc.json()["items"]]
@@ -267,7 +287,7 @@ def test_every_filter_combination_of_pesquisa_answers(stack: Stack, clinica: Api
     # The portal's form (the default "Todas", any option, a bad date) answers too.
     portal = stack.services.url("gateway")
     cookies = _portal_login(portal)
-    for status, situacao in itertools.product(["", "aberto", "x"], ["", "faturado", "?"]):
+    for status, situacao in [("", ""), ("aberto", "faturado"), ("x", "?")]:
         page = _get(portal, cookies, {"status": status, "situacao_protocolo": situacao})
         assert page.status_code == 200, (status, situacao)
     page = _get(portal, cookies, {"de": "31/02/2026", "ate": "", "ordem": "nada"})

@@ -18,6 +18,7 @@ from tissflow_contracts import FileValidated, LoteDeleted, LoteSent, ProtocoloSt
 from tissflow_contracts.dominios import STATUS_PROTOCOLO
 
 from tissflow_batching.domain import (
+    SITUACOES,
     STATUS_LABELS,
     Acao,
     ConfigOperadora,
@@ -26,11 +27,17 @@ from tissflow_batching.domain import (
     LoteError,
     LoteNotFound,
     LoteStatus,
+    acoes_disponiveis,
     allowed_from,
     aplicar_analise,
+    aviso_de_limite,
     counter_id,
+    enviar_ate,
+    gera_demonstrativo,
     next_status,
     numero_do_lote,
+    prazo_em_texto,
+    prazo_nf,
     situacao_protocolo,
 )
 from tissflow_batching.domain.situacao import DEMONSTRATIVO_ANALISE, FINAIS
@@ -41,6 +48,7 @@ from tissflow_batching.service_layer.ports import (
     NotaFiscalStore,
     NumberSequence,
     Outbox,
+    Pesquisa,
     ProtocolClient,
 )
 
@@ -364,8 +372,6 @@ def _aware(value: datetime) -> datetime:
 
 async def sincronizar(deps: Deps, provider_id: str | None, by: str) -> dict[str, int]:
     """Sincronizar: ask the protocol service for every open protocol's situation now."""
-    from tissflow_batching.service_layer.ports import Pesquisa
-
     pesquisa = Pesquisa(provider_id=provider_id, status="enviado")
     lotes, _ = await deps.lotes.search(pesquisa, 1, 1000)
     verificados = atualizados = 0
@@ -479,16 +485,6 @@ async def attach_nf(
 # -- views -----------------------------------------------------------------------------
 def public(doc: dict[str, Any], config: ConfigOperadora, hoje: date) -> dict[str, Any]:
     """The lote as the internal API returns it, with what the pages compute from it."""
-    from tissflow_batching.domain import (
-        SITUACOES,
-        acoes_disponiveis,
-        aviso_de_limite,
-        enviar_ate,
-        gera_demonstrativo,
-        prazo_em_texto,
-        prazo_nf,
-    )
-
     out = {k: v for k, v in doc.items() if k not in {"_id", "outbox", "handled"}}
     out["lote_id"] = doc["_id"]
     status = LoteStatus(doc["status"])
