@@ -293,7 +293,7 @@ def start_world() -> World:
     services.start(*SERVICES)
     try:
         services.wait_ready(*SERVICES, timeout=240)
-        for seed in ("tissflow_validation.seed", "tissflow_gateway.seed"):
+        for seed in ("tissflow_demo.validation_seed", "tissflow_gateway.seed"):
             subprocess.run([sys.executable, "-m", seed], env=env, check=True, timeout=120)
     except BaseException:
         services.stop()

@@ -159,6 +159,8 @@ class MongoLoteRepository:
     ) -> tuple[list[dict[str, Any]], int]:
         query = self.query_of(pesquisa)
         total = await self.collection.count_documents(query)
+        if (page - 1) * page_size >= total:  # past the end (a 2^63 skip overflows)
+            return [], total
         order = DESCENDING if pesquisa.decrescente else ASCENDING
         sort = [(SORTS.get(pesquisa.ordem, "created_at"), order), ("numero", order)]
         cursor = (

@@ -69,6 +69,8 @@ class Repositorio:
         self, query: dict[str, Any], skip: int = 0, limit: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
         total = await self.guias.count_documents(query)
+        if skip and skip >= total:  # past the end (a 2^63 skip overflows)
+            return [], total
         cursor = self.guias.find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
         if skip:
             cursor = cursor.skip(skip)

@@ -104,6 +104,8 @@ class MongoProtocolos:
         self, query: dict[str, Any], page: int, page_size: int
     ) -> tuple[list[dict[str, Any]], int]:
         total = await self.protocolos.count_documents(query)
+        if (page - 1) * page_size >= total:  # past the end (a 2^63 skip overflows)
+            return [], total
         cursor = (
             self.protocolos.find(query, HEAVY)
             .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
