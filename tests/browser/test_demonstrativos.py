@@ -13,7 +13,7 @@ from lxml import etree
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from tests.browser.conftest import Shot, login, new_context
-from tests.support import Api, Stack, peg_of, send_lote
+from tests.support import Api, Stack, peg_of, send_lote, wait_for
 
 pytestmark = pytest.mark.browser
 NS = {"ans": "http://www.ans.gov.br/padroes/tiss/schemas"}
@@ -34,6 +34,13 @@ def pegs(stack: Stack, clinica: Api, operadora: Api) -> list[str]:
         ):
             response = operadora.post(f"/operadora/protocolos/{peg}/status", json=body)
             assert response.status_code == 200, response.text
+        wait_for(
+            lambda peg=peg: clinica.get(
+                "/demonstrativos", params={"peg": peg, "tipo": "pagamento"}
+            ).json()["items"],
+            timeout=180,
+            what=f"o demonstrativo de pagamento do protocolo {peg}",
+        )
     return pegs
 
 

@@ -151,6 +151,7 @@ async def test_by_payment_date_lists_exactly_the_protocols_paid_that_day(
         f"{carteira['p2']} 20/11/2026 900002 6 - Pagamento efetuado "
         "R$ 400,00 R$ 400,00 R$ 4,00 R$ 396,00 -R$ 1,50 R$ 5,00 R$ 399,50" in texto
     )
+    assert "Guias: 7001 (processado R$ 200,00, glosa R$ 2,00, liberado R$ 198,00); 7002" in texto
     assert "Débito (IRRF): IRRF retido -R$ 1,50" in texto
     assert "Crédito (Ajuste de pagamento anterior): Ajuste lote anterior R$ 5,00" in texto
     assert "Total de Débitos -R$ 1,50" in texto
