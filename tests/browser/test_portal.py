@@ -288,7 +288,8 @@ def test_values_from_files_are_escaped(clerk: BrowserContext, shot: Shot) -> Non
     page = clerk.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    nome = "<script>alert(1)</script>.xml"
+    # A name with markup (no "/": a path in a name is cut to its last part on upload).
+    nome = "<img src=x onerror=alert(1)>.xml"
     content = build_lote(
         cnpj="<script>alert(2)</script>", numero_lote="700103", numero_guia_inicial=fresh_guia()
     )

@@ -11,7 +11,6 @@ every loop is bounded in count and time.
 from __future__ import annotations
 
 import collections
-import importlib.util
 import os
 import signal
 import subprocess
@@ -262,17 +261,6 @@ def _wait_total(api: Api, path: str, params: dict[str, Any], timeout: float = 30
     return total
 
 
-def _validation_seed() -> str:
-    """The operator's demo registry seed: in libs/demo once it moved there."""
-    for name in ("tissflow_demo.validation_seed", "tissflow_validation.seed"):
-        try:
-            if importlib.util.find_spec(name) is not None:
-                return name
-        except ModuleNotFoundError:
-            continue
-    raise AssertionError("nenhum módulo de carga de demonstração do cadastro")
-
-
 def _answers(url: str) -> bool:
     try:
         httpx.get(f"{url}/healthz", timeout=1)
@@ -305,7 +293,7 @@ def start_world() -> World:
     services.start(*SERVICES)
     try:
         services.wait_ready(*SERVICES, timeout=240)
-        for seed in (_validation_seed(), "tissflow_gateway.seed"):
+        for seed in ("tissflow_demo.validation_seed", "tissflow_gateway.seed"):
             subprocess.run([sys.executable, "-m", seed], env=env, check=True, timeout=120)
     except BaseException:
         services.stop()
