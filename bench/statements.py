@@ -15,7 +15,7 @@ import html
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from tissflow_statements import samples
+from tissflow_demo import statement_samples as samples
 from tissflow_statements.adapters.memory import MemoryProjection, MemoryStatements
 from tissflow_statements.adapters.pdf import WeasyPrintRenderer, html_to_pdf
 from tissflow_statements.domain.documentos import Analise, Pagamento

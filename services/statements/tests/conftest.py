@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from tissflow_demo.statement_samples import PASA
 from tissflow_statements.adapters.memory import MemoryProjection, MemoryStatements
 from tissflow_statements.adapters.pdf import WeasyPrintRenderer
-from tissflow_statements.samples import PASA
 from tissflow_statements.service_layer.ports import Dependencias
 from tissflow_tiss import NS
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 from tissflow_contracts import GlosaAnalise
-from tissflow_statements import samples
+from tissflow_demo import statement_samples as samples
 from tissflow_statements.domain.errors import (
     NaoEncontrado,
     PedidoInvalido,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from tissflow_contracts import DebitoCredito, Envelope
-from tissflow_statements import samples
+from tissflow_demo import statement_samples as samples
 from tissflow_statements.adapters.memory import MemoryProjection, MemoryStatements
 from tissflow_statements.service_layer import build, projection
 from tissflow_statements.service_layer.ports import Dependencias

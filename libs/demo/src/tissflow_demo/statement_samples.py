@@ -20,7 +20,6 @@ from tissflow_contracts import (
     ProtocoloStatusChanged,
     new_envelope,
 )
-
 from tissflow_statements.domain.operadora import Operadora
 
 ODONTO_ARTE = "07906129000102"
