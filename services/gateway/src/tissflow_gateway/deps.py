@@ -14,7 +14,7 @@ The role × action table (least privilege; docs/CONTRIBUTING.md keeps it in word
 
 A route takes exactly one of these; the use case below it still checks ownership of the
 records it touches (`User.can_see_provider`), so a provider never reaches another's, and
-the content reads (`files.may_read_content`) and status changes (`lotes.change_status`)
+the content reads (`files.may_read_content`) and status changes (`routes.protocolos.change_status`)
 check the role themselves, so the portal and the API agree whichever route calls them.
 """
 

@@ -267,15 +267,3 @@ async def save_config(user: User, config: dict[str, Any]) -> dict[str, Any]:
 async def get_protocolo(user: User, peg: str) -> dict[str, Any]:
     doc = await _get("protocol", f"/internal/protocolos/{seg(peg)}", "Protocolo")
     return own(user, doc, "Protocolo")
-
-
-async def change_status(user: User, peg: str, change: dict[str, Any]) -> dict[str, Any]:
-    """The operator's staff move a protocol forward (never ops: deps.py's role table)."""
-    if user.role != "operadora":
-        raise ApiError(403, "acesso_negado", "Acesso restrito à equipe da operadora.")
-    return await call(
-        "POST",
-        "protocol",
-        f"/internal/protocolos/{seg(peg)}/status",
-        json={**change, "by": user.username},
-    )

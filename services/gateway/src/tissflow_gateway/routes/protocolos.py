@@ -177,6 +177,10 @@ async def situacao(user: User, peg: str) -> dict[str, Any]:
 
 
 async def change_status(user: User, peg: str, change: dict[str, Any]) -> dict[str, Any]:
+    """The operator's staff move a protocol (never ops: deps.py's role table), whichever
+    door calls it, portal page or API route."""
+    if user.role != "operadora":
+        raise ApiError(403, "acesso_negado", "Acesso restrito à equipe da operadora.")
     return await call(
         "POST",
         "protocol",
