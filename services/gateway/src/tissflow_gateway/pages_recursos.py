@@ -52,6 +52,14 @@ def _only_operadora(session: PortalSession) -> None:
         raise ApiError(403, "acesso_negado", "Acesso restrito à equipe da operadora.")
 
 
+def _refusal(exc: ApiError) -> tuple[int, str]:
+    """A refusal the clerk can act on (a 4xx other than 404) is shown on the page it came
+    from, with its status and pt-BR message; anything else propagates to the error page."""
+    if exc.status_code >= 500 or exc.status_code == 404:
+        raise exc
+    return exc.status_code, exc.detail["message"]
+
+
 async def _glosas(session: PortalSession, peg: str) -> list[dict[str, Any]]:
     """The glossed items to appeal; none for a protocol not analysed yet."""
     try:
@@ -121,9 +129,8 @@ async def recorrer(request: Request, session: PortalSession) -> Response:
     try:
         criado = await api.abrir(session.user, peg, linhas or None)
     except ApiError as exc:
-        if exc.status_code >= 500 or exc.status_code == 404:
-            raise
-        return await recursos_page(request, session, peg=peg, erro=exc.detail["message"])
+        _, erro = _refusal(exc)
+        return await recursos_page(request, session, peg=peg, erro=erro)
     primeiro = criado["items"][0]["recurso_id"]
     return RedirectResponse(f"/recursos/{seg(primeiro)}", status_code=303)
 
@@ -190,11 +197,8 @@ async def recurso_salvar(request: Request, recurso_id: str, session: PortalSessi
             await api.enviar(session.user, recurso_id)
             return RedirectResponse(f"/recursos/{seg(recurso_id)}?ok=enviado", status_code=303)
     except ApiError as exc:
-        if exc.status_code >= 500 or exc.status_code == 404:
-            raise
-        return await _recurso_page(
-            request, session, recurso_id, status_code=exc.status_code, erro=exc.detail["message"]
-        )
+        status, erro = _refusal(exc)
+        return await _recurso_page(request, session, recurso_id, status_code=status, erro=erro)
     return RedirectResponse(f"/recursos/{seg(recurso_id)}?ok=salvo", status_code=303)
 
 
@@ -213,11 +217,8 @@ async def recurso_anexo(request: Request, recurso_id: str, session: PortalSessio
     try:
         await api.anexar(session.user, recurso_id, upload.filename, media_type, content)
     except ApiError as exc:
-        if exc.status_code >= 500 or exc.status_code == 404:
-            raise
-        return await _recurso_page(
-            request, session, recurso_id, status_code=exc.status_code, erro=exc.detail["message"]
-        )
+        status, erro = _refusal(exc)
+        return await _recurso_page(request, session, recurso_id, status_code=status, erro=erro)
     return RedirectResponse(f"/recursos/{seg(recurso_id)}?ok=anexo", status_code=303)
 
 
@@ -229,11 +230,8 @@ async def recurso_situacao(request: Request, recurso_id: str, session: PortalSes
     try:
         doc = await api.atualizar(session.user, recurso_id)
     except ApiError as exc:
-        if exc.status_code >= 500 or exc.status_code == 404:
-            raise
-        return await _recurso_page(
-            request, session, recurso_id, status_code=exc.status_code, erro=exc.detail["message"]
-        )
+        status, erro = _refusal(exc)
+        return await _recurso_page(request, session, recurso_id, status_code=status, erro=erro)
     return await _recurso_page(request, session, recurso_id, flash=doc.get("consulta"))
 
 
@@ -323,9 +321,8 @@ async def operadora_responder(
     try:
         await api.operadora_responder(session.user, recurso_id, itens)
     except ApiError as exc:
-        if exc.status_code >= 500 or exc.status_code == 404:
-            raise
+        status, erro = _refusal(exc)
         return await _operadora_recurso_page(
-            request, session, recurso_id, status_code=exc.status_code, erro=exc.detail["message"]
+            request, session, recurso_id, status_code=status, erro=erro
         )
     return RedirectResponse(f"/operadora/recursos/{seg(recurso_id)}?ok=respondido", status_code=303)
