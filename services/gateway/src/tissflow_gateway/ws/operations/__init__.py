@@ -1,0 +1,2 @@
+"""One module per TISS web-service operation (or family); each registers with
+`tissflow_gateway.ws.registry.operation` and is found by `registry.load()`."""
