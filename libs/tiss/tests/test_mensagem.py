@@ -13,8 +13,10 @@ from tissflow_tiss import (
     el,
     erros_de_schema,
     finalizar,
+    finalizar_ws,
     glosa,
     mensagem,
+    mensagem_ws,
     prestador_id,
 )
 
@@ -66,3 +68,29 @@ def test_table_38_through_the_package_api() -> None:
     assert g is not None and g.descricao == "NÚMERO DA CARTEIRA INVÁLIDO"
     assert glosa("0000") is None
     assert "1705" in codigos_glosa_xsd()
+
+
+def test_a_web_service_answer_is_valid_against_the_ws_xsd_with_its_hash() -> None:
+    root = mensagem_ws(
+        "protocoloRecebimentoWS",
+        "PROTOCOLO_RECEBIMENTO",
+        "77",
+        datetime(2026, 12, 2, 3, 4, 5),
+        Parte.operadora("331988"),
+        Parte.prestador("12345678000199"),
+        falha_negocio="5001",
+    )
+    erro = el(el(root, "recebimentoLote"), "mensagemErro")
+    el(erro, "codigoGlosa", "5001")
+    el(erro, "descricaoGlosa", "MENSAGEM ELETRÔNICA FORA DO PADRÃO TISS")
+    xml = etree.tostring(finalizar_ws(root), encoding="ISO-8859-1")
+    assert erros_de_schema(xml, webservice=True) == []
+    doc = etree.fromstring(xml)
+    assert [etree.QName(e).localname for e in doc] == ["cabecalho", "recebimentoLote", "hash"]
+    folhas = "".join(
+        e.text or ""
+        for e in doc.iter()
+        if isinstance(e.tag, str) and len(e) == 0 and etree.QName(e).localname != "hash"
+    )
+    assert doc.findtext(f"{{{NS}}}hash") == hashlib.md5(folhas.encode("iso-8859-1")).hexdigest()
+    assert doc.findtext(f"{{{NS}}}cabecalho/{{{NS}}}falhaNegocio") == "5001"

@@ -13,8 +13,10 @@ from tissflow_tiss.mensagem import (
     el,
     epilogo_hash,
     finalizar,
+    finalizar_ws,
     leaf_text,
     mensagem,
+    mensagem_ws,
     prestador_id,
 )
 from tissflow_tiss.reference import (
@@ -38,9 +40,11 @@ __all__ = [
     "epilogo_hash",
     "erros_de_schema",
     "finalizar",
+    "finalizar_ws",
     "glosa",
     "leaf_text",
     "mensagem",
+    "mensagem_ws",
     "prestador_id",
     "schema",
     "schema_webservices",

@@ -114,3 +114,40 @@ def finalizar(
     """Append `epilogo/hash` to a finished message and serialise it with its declaration."""
     el(el(root, "epilogo"), "hash", epilogo_hash(root, encoding))
     return etree.tostring(root, xml_declaration=True, encoding=encoding)
+
+
+def mensagem_ws(
+    elemento: str,
+    tipo_transacao: str,
+    sequencial: str,
+    quando: datetime,
+    origem: Parte,
+    destino: Parte,
+    *,
+    versao: str = VERSAO_VIGENTE,
+    falha_negocio: str | None = None,
+) -> etree._Element:
+    """A web-service message of `tissWebServicesVx_yy_zz.xsd` (e.g.
+    `protocoloRecebimentoWS`) with its `cabecalho`; the caller appends the content element
+    (e.g. `recebimentoLote`) and then calls `finalizar_ws`. `falha_negocio` is the
+    header's table-38 code when the whole transaction is refused."""
+    root = etree.Element(f"{{{NS}}}{elemento}", nsmap={"ans": NS})
+    cab = el(root, "cabecalho")
+    ident = el(cab, "identificacaoTransacao")
+    el(ident, "tipoTransacao", tipo_transacao)
+    el(ident, "sequencialTransacao", sequencial[-12:])
+    el(ident, "dataRegistroTransacao", quando.date().isoformat())
+    el(ident, "horaRegistroTransacao", quando.strftime("%H:%M:%S"))
+    if falha_negocio is not None:
+        el(cab, "falhaNegocio", falha_negocio)
+    _parte(el(cab, "origem"), origem)
+    _parte(el(cab, "destino"), destino)
+    el(cab, "Padrao", versao)
+    return root
+
+
+def finalizar_ws(root: etree._Element, *, encoding: str = "ISO-8859-1") -> etree._Element:
+    """Append the web-service message's own `hash` (MD5 of its leaf texts, as the
+    epilogue's) after its content element; returns the element, ready for a SOAP body."""
+    el(root, "hash", epilogo_hash(root, encoding))
+    return root
