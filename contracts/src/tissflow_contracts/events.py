@@ -475,7 +475,7 @@ EVENTS: tuple[EventSpec, ...] = (
         RecursoAnswered,
         1,
         "recursos",
-        ("recursos", "statements"),
+        ("recursos", "statements", "batching", "protocol"),
         "The operator answered a recurso: value accepted per item.",
     ),
 )
