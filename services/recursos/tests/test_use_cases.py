@@ -33,6 +33,7 @@ class FakeRepos:
         self.recursos: dict[str, dict[str, Any]] = {}
         self.operadora: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
+        self.claims: dict[str, dict[str, Any]] = {}
         self.seq = 0
 
     async def project(self, lote_id: str, event_id: str, fields: dict[str, Any]) -> bool:
@@ -107,6 +108,19 @@ class FakeRepos:
 
     async def get_file(self, file_id: str) -> dict[str, Any] | None:
         return self.files.get(file_id)
+
+    async def claim(self, claim_id: str, recurso_id: str, at: datetime) -> str | None:
+        if claim_id in self.claims:
+            return self.claims[claim_id]["recurso_id"]
+        self.claims[claim_id] = {"recurso_id": recurso_id, "at": at}
+        return None
+
+    async def claim_of(self, claim_id: str) -> dict[str, Any] | None:
+        return self.claims.get(claim_id)
+
+    async def release(self, claim_id: str, recurso_id: str) -> None:
+        if (self.claims.get(claim_id) or {}).get("recurso_id") == recurso_id:
+            del self.claims[claim_id]
 
 
 class FakeOutbox:
@@ -318,3 +332,30 @@ async def test_attachments_are_pdf_or_images_of_at_most_5_mb():
     with pytest.raises(RecursoError) as exc:
         await uc.anexar(repos, CFG, NOW, rid, CNPJ, "foto.png", "image/png", big)
     assert exc.value.code == "anexo_grande"
+
+
+async def test_an_item_claimed_by_a_concurrent_appeal_is_refused_and_nothing_is_kept():
+    repos = await _projected()
+    # Another clerk's request claimed 9002's glosa a moment ago and is writing its recurso.
+    repos.claims["2026000001|9002:G1705|0"] = {"recurso_id": "outro", "at": NOW}
+    with pytest.raises(RecursoError) as refused:
+        await uc.abrir(
+            repos, CFG, NOW, provider_id=CNPJ, peg="2026000001", linha_ids=None, by="ana"
+        )
+    assert refused.value.status == 409 and refused.value.code == "item_ja_em_recurso"
+    assert "ao mesmo tempo" in refused.value.message
+    # What this request had claimed (guide 9001's items) is given back; no draft written.
+    assert list(repos.claims) == ["2026000001|9002:G1705|0"] and not repos.recursos
+    ok = await uc.abrir(
+        repos, CFG, NOW, provider_id=CNPJ, peg="2026000001", linha_ids=["9001:1"], by="ana"
+    )
+    assert ok[0]["linhas"][0]["linha_id"] == "9001:1"
+
+
+async def test_a_claim_whose_recurso_was_never_written_is_taken_over_when_old():
+    repos = await _projected()
+    repos.claims["2026000001|9001:1|0"] = {"recurso_id": "perdido", "at": NOW - timedelta(hours=1)}
+    [recurso] = await uc.abrir(
+        repos, CFG, NOW, provider_id=CNPJ, peg="2026000001", linha_ids=["9001:1"], by="ana"
+    )
+    assert repos.claims["2026000001|9001:1|0"]["recurso_id"] == recurso["recurso_id"]

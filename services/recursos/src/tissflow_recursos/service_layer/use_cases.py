@@ -266,8 +266,62 @@ async def abrir(
                 "handled": [],
             }
         )
+    await _reservar(repos, docs, existentes, now)
     await repos.insert_recursos(docs)
     return [public(d) for d in docs]
+
+
+CLAIM_ORFAO = timedelta(minutes=2)
+
+
+def _claim_id(peg: str, linha_id: str, existentes: list[dict[str, Any]]) -> str:
+    """One claim per line and appeal round: the round counts the answered recursos that
+    already held the line (a new round only where the operator allows a new appeal)."""
+    rodada = sum(
+        1
+        for r in existentes
+        if r["situacao"] == RESPONDIDO and any(x["linha_id"] == linha_id for x in r["linhas"])
+    )
+    return f"{peg}|{linha_id}|{rodada}"
+
+
+async def _reservar(
+    repos: Repos, docs: list[dict[str, Any]], existentes: list[dict[str, Any]], now: datetime
+) -> None:
+    """Claim every line of the new drafts (a unique insert each): when two clerks appeal
+    the same item at once, exactly one recurso gets it and the other is refused with 409,
+    giving back what it had claimed. A claim whose recurso never got written (a crash
+    between the two inserts) is taken over once it is old enough."""
+    taken: list[tuple[str, str]] = []
+    for doc in docs:
+        for linha in doc["linhas"]:
+            claim_id = _claim_id(doc["peg"], linha["linha_id"], existentes)
+            holder = await repos.claim(claim_id, doc["_id"], now)
+            if holder is not None and await _orfao(repos, claim_id, holder, now):
+                holder = await repos.claim(claim_id, doc["_id"], now)
+            if holder is None:
+                taken.append((claim_id, doc["_id"]))
+                continue
+            for claimed, recurso_id in taken:
+                await repos.release(claimed, recurso_id)
+            raise Conflito(
+                "item_ja_em_recurso",
+                f"O item {linha['linha_id']} acabou de entrar em outro recurso, aberto ao "
+                "mesmo tempo por outro usuário. Atualize a página e abra esse recurso.",
+                {"linha_id": linha["linha_id"], "recurso_id": holder or None},
+            )
+
+
+async def _orfao(repos: Repos, claim_id: str, holder: str, now: datetime) -> bool:
+    """A claim left by a request that stopped before writing its recurso: released."""
+    if not holder or await repos.recurso(holder) is not None:
+        return False
+    claim = await repos.claim_of(claim_id)
+    at = (claim or {}).get("at")
+    if at is None or (at if at.tzinfo else at.replace(tzinfo=UTC)) > now - CLAIM_ORFAO:
+        return False
+    await repos.release(claim_id, holder)
+    return True
 
 
 def public(
