@@ -73,6 +73,13 @@ class Repos:
         cursor = self.recursos.find(query, {"outbox": 0, "handled": 0})
         return await cursor.sort("criado_em", -1).to_list()
 
+    async def respostas_novas(self, provider_id: str | None) -> int:
+        """Answers the clinic has not opened yet (the menu's badge)."""
+        query: dict[str, Any] = {"resposta_nova": True}
+        if provider_id:
+            query["provider_id"] = provider_id
+        return await self.recursos.count_documents(query)
+
     async def recurso(self, recurso_id: str) -> dict[str, Any] | None:
         return await self.recursos.find_one({"_id": recurso_id}, {"outbox": 0, "handled": 0})
 
