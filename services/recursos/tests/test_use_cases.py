@@ -359,3 +359,43 @@ async def test_a_claim_whose_recurso_was_never_written_is_taken_over_when_old():
         repos, CFG, NOW, provider_id=CNPJ, peg="2026000001", linha_ids=["9001:1"], by="ana"
     )
     assert repos.claims["2026000001|9001:1|0"]["recurso_id"] == recurso["recurso_id"]
+
+
+async def test_the_protocols_own_glosa_is_appealed_as_a_protocol_level_recurso():
+    repos = FakeRepos()
+    lote, status = _events(NOW - timedelta(days=3))
+    status = ProtocoloStatusChanged.model_validate(
+        {**status.model_dump(), "glosas_protocolo": [{"codigo": "1705", "valor": "25.00"}]}
+    )
+    await uc.project_lote_sent(repos, "e1", lote)
+    await uc.project_status_changed(repos, "e2", status)
+    [conta] = await uc.glosas(repos, CFG, NOW, CNPJ, "2026000001")
+    protocolo = conta["linhas"][0]
+    assert (protocolo["linha_id"], protocolo["numero_guia"]) == ("P:1705", "")
+    assert protocolo["descricao_glosa"] == "VALOR APRESENTADO A MAIOR"
+
+    # The whole protocol: its own glosa in one recurso, each guide in another, one group.
+    todos = await uc.abrir(
+        repos, CFG, NOW, provider_id=CNPJ, peg="2026000001", linha_ids=None, by="c"
+    )
+    assert [r["objeto"] for r in todos] == ["protocolo", "itens", "guia"]
+    assert len({r["grupo_id"] for r in todos}) == 1
+    rid = todos[0]["recurso_id"]
+    linha = {"linha_id": "P:1705", "valor_recursado": "20,00", "justificativa": "Tabela."}
+    await uc.salvar(repos, NOW, rid, CNPJ, [linha])
+    outbox = FakeOutbox()
+    await uc.enviar(repos, CFG, outbox, NOW, rid, CNPJ, "clinica", "c1")
+    payload: RecursoSent = repos.recursos[rid]["outbox"][0]["payload"]
+    assert payload.objeto == "protocolo" and payload.valor_total_recursado == 20
+    xml = repos.files[repos.recursos[rid]["xml_file"]]["content"]
+    assert erros_de_schema(xml) == [] and b"<ans:recursoProtocolo>" in xml
+
+    await uc.receber(repos, CFG, outbox, NOW, payload, "c1")
+    respostas = [{"linha_id": "P:1705", "acatado": True, "valor_acatado": "20.00"}]
+    await uc.responder(repos, CFG, outbox, NOW, rid, respostas, "operadora", "c1")
+    answered: RecursoAnswered = repos.operadora[rid]["outbox"][-1]["payload"]
+    assert erros_de_schema(repos.files[repos.operadora[rid]["xml_file"]]["content"]) == []
+    await uc.on_answered(repos, "e4", answered)
+    numeros = (await uc.numeros(repos, CFG, CNPJ, "2026000001"))["geral"]
+    assert numeros["glosa_inicial"] == "145.00" and numeros["valor_recuperado"] == "20.00"
+    assert numeros["glosa_final"] == "125.00"

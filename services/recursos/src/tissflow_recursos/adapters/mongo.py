@@ -63,7 +63,10 @@ class Repos:
         return await self.contas.find_one({"peg": peg}, {"handled": 0})
 
     async def contas_of(self, provider_id: str | None) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"peg": {"$exists": True}, "analise.0": {"$exists": True}}
+        query: dict[str, Any] = {
+            "peg": {"$exists": True},
+            "$or": [{"analise.0": {"$exists": True}}, {"glosas_protocolo.0": {"$exists": True}}],
+        }
         if provider_id:
             query["provider_id"] = provider_id
         return await self.contas.find(query, {"handled": 0}).sort("peg", -1).to_list()
