@@ -60,7 +60,7 @@ def com_recuperado(doc: dict[str, Any]) -> dict[str, Any]:
             guia = {
                 **guia,
                 "valor_recuperado": _money(valor),
-                "valor_glosado_final": _money(_d(guia.get("valor_glosado")) - valor),
+                "valor_glosado_final": _money(max(ZERO, _d(guia.get("valor_glosado")) - valor)),
             }
         guias.append(guia)
     out: dict[str, Any] = {"guias": guias} if "guias" in doc else {}
@@ -69,6 +69,7 @@ def com_recuperado(doc: dict[str, Any]) -> dict[str, Any]:
         "recursos_respondidos": len(respostas),
         "valor_recursado": _money(recursado),
         "valor_recuperado": _money(recuperado),
-        "valor_glosado_final": _money(_d(doc.get("valor_glosado")) - recuperado),
+        # Never below zero: an operator cannot give back more than it glossed.
+        "valor_glosado_final": _money(max(ZERO, _d(doc.get("valor_glosado")) - recuperado)),
         "valor_liberado_final": _money(_d(doc.get("valor_liberado")) + recuperado),
     }
