@@ -50,7 +50,12 @@ class FakeLotes:
             return None
         if only_status and doc["status"] != only_status:
             return None
-        doc.update(copy.deepcopy(sets))
+        for key, value in copy.deepcopy(sets).items():
+            head, dot, tail = key.partition(".")  # Mongo's "field.sub" sets one sub-field
+            if dot:
+                doc.setdefault(head, {})[tail] = value
+            else:
+                doc[key] = value
         if log:
             doc["log"].append(log)
         if event_id:

@@ -19,6 +19,7 @@ from tissflow_batching.adapters.mongo import (
 from tissflow_batching.adapters.protocol_client import HttpProtocolClient
 from tissflow_batching.digitacao.bootstrap import routes as digitacao_routes
 from tissflow_batching.entrypoints import consumers
+from tissflow_batching.entrypoints import recursos as recursos_consumers
 from tissflow_batching.entrypoints.routes import build_router
 from tissflow_batching.service_layer.lotes import Deps
 
@@ -67,5 +68,6 @@ async def create_indexes(db: Any) -> None:
 
 
 consumers.register(runtime, deps)
+recursos_consumers.register(runtime, deps)
 # Typed guides (Digitação) keep their own rooms under digitacao/ and add their routes.
 app = runtime.create_app([build_router(deps, config_repository), digitacao_routes(runtime)])

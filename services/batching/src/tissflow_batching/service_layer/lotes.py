@@ -40,6 +40,7 @@ from tissflow_batching.domain import (
     prazo_nf,
     situacao_protocolo,
 )
+from tissflow_batching.domain.recuperacao import com_recuperado
 from tissflow_batching.domain.situacao import DEMONSTRATIVO_ANALISE, FINAIS
 from tissflow_batching.domain.valores import liberar_sem_glosa, money
 from tissflow_batching.service_layer.ports import (
@@ -508,6 +509,7 @@ def public(doc: dict[str, Any], config: ConfigOperadora, hoje: date) -> dict[str
         out["nf_obrigatoria"] = config.nf_obrigatoria
         out["nf_prazo"] = prazo.isoformat() if prazo else None
         out["nf_prazo_texto"] = prazo_em_texto(prazo, hoje) if prazo and not doc.get("nf") else None
+    out.update(com_recuperado(doc))  # recursos de glosa answered: the value recovered
     return out
 
 
