@@ -115,14 +115,6 @@ class FakeNotas:
         return self.files.get(lote_id)
 
 
-class FakeProtocol:
-    def __init__(self) -> None:
-        self.by_lote: dict[str, dict[str, Any]] = {}
-
-    async def protocolo_do_lote(self, lote_id: str) -> dict[str, Any] | None:
-        return self.by_lote.get(lote_id)
-
-
 class Clock:
     def __init__(self, now: datetime | None = None) -> None:
         self.now = now or datetime(2026, 4, 17, 16, 34, tzinfo=UTC)
@@ -138,6 +130,5 @@ def fake_deps() -> Deps:
         outbox=FakeOutbox(),
         config=FakeConfig(),
         notas=FakeNotas(),
-        protocol=FakeProtocol(),
         clock=Clock(),
     )
