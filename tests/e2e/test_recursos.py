@@ -341,6 +341,7 @@ def test_demo_operator_answers_full_partial_and_refused(stack: Stack, clinica: A
     assert Decimal(respondido["valor_recuperado"]) == Decimal("55.00")
 
 
+@pytest.mark.timeout(600)  # upload to payment statement, on a machine shared by many
 def test_whole_loop_from_the_glosa_to_the_next_payment_statement(
     stack: Stack, clinica: Api, operadora: Api
 ) -> None:
