@@ -18,7 +18,9 @@ from tests.browser.conftest import Shot, login, new_context
 from tests.e2e.test_recursos import glossed_protocol
 from tests.support import Api, Stack, wait_for
 
-pytestmark = pytest.mark.browser
+# The whole thread (two services' consumers, the operator's page, the protocol) on a shared
+# machine, plus the stack's start when this module runs first: more than the default 300 s.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")

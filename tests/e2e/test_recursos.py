@@ -6,6 +6,7 @@ recovered; isolation between providers; the demo operator's answers."""
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
 import uuid
@@ -21,6 +22,7 @@ from tissflow_contracts import LoteSent, ProtocoloStatusChanged, Topic, new_enve
 from tissflow_demo.samples import build_lote
 from tissflow_tiss import NS, epilogo_hash, erros_de_schema
 
+from tests.security.conftest import portal_login
 from tests.support import Api, Stack, fresh_guia, publish, read_topic, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -339,6 +341,7 @@ def test_demo_operator_answers_full_partial_and_refused(stack: Stack, clinica: A
     assert Decimal(respondido["valor_recuperado"]) == Decimal("55.00")
 
 
+@pytest.mark.timeout(600)  # upload to payment statement, on a machine shared by many
 def test_whole_loop_from_the_glosa_to_the_next_payment_statement(
     stack: Stack, clinica: Api, operadora: Api
 ) -> None:
@@ -450,6 +453,14 @@ def test_whole_loop_from_the_glosa_to_the_next_payment_statement(
         what="o valor recuperado chegar ao protocolo",
     )
     assert protocolo["valor_glosado_final"] == "0.00"
+    # The portal: Detalhes do Lote, Pesquisa de Lotes and the protocol's page say it too.
+    with portal_login(stack.services.url("gateway"), "odontoarte", "odontoarte123") as (web, _):
+        detalhes = web.get(f"/lotes/{lote_id}").text
+        assert re.search(r'id="vlr-recuperado">R\$\s*2,00', detalhes), detalhes
+        assert re.search(r'id="vlr-glosa-final">R\$\s*0,00', detalhes)
+        assert "recuperado R$ 2,00 (recurso)" in web.get("/lotes").text
+        pagina = web.get(f"/protocolos/{peg}").text
+        assert re.search(r'id="valor-recuperado">R\$\s*2,00', pagina), pagina
     numeros = clinica.get("/recursos/numeros", params={"peg": peg}).json()["protocolos"][0]
     assert (numeros["glosa_inicial"], numeros["valor_recuperado"]) == ("2.00", "2.00")
     assert (numeros["glosa_final"], numeros["glosa_final_pct"]) == ("0.00", "0.00")
