@@ -461,6 +461,8 @@ def test_whole_loop_from_the_glosa_to_the_next_payment_statement(
         assert "recuperado R$ 2,00 (recurso)" in web.get("/lotes").text
         pagina = web.get(f"/protocolos/{peg}").text
         assert re.search(r'id="valor-recuperado">R\$\s*2,00', pagina), pagina
+        guia_row = pagina.split(f'id="guia-{guia["numero_guia_prestador"]}"')[1].split("</tr>")[0]
+        assert "recuperado R$ 2,00 (recurso)" in guia_row
     numeros = clinica.get("/recursos/numeros", params={"peg": peg}).json()["protocolos"][0]
     assert (numeros["glosa_inicial"], numeros["valor_recuperado"]) == ("2.00", "2.00")
     assert (numeros["glosa_final"], numeros["glosa_final_pct"]) == ("0.00", "0.00")
