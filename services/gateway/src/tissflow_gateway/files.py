@@ -42,6 +42,33 @@ def own(user: User, doc: dict[str, Any], what: str) -> dict[str, Any]:
     return doc
 
 
+async def store_upload(
+    user: User,
+    filename: str,
+    content: bytes,
+    idempotency_key: str | None = None,
+    canal: str = "upload_xml",
+) -> dict[str, Any]:
+    """Send one TISS XML to ingest as the provider's upload (the API's `POST /uploads`
+    and the web service's tissLoteGuias, canal "webservice"); the same key from the same
+    provider returns the first upload's file."""
+    if user.role != "prestador" or not user.provider_id:
+        raise ApiError(403, "acesso_negado", "Somente prestadores enviam arquivos.")
+    params = {"provider_id": user.provider_id, "filename": filename, "uploaded_by": user.username}
+    if idempotency_key:
+        params["idempotency_key"] = idempotency_key
+    if canal != "upload_xml":
+        params["canal"] = canal
+    return await call(
+        "POST",
+        "ingest",
+        "/internal/files",
+        params=params,
+        content=content,
+        headers={"Content-Type": "application/xml"},
+    )
+
+
 async def get_file(user: User, file_id: str) -> dict[str, Any]:
     try:
         doc = await call("GET", "ingest", f"/internal/files/{seg(file_id)}")

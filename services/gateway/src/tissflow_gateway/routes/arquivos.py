@@ -47,21 +47,7 @@ async def upload(
     if user.role != "prestador" or not user.provider_id:
         raise ApiError(403, "acesso_negado", "Somente prestadores enviam arquivos.")
     received = await receive_single_xml(request)
-    params = {
-        "provider_id": user.provider_id,
-        "filename": received.filename,
-        "uploaded_by": user.username,
-    }
-    if idempotency_key:
-        params["idempotency_key"] = idempotency_key
-    stored = await call(
-        "POST",
-        "ingest",
-        "/internal/files",
-        params=params,
-        content=received.content,
-        headers={"Content-Type": "application/xml"},
-    )
+    stored = await files.store_upload(user, received.filename, received.content, idempotency_key)
     return FileOut(**stored)
 
 
