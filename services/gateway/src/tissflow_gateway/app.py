@@ -32,6 +32,7 @@ from tissflow_gateway import (
     pages_ops,
     pages_protocolos,
     pages_recursos,
+    pages_webservices,
     portal,
 )
 from tissflow_gateway.core import UNAVAILABLE, db, runtime, settings
@@ -121,6 +122,7 @@ app.include_router(routes_recursos.router)
 app.include_router(pages_recursos.router)
 app.include_router(webservices_routes.router)
 app.include_router(soap.router)
+app.include_router(pages_webservices.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
 # The portal loads nothing from elsewhere and runs no inline script; /docs (Swagger UI)
