@@ -360,3 +360,34 @@ def test_recurso_de_glosa_pelo_web_service(
     # Sent again after the answer: still the same receipt, never a second recurso.
     assert recibo(responder(stack, pedido_recurso(CLINICA, peg, {g1: [item]}))) == numero
     assert clinica.get("/recursos", params={"peg": peg}).json()["total"] == 1
+
+
+# -- elegibilidade -----------------------------------------------------------------------
+def pedido_elegibilidade(user: User, carteira: str) -> Call:
+    def fill(root: etree._Element) -> etree._Element:
+        body = el(root, "pedidoElegibilidade")
+        contratado(body, "dadosPrestador", user)
+        el(body, "numeroCarteira", carteira)
+        return body
+
+    return pedido("pedidoElegibilidadeWS", "VERIFICA_ELEGIBILIDADE", fill, user)
+
+
+def test_elegibilidade_pelo_cadastro_de_beneficiarios(stack: Stack) -> None:
+    ativa = responder(stack, pedido_elegibilidade(CLINICA, "00331988000116"))
+    assert ativa.findtext(".//ans:tipoTransacao", namespaces=ANS) == "SITUACAO_ELEGIBILIDADE"
+    recibo = ativa.find(".//ans:reciboElegibilidade", ANS)
+    assert recibo is not None, etree.tostring(ativa)
+    assert recibo.findtext("ans:respostaSolicitacao", namespaces=ANS) == "S"
+    assert recibo.findtext("ans:nomeBeneficiario", namespaces=ANS) == "MARIA APARECIDA DOS SANTOS"
+
+    inativa = responder(stack, pedido_elegibilidade(CLINICA, "00331988000450"))
+    assert inativa.findtext(".//ans:respostaSolicitacao", namespaces=ANS) == "N"
+    assert inativa.findtext(".//ans:motivoNegativa/ans:codigoGlosa", namespaces=ANS) == "1001"
+
+    desconhecida = responder(stack, pedido_elegibilidade(CLINICA, "00331988999999"))
+    assert desconhecida.find(".//ans:reciboElegibilidade", ANS) is None
+    codigo = desconhecida.findtext(
+        ".//ans:respostaElegibilidade/ans:codigoGlosa/ans:codigoGlosa", None, ANS
+    )
+    assert codigo == "1001", etree.tostring(desconhecida)
