@@ -44,6 +44,8 @@ from tissflow_gateway.routes import operadora as operadora_routes
 from tissflow_gateway.routes import ops as ops_routes
 from tissflow_gateway.routes import protocolos as protocolos_api
 from tissflow_gateway.routes import recursos as routes_recursos
+from tissflow_gateway.routes import webservices as webservices_routes
+from tissflow_gateway.ws import soap
 
 notifications = db["notifications"]
 
@@ -117,6 +119,8 @@ app.include_router(pages_digitacao.router)
 app.include_router(pages_protocolos.router)
 app.include_router(routes_recursos.router)
 app.include_router(pages_recursos.router)
+app.include_router(webservices_routes.router)
+app.include_router(soap.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
 # The portal loads nothing from elsewhere and runs no inline script; /docs (Swagger UI)
@@ -171,7 +175,7 @@ async def security_headers(request: Request, call_next: Any) -> Response:
 def _wants_html(request: Request) -> bool:
     """Portal pages answer errors with a page; the API and probes always with JSON."""
     path = request.url.path
-    if path.startswith(("/api/", "/internal/", "/static/", "/openapi", "/docs")):
+    if path.startswith(("/api/", "/internal/", "/static/", "/openapi", "/docs", "/ws/")):
         return False
     return "text/html" in request.headers.get("accept", "")
 

@@ -69,6 +69,9 @@ class Reply:
 
     tipo_transacao: str
     body: etree._Element
+    falha_negocio: str | None = None
+    """The answer header's `falhaNegocio` (table-38 code) when the whole transaction is
+    refused, e.g. a lote whose file the engine refused."""
 
 
 Handler = Callable[[Call], Awaitable[Reply]]
