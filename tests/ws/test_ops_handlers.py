@@ -45,9 +45,18 @@ _seq = itertools.count(int(datetime.now(UTC).timestamp()))
 
 
 # -- the door, as the SOAP door does it -----------------------------------------------------
-def pedido(
-    elemento: str, tipo: str, fill: Callable[[etree._Element], etree._Element], user: User
-) -> Call:
+Fill = Callable[[etree._Element], etree._Element]
+
+
+def conteudo(fill: Fill) -> etree._Element:
+    """The content element alone (for a client that adds its own cabecalho and hash)."""
+    holder = etree.Element(f"{{{NS}}}holder", nsmap={"ans": NS})
+    body = fill(holder)
+    holder.remove(body)
+    return body
+
+
+def pedido(elemento: str, tipo: str, fill: Fill, user: User) -> Call:
     """A request WS element from the provider (cabecalho, content, hash), schema-checked,
     as the `Call` the door builds from it."""
     root = mensagem_ws(
@@ -122,7 +131,7 @@ def contratado(parent: etree._Element, tag: str, user: User) -> None:
 
 
 # -- demonstrativos ----------------------------------------------------------------------
-def pedido_analise(user: User, *pegs: str, prestador: User | None = None) -> Call:
+def analise_fill(user: User, *pegs: str, prestador: User | None = None) -> Fill:
     def fill(root: etree._Element) -> etree._Element:
         body = el(root, "solicitacaoDemonstrativoRetorno")
         analise = el(body, "demonstrativoAnalise")
@@ -133,10 +142,19 @@ def pedido_analise(user: User, *pegs: str, prestador: User | None = None) -> Cal
             el(protocolos, "numeroProtocolo", peg)
         return body
 
-    return pedido("solicitacaoDemonstrativoRetornoWS", "SOLIC_DEMONSTRATIVO_RETORNO", fill, user)
+    return fill
 
 
-def pedido_pagamento(user: User, **periodo: str) -> Call:
+def pedido_analise(user: User, *pegs: str, prestador: User | None = None) -> Call:
+    return pedido(
+        "solicitacaoDemonstrativoRetornoWS",
+        "SOLIC_DEMONSTRATIVO_RETORNO",
+        analise_fill(user, *pegs, prestador=prestador),
+        user,
+    )
+
+
+def pagamento_fill(user: User, **periodo: str) -> Fill:
     def fill(root: etree._Element) -> etree._Element:
         body = el(root, "solicitacaoDemonstrativoRetorno")
         pagamento = el(body, "demonstrativoPagamento")
@@ -147,7 +165,16 @@ def pedido_pagamento(user: User, **periodo: str) -> Call:
         el(el(pagamento, "periodo"), name, value)
         return body
 
-    return pedido("solicitacaoDemonstrativoRetornoWS", "SOLIC_DEMONSTRATIVO_RETORNO", fill, user)
+    return fill
+
+
+def pedido_pagamento(user: User, **periodo: str) -> Call:
+    return pedido(
+        "solicitacaoDemonstrativoRetornoWS",
+        "SOLIC_DEMONSTRATIVO_RETORNO",
+        pagamento_fill(user, **periodo),
+        user,
+    )
 
 
 def protocolos_em(answer: etree._Element) -> set[str]:
@@ -220,12 +247,12 @@ def test_demonstrativos_de_analise_e_pagamento_pelo_web_service(
 
 
 # -- recurso de glosa --------------------------------------------------------------------
-def pedido_recurso(
+def recurso_fill(
     user: User,
     peg: str,
     guias: dict[str, list[dict[str, Any]]],
     numero: str = "WS-1",
-) -> Call:
+) -> Fill:
     """A `loteRecursoGlosaWS` appealing items (`sequencial`, `valor`, `justificativa`) of
     each guide in `guias`."""
 
@@ -261,17 +288,34 @@ def pedido_recurso(
         el(guia, "dataRecurso", date.today().isoformat())
         return body
 
-    return pedido("loteRecursoGlosaWS", "RECURSO_GLOSA", fill, user)
+    return fill
 
 
-def pedido_status(user: User, numero: str) -> Call:
+def pedido_recurso(
+    user: User, peg: str, guias: dict[str, list[dict[str, Any]]], numero: str = "WS-1"
+) -> Call:
+    return pedido(
+        "loteRecursoGlosaWS", "RECURSO_GLOSA", recurso_fill(user, peg, guias, numero), user
+    )
+
+
+def status_fill(user: User, numero: str) -> Fill:
     def fill(root: etree._Element) -> etree._Element:
         body = el(root, "solicitacaoStatusProtocoloRecurso")
         contratado(body, "dadosPrestador", user)
         el(body, "numeroProtocolo", numero)
         return body
 
-    return pedido("solicitacaoStatusRecursoGlosaWS", "SOLIC_STATUS_RECURSO_GLOSA", fill, user)
+    return fill
+
+
+def pedido_status(user: User, numero: str) -> Call:
+    return pedido(
+        "solicitacaoStatusRecursoGlosaWS",
+        "SOLIC_STATUS_RECURSO_GLOSA",
+        status_fill(user, numero),
+        user,
+    )
 
 
 def recibo(answer: etree._Element) -> str:
@@ -363,14 +407,20 @@ def test_recurso_de_glosa_pelo_web_service(
 
 
 # -- elegibilidade -----------------------------------------------------------------------
-def pedido_elegibilidade(user: User, carteira: str) -> Call:
+def elegibilidade_fill(user: User, carteira: str) -> Fill:
     def fill(root: etree._Element) -> etree._Element:
         body = el(root, "pedidoElegibilidade")
         contratado(body, "dadosPrestador", user)
         el(body, "numeroCarteira", carteira)
         return body
 
-    return pedido("pedidoElegibilidadeWS", "VERIFICA_ELEGIBILIDADE", fill, user)
+    return fill
+
+
+def pedido_elegibilidade(user: User, carteira: str) -> Call:
+    return pedido(
+        "pedidoElegibilidadeWS", "VERIFICA_ELEGIBILIDADE", elegibilidade_fill(user, carteira), user
+    )
 
 
 def test_elegibilidade_pelo_cadastro_de_beneficiarios(stack: Stack) -> None:
