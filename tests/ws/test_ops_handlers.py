@@ -291,6 +291,30 @@ def recurso_fill(
     return fill
 
 
+def recurso_odonto_fill(user: User, peg: str, guia: str, codigo: str, valor: str) -> Fill:
+    """A `guiaRecursoGlosaOdonto` appealing the whole glosa `codigo` of a dental guide."""
+
+    def fill(root: etree._Element) -> etree._Element:
+        body = el(root, "loteRecurso")
+        rec = el(body, "guiaRecursoGlosaOdonto")
+        el(rec, "registroANS", REGISTRO_ANS)
+        el(rec, "numeroGuiaRecGlosaPrestador", "WS-ODONTO-1")
+        el(rec, "nomeOperadora", "OPERADORA DEMO")
+        el(rec, "objetoRecurso", "2")
+        contratado(rec, "dadosContratado", user)
+        el(rec, "numeroLote", "7001")
+        el(rec, "numeroProtocolo", peg)
+        rg = el(el(rec, "opcaoRecurso"), "recursoGuia")
+        el(rg, "numeroGuiaPrestador", guia)
+        el(rg, "codGlosaGuia", codigo)
+        el(rg, "justificativaGuia", "Tratamento completo conforme plano aprovado.")
+        el(rec, "valorTotalRecursado", valor)
+        el(rec, "dataRecurso", date.today().isoformat())
+        return body
+
+    return fill
+
+
 def pedido_recurso(
     user: User, peg: str, guias: dict[str, list[dict[str, Any]]], numero: str = "WS-1"
 ) -> Call:
@@ -404,6 +428,23 @@ def test_recurso_de_glosa_pelo_web_service(
     # Sent again after the answer: still the same receipt, never a second recurso.
     assert recibo(responder(stack, pedido_recurso(CLINICA, peg, {g1: [item]}))) == numero
     assert clinica.get("/recursos", params={"peg": peg}).json()["total"] == 1
+
+    # The dental form: the other guide's whole glosa (1705, R$ 40,00), its own recurso.
+    odonto = pedido(
+        "loteRecursoGlosaWS",
+        "RECURSO_GLOSA",
+        recurso_odonto_fill(CLINICA, peg, g2, "1705", "40.00"),
+        CLINICA,
+    )
+    outro_numero = recibo(responder(stack, odonto))
+    assert outro_numero != numero
+    por_guia = {
+        r["numero_guia"]: r for r in clinica.get("/recursos", params={"peg": peg}).json()["items"]
+    }
+    assert set(por_guia) == {g1, g2}
+    assert [(x["linha_id"], x["valor_recursado"]) for x in por_guia[g2]["linhas"]] == [
+        (f"{g2}:G1705", "40.00")
+    ]
 
 
 # -- elegibilidade -----------------------------------------------------------------------

@@ -1,20 +1,22 @@
 """`tissRecursoGlosa` and `tissSolicitacaoStatusRecursoGlosa`: a clinic's software appeals
 a glossed guide and later asks how the appeal stands.
 
-The message (`guiaRecursoGlosa`, one guide) becomes the same recurso the Recursos de Glosa
-page makes: the glossed lines it names are opened (`abrir`), filled with the message's
-values and justificativas (`salvar`) and sent (`enviar`) through the recursos service's
-use cases, so its checks (deadline, value bounds, one guide, an item in one open recurso
-at a time) refuse it with the same rules, as `mensagemErro` with a table-38 code. The
-answer waits, up to `RECIBO_ESPERA_SEGUNDOS`, for the operator's receipt (its protocol
-number). The same message sent again finds the recurso that already holds those lines
-with the same values and answers its receipt: never a second recurso.
+The message (`guiaRecursoGlosa`, or the dental `guiaRecursoGlosaOdonto`; one guide)
+becomes the same recurso the Recursos de Glosa page makes: the glossed lines it names are
+opened (`abrir`), filled with the message's values and justificativas (`salvar`) and sent
+(`enviar`) through the recursos service's use cases, so its checks (deadline, value
+bounds, one guide, an item in one open recurso at a time) refuse it with the same rules,
+as `mensagemErro` with a table-38 code. The answer waits, up to
+`RECIBO_ESPERA_SEGUNDOS`, for the operator's receipt (its protocol number). The same
+message sent again finds the recurso that already holds those lines with the same values
+and answers its receipt: never a second recurso.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -76,19 +78,99 @@ def _valor(text: str) -> str:
         raise Recusa("5050", f"Valor inválido: {text!r}.") from None
 
 
-def _linhas_pedidas(guia: etree._Element, conta: dict[str, Any]) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class ItemPedido:
+    """One procedure the message appeals, in either form (medical or dental)."""
+
+    sequencial: str
+    data_inicio: str
+    data_fim: str
+    proc: etree._Element | None
+    dente_regiao: etree._Element | None
+    dente_face: str
+    codigo: str
+    valor: str
+    justificativa: str
+
+
+@dataclass(frozen=True)
+class GuiaPedida:
+    """The guide a message appeals: its whole glosa by code, or procedures."""
+
+    numero: str
+    numero_operadora: str
+    senha: str
+    completas: list[tuple[str, str]]
+    itens: list[ItemPedido]
+
+
+def _guia_medica(guia: etree._Element) -> GuiaPedida:
+    """`ctm_recursoGlosa/opcaoRecurso/recursoGuia`."""
+    opcao = guia.find("ans:opcaoRecursoGuia", ANS)
+    opcao = opcao if opcao is not None else etree.Element(q("opcaoRecursoGuia"))
+    return GuiaPedida(
+        texto(guia, "ans:numeroGuiaOrigem"),
+        texto(guia, "ans:numeroGuiaOperadora"),
+        texto(guia, "ans:senha"),
+        [
+            (texto(c, "ans:codGlosaGuia"), texto(c, "ans:justificativaGuia"))
+            for c in opcao.iterfind("ans:recursoGuiaCompleta", ANS)
+        ],
+        [
+            ItemPedido(
+                texto(item, "ans:sequencialItem"),
+                texto(item, "ans:dataInicio"),
+                texto(item, "ans:dataFim"),
+                item.find("ans:procRecurso", ANS),
+                None,
+                "",
+                texto(item, "ans:codGlosaItem"),
+                texto(item, "ans:valorRecursado"),
+                texto(item, "ans:justificativaItem"),
+            )
+            for item in opcao.iterfind("ans:itensGuia", ANS)
+        ],
+    )
+
+
+def _guia_odonto(guia: etree._Element) -> GuiaPedida:
+    """`cto_recursoGlosaOdonto/opcaoRecurso/recursoGuia`: the guide's glosa, or its
+    procedures (`recursoProcedimento`) when it names them."""
+    itens = [
+        ItemPedido(
+            texto(item, "ans:sequencialItem"),
+            texto(item, "ans:dataRealizacao"),
+            "",
+            item.find("ans:procRecurso", ANS),
+            item.find("ans:denteRegiao", ANS),
+            texto(item, "ans:denteFace"),
+            texto(item, "ans:codGlosaProc"),
+            texto(item, "ans:valorRecursado"),
+            texto(item, "ans:justificativaProc"),
+        )
+        for item in guia.iterfind("ans:recursoProcedimento", ANS)
+    ]
+    completa = (texto(guia, "ans:codGlosaGuia"), texto(guia, "ans:justificativaGuia"))
+    return GuiaPedida(
+        texto(guia, "ans:numeroGuiaPrestador"),
+        texto(guia, "ans:numeroGuiaOperadora"),
+        texto(guia, "ans:senha"),
+        [] if itens else [completa],
+        itens,
+    )
+
+
+def _linhas_pedidas(guia: GuiaPedida, conta: dict[str, Any]) -> list[dict[str, str]]:
     """The protocol's glossed lines the message appeals, with its values and texts."""
-    numero = texto(guia, "ans:numeroGuiaOrigem")
+    numero = guia.numero
     da_guia = [linha for linha in conta["linhas"] if linha["numero_guia"] == numero]
     if not da_guia:
         raise Recusa(
             "2908",
             f"A guia {numero} não tem itens glosados no protocolo {conta['peg']}.",
         )
-    opcao = guia.find("ans:opcaoRecursoGuia", ANS)
     pedidas: dict[str, dict[str, str]] = {}
-    for completa in opcao.iterfind("ans:recursoGuiaCompleta", ANS) if opcao is not None else ():
-        codigo = texto(completa, "ans:codGlosaGuia")
+    for codigo, justificativa in guia.completas:
         achadas = [
             linha
             for linha in da_guia
@@ -100,18 +182,18 @@ def _linhas_pedidas(guia: etree._Element, conta: dict[str, Any]) -> list[dict[st
             pedidas[linha["linha_id"]] = {
                 "linha_id": linha["linha_id"],
                 "valor_recursado": str(linha["valor_glosado"]),
-                "justificativa": texto(completa, "ans:justificativaGuia"),
+                "justificativa": justificativa,
             }
     por_item = {str(linha.get("sequencial_item")): linha for linha in da_guia}
-    for item in opcao.iterfind("ans:itensGuia", ANS) if opcao is not None else ():
-        seq = str(int(texto(item, "ans:sequencialItem") or "0"))
+    for item in guia.itens:
+        seq = str(int(item.sequencial or "0"))
         linha = por_item.get(seq)
         if linha is None:
             raise Recusa("2908", f"O item {seq} da guia {numero} não foi glosado.")
         pedidas[linha["linha_id"]] = {
             "linha_id": linha["linha_id"],
-            "valor_recursado": _valor(texto(item, "ans:valorRecursado")),
-            "justificativa": texto(item, "ans:justificativaItem"),
+            "valor_recursado": _valor(item.valor),
+            "justificativa": item.justificativa,
         }
     return list(pedidas.values())
 
@@ -201,32 +283,39 @@ async def _recibo_da_operadora(recurso_id: str) -> dict[str, Any]:
         await asyncio.sleep(0.2)
 
 
-def _guia_recebida(parent: etree._Element, guia: etree._Element) -> None:
+def _guia_recebida(parent: etree._Element, guia: GuiaPedida) -> None:
     """The received guide as `ct_recursoGlosaRecebimento/guiasRecurso`."""
     recebida = el(parent, "guiasRecurso")
-    for tag in ("numeroGuiaOrigem", "numeroGuiaOperadora", "senha"):
-        if value := texto(guia, f"ans:{tag}"):
-            el(recebida, tag, value)
+    el(recebida, "numeroGuiaOrigem", guia.numero)
+    if guia.numero_operadora:
+        el(recebida, "numeroGuiaOperadora", guia.numero_operadora)
+    if guia.senha:
+        el(recebida, "senha", guia.senha)
     opcao = el(recebida, "opcaoRecursoGuia")
-    for completa in guia.iterfind("ans:opcaoRecursoGuia/ans:recursoGuiaCompleta", ANS):
+    for codigo, justificativa in guia.completas:
         rg = el(opcao, "recursoGuia")
-        el(rg, "codGlosaGuia", texto(completa, "ans:codGlosaGuia"))
-        el(rg, "justificativaGuia", texto(completa, "ans:justificativaGuia")[:150])
-    for item in guia.iterfind("ans:opcaoRecursoGuia/ans:itensGuia", ANS):
+        el(rg, "codGlosaGuia", codigo)
+        el(rg, "justificativaGuia", justificativa[:150])
+    for item in guia.itens:
         recebido = el(opcao, "itensGuia")
-        el(recebido, "sequencialItem", texto(item, "ans:sequencialItem"))
-        el(recebido, "dataInicio", texto(item, "ans:dataInicio"))
-        if fim := texto(item, "ans:dataFim"):
-            el(recebido, "dataFim", fim)
-        proc = item.find("ans:procRecurso", ANS)
-        if proc is not None:
-            recebido.append(copy.deepcopy(proc))
-        el(recebido, "codGlosaItem", texto(item, "ans:codGlosaItem"))
-        el(recebido, "valorRecursado", texto(item, "ans:valorRecursado"))
-        el(recebido, "justificativaItem", texto(item, "ans:justificativaItem"))
+        el(recebido, "sequencialItem", item.sequencial)
+        el(recebido, "dataInicio", item.data_inicio)
+        if item.data_fim:
+            el(recebido, "dataFim", item.data_fim)
+        if item.proc is not None:
+            recebido.append(copy.deepcopy(item.proc))
+        if item.dente_regiao is not None:
+            recebido.append(copy.deepcopy(item.dente_regiao))
+        if item.dente_face:
+            el(recebido, "denteFace", item.dente_face)
+        el(recebido, "codGlosaItem", item.codigo)
+        el(recebido, "valorRecursado", item.valor)
+        el(recebido, "justificativaItem", item.justificativa)
 
 
-def _recebimento(call: Call, guia_recurso: etree._Element, recebido: dict[str, Any]) -> Reply:
+def _recebimento(
+    call: Call, guia_recurso: etree._Element, guia: GuiaPedida, recebido: dict[str, Any]
+) -> Reply:
     corpo = etree.Element(q("recebimentoRecurso"), nsmap={"ans": NS})
     recibo = el(corpo, "protocoloRecebimento")
     el(recibo, "nrProtocoloRecursoGlosa", str(recebido["numero_protocolo_recurso"])[:12])
@@ -237,10 +326,8 @@ def _recebimento(call: Call, guia_recurso: etree._Element, recebido: dict[str, A
     el(recibo, "registroANS", settings.operadora_registro_ans)
     dados_prestador(recibo, "dadosPrestador", str(call.user.provider_id))
     el(recibo, "nrProtocoloRecursado", texto(guia_recurso, "ans:numeroProtocolo")[:12])
-    guias = guia_recurso.findall("ans:opcaoRecurso/ans:recursoGuia", ANS)
-    el(recibo, "qtGuiasRecurso", len(guias))
-    for guia in guias:
-        _guia_recebida(recibo, guia)
+    el(recibo, "qtGuiasRecurso", 1)
+    _guia_recebida(recibo, guia)
     total = recebido.get("valor_total_recursado") or texto(guia_recurso, "ans:valorTotalRecursado")
     el(recibo, "valorTotalRecursado", _valor(str(total)))
     return Reply(RECEBIMENTO, corpo)
@@ -248,11 +335,11 @@ def _recebimento(call: Call, guia_recurso: etree._Element, recebido: dict[str, A
 
 async def _receber(call: Call) -> Reply:
     guia_recurso = call.body.find("ans:guiaRecursoGlosa", ANS)
+    odonto = guia_recurso is None
     if guia_recurso is None:
-        raise Recusa(
-            "2908",
-            "Envie o recurso de glosa na guia guiaRecursoGlosa (uma guia por mensagem).",
-        )
+        guia_recurso = call.body.find("ans:guiaRecursoGlosaOdonto", ANS)
+    if guia_recurso is None:
+        raise Recusa("2908", "Mensagem sem guia de recurso de glosa.")
     if texto(guia_recurso, "ans:registroANS") != settings.operadora_registro_ans:
         raise Recusa(
             "5027",
@@ -274,9 +361,10 @@ async def _receber(call: Call) -> Reply:
             f"a mensagem tem {len(guias)}.",
         )
     conta = await _conta(call, texto(guia_recurso, "ans:numeroProtocolo"))
-    pedidas = _linhas_pedidas(guias[0], conta)
+    guia = _guia_odonto(guias[0]) if odonto else _guia_medica(guias[0])
+    pedidas = _linhas_pedidas(guia, conta)
     recurso_id = await _recurso(call, conta, pedidas)
-    return _recebimento(call, guia_recurso, await _recibo_da_operadora(recurso_id))
+    return _recebimento(call, guia_recurso, guia, await _recibo_da_operadora(recurso_id))
 
 
 @operation(
