@@ -1,6 +1,7 @@
 """Recurso de glosa in a real browser: the clerk appeals two glossed items of a protocol,
 sees the deadline and the character counter, saves the draft, sends; the operator's staff
-answer on their page; the clerk sees the answer badge and the value recovered."""
+answer on their page; the clerk sees the answer badge in the menu, the value recovered on
+the recurso and on the protocol's page, and the numbers per protocol."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from tests.browser.conftest import Shot, login, new_context
 from tests.e2e.test_recursos import glossed_protocol
 from tests.support import Api, Stack, wait_for
 
-pytestmark = pytest.mark.browser
+# The whole thread (two services' consumers, the operator's page, the protocol) on a shared
+# machine, plus the stack's start when this module runs first: more than the default 300 s.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +127,11 @@ def test_clerk_appeals_two_items_and_sees_the_value_recovered(
         timeout=90,
         what="a resposta chegar à clínica",
     )
-    page.goto("/recursos")
+    page.goto("/lotes")
+    # The side menu tells of the new answer on any page, not only on Recursos de Glosa.
+    menu = page.get_by_role("navigation", name="Menu principal")
+    expect(menu.locator("[data-respostas-novas]")).to_be_visible()
+    menu.get_by_role("link", name=re.compile("Recursos de Glosa")).click()
     expect(page.locator("[data-badge]")).to_contain_text("nova")
     linha = page.locator("#recursos tr", has_text=peg)
     expect(linha).to_contain_text("Respondido")
@@ -136,3 +143,18 @@ def test_clerk_appeals_two_items_and_sees_the_value_recovered(
         "Acatado · valor acatado R$ 20,00"
     )
     expect(page.get_by_role("link", name="XML da resposta")).to_be_visible()
+
+    # The money: the protocol's page shows the value recovered apart from its glosa.
+    wait_for(
+        lambda: clinica.get(f"/protocolos/{peg}").json().get("valor_recuperado") == "50.00",
+        timeout=60,
+        what="o valor recuperado chegar ao protocolo",
+    )
+    page.goto(f"/protocolos/{peg}")
+    expect(page.locator("#valor-recuperado")).to_contain_text("R$ 50,00")
+    shot(page, "64-protocolo-recuperado")
+    page.goto(f"/recursos?peg={peg}")
+    numeros = page.locator(f"[data-numeros-peg='{peg}']")
+    expect(numeros).to_contain_text("R$ 120,00")  # glosa inicial
+    expect(numeros).to_contain_text("R$ 50,00")  # recuperado
+    expect(numeros).to_contain_text("R$ 70,00")  # glosa final

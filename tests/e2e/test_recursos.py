@@ -6,19 +6,24 @@ recovered; isolation between providers; the demo operator's answers."""
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
 from tissflow_contracts import LoteSent, ProtocoloStatusChanged, Topic, new_envelope
+from tissflow_demo.samples import build_lote
 from tissflow_tiss import NS, epilogo_hash, erros_de_schema
 
-from tests.support import Api, Stack, publish, read_topic, wait_for
+from tests.security.conftest import portal_login
+from tests.support import Api, Stack, fresh_guia, publish, read_topic, wait_for
 
 pytestmark = pytest.mark.e2e
 CNPJ = "07906129000102"
@@ -334,3 +339,157 @@ def test_demo_operator_answers_full_partial_and_refused(stack: Stack, clinica: A
     assert first["acatado"] and first["valor_acatado"] == "30.00"
     assert second["acatado"] and second["valor_acatado"] == "25.00"
     assert Decimal(respondido["valor_recuperado"]) == Decimal("55.00")
+
+
+@pytest.mark.timeout(600)  # upload to payment statement, on a machine shared by many
+def test_whole_loop_from_the_glosa_to_the_next_payment_statement(
+    stack: Stack, clinica: Api, operadora: Api
+) -> None:
+    """A lote uploaded and sent through the pipeline, glossed by the operator; two clerks
+    appeal the same glosa at once (one wins); the demo operator answers; the recovered value
+    shows on the recurso, the lote, the protocol and the numbers, and is credited on the
+    next Demonstrativo de Pagamento."""
+    content = build_lote(
+        tipo_guia="sp_sadt", n_guias=2, numero_lote="900417", numero_guia_inicial=fresh_guia()
+    )
+    file_id = clinica.upload(content, filename="lote-900417.xml").json()["file_id"]
+    assert clinica.wait_file(file_id)["status"] == "importado"
+    guias = clinica.get(f"/files/{file_id}/criticas").json()["result"]["guias"]
+    lote_id = clinica.lote_do_arquivo(file_id)["lote_id"]
+    peg = clinica.enviar_e_aguardar_peg(lote_id)
+    glosada, inteira = (g["numero_guia_prestador"] for g in guias)
+    valores = {g["numero_guia_prestador"]: Decimal(g["valor_total"]) for g in guias}
+    glosa = Decimal("2.00")
+    analise = [
+        {
+            "numero_guia_prestador": glosada,
+            "valor_processado": str(valores[glosada]),
+            "valor_liberado": str(valores[glosada] - glosa),
+            "valor_glosado": str(glosa),
+            "glosas": [{"codigo": "1705", "valor": str(glosa)}],
+        },
+        {
+            "numero_guia_prestador": inteira,
+            "valor_processado": str(valores[inteira]),
+            "valor_liberado": str(valores[inteira]),
+        },
+    ]
+    url = f"/operadora/protocolos/{peg}/status"
+    assert operadora.post(url, json={"status": 2}).status_code == 200
+    analysed = operadora.post(url, json={"status": 5, "guias": analise})
+    assert analysed.status_code == 200, analysed.text
+
+    conta = glosas_of(clinica, peg)
+    [linha] = conta["linhas"]
+    assert (linha["linha_id"], linha["valor_glosado"]) == (f"{glosada}:G1705", "2.00")
+    assert conta["no_prazo"] and conta["dias_restantes"] == 30
+
+    # Two clerks press Recorrer on the same glosa at the same moment: exactly one wins.
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(
+                lambda _: clinica.post(
+                    "/recursos", json={"peg": peg, "linhas": [linha["linha_id"]]}
+                ),
+                range(4),
+            )
+        )
+    assert sorted(r.status_code for r in answers) == [201, 409, 409, 409], [r.text for r in answers]
+    for refused in (r for r in answers if r.status_code == 409):
+        assert refused.json()["code"].startswith("item_ja")
+        assert "recurso" in refused.json()["message"]
+    [won] = (r.json()["items"][0] for r in answers if r.status_code == 201)
+    rid = won["recurso_id"]
+    assert len(clinica.get("/recursos", params={"peg": peg}).json()["items"]) == 1
+
+    draft = [{"linha_id": linha["linha_id"], "valor_recursado": "2,00", "justificativa": "Tabela."}]
+    assert clinica.put(f"/recursos/{rid}", json={"linhas": draft}).status_code == 200
+    assert clinica.post(f"/recursos/{rid}/enviar").status_code == 200
+
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "tissflow_recursos.demo_operadora"],
+        env={**stack.services.env, "TISSFLOW_DEMO_RECURSO_SECONDS": "0.5"},
+    )
+    try:
+        # The list does not open the answer: it is new until the clerk opens the recurso.
+        listed = wait_for(
+            lambda: (
+                (d := clinica.get("/recursos", params={"peg": peg}).json()["items"][0])["situacao"]
+                == "respondido"
+                and d
+            ),
+            timeout=90,
+            what="a operadora de demonstração responder",
+        )
+    finally:
+        demo.terminate()
+        demo.wait(10)
+    assert listed["resposta_nova"] is True
+    assert clinica.get("/recursos/respostas-novas").json()["respostas_novas"] >= 1
+    opened = clinica.get(f"/recursos/{rid}").json()
+    assert opened["valor_recuperado"] == "2.00" and opened["linhas"][0]["acatado"] is True
+    assert (
+        clinica.get("/recursos", params={"peg": peg}).json()["items"][0]["resposta_nova"] is False
+    )
+    assert_tiss_ok(clinica.get(f"/recursos/{rid}/xml/resposta").content, "RESPOSTA_RECURSO_GLOSA")
+
+    # The money: the lote and the protocol show the value recovered apart, and glosa final.
+    lote = wait_for(
+        lambda: (
+            (d := clinica.get(f"/lotes/{lote_id}").json()).get("valor_recuperado") == "2.00" and d
+        ),
+        timeout=60,
+        what="o valor recuperado chegar ao lote",
+    )
+    assert (lote["valor_glosado"], lote["valor_glosado_final"]) == ("2.00", "0.00")
+    assert Decimal(lote["valor_liberado_final"]) == Decimal(lote["valor_liberado"]) + glosa
+    guia = next(g for g in lote["guias"] if g["numero_guia_prestador"] == glosada)
+    assert guia["valor_recuperado"] == "2.00"
+    protocolo = wait_for(
+        lambda: (
+            (d := clinica.get(f"/protocolos/{peg}").json()).get("valor_recuperado") == "2.00" and d
+        ),
+        timeout=60,
+        what="o valor recuperado chegar ao protocolo",
+    )
+    assert protocolo["valor_glosado_final"] == "0.00"
+    # The portal: Detalhes do Lote, Pesquisa de Lotes and the protocol's page say it too.
+    with portal_login(stack.services.url("gateway"), "odontoarte", "odontoarte123") as (web, _):
+        detalhes = web.get(f"/lotes/{lote_id}").text
+        assert re.search(r'id="vlr-recuperado">R\$\s*2,00', detalhes), detalhes
+        assert re.search(r'id="vlr-glosa-final">R\$\s*0,00', detalhes)
+        assert "recuperado R$ 2,00 (recurso)" in web.get("/lotes").text
+        pagina = web.get(f"/protocolos/{peg}").text
+        assert re.search(r'id="valor-recuperado">R\$\s*2,00', pagina), pagina
+        guia_row = pagina.split(f'id="guia-{guia["numero_guia_prestador"]}"')[1].split("</tr>")[0]
+        assert "recuperado R$ 2,00 (recurso)" in guia_row
+    numeros = clinica.get("/recursos/numeros", params={"peg": peg}).json()["protocolos"][0]
+    assert (numeros["glosa_inicial"], numeros["valor_recuperado"]) == ("2.00", "2.00")
+    assert (numeros["glosa_final"], numeros["glosa_final_pct"]) == ("0.00", "0.00")
+    assert numeros["recursos_fora_do_prazo"] == 0
+
+    # The next payment: the Demonstrativo de Pagamento of that date credits the recurso.
+    hoje = datetime.now(ZoneInfo("America/Sao_Paulo")).date()
+    pagamento = (hoje + timedelta(days=7)).isoformat()
+    faturado = operadora.post(url, json={"status": 3, "data_pagamento": pagamento})
+    assert faturado.status_code == 200, faturado.text
+
+    def credito() -> bytes | None:
+        response = clinica.get(
+            "/demonstrativos/pagamento/xml", params={"operadora": "331988", "data": pagamento}
+        )
+        if response.status_code != 200:
+            return None
+        valores_dc = etree.fromstring(response.content).iterfind(f".//{{{NS}}}valorDbCr")
+        return response.content if "2.00" in [v.text for v in valores_dc] else None
+
+    xml = wait_for(credito, timeout=90, what="o crédito do recurso no demonstrativo de pagamento")
+    assert erros_de_schema(xml) == []
+    root = etree.fromstring(xml)
+    assert root.findtext(f".//{{{NS}}}hash") == epilogo_hash(root)
+    creditos = [
+        dc
+        for dc in root.iterfind(f".//{{{NS}}}debitosCreditos")
+        if dc.findtext(f"{{{NS}}}indicador") == "2" and dc.findtext(f"{{{NS}}}valorDbCr") == "2.00"
+    ]
+    assert creditos, "o recurso acatado não foi creditado"

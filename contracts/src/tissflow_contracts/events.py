@@ -327,7 +327,10 @@ class RecursoSent(_Payload):
     numero_guia_operadora: str | None = None
     senha: str | None = None
     numero_guia_recurso: str = Field(description="numeroGuiaRecGlosaPrestador")
-    objeto: Literal["guia", "itens"]
+    objeto: Literal["guia", "itens", "protocolo"] = Field(
+        description="itens or guia (recursoGuia), or protocolo (recursoProtocolo: the glosa of "
+        "the protocol as a whole)"
+    )
     itens: list[ItemRecurso] = Field(min_length=1)
     anexos: list[AnexoRecurso] = Field(default_factory=list)
     valor_total_recursado: Decimal = Field(gt=0)
@@ -475,7 +478,7 @@ EVENTS: tuple[EventSpec, ...] = (
         RecursoAnswered,
         1,
         "recursos",
-        ("recursos", "statements"),
+        ("recursos", "statements", "batching", "protocol"),
         "The operator answered a recurso: value accepted per item.",
     ),
 )

@@ -50,7 +50,12 @@ class FakeLotes:
             return None
         if only_status and doc["status"] != only_status:
             return None
-        doc.update(copy.deepcopy(sets))
+        for key, value in copy.deepcopy(sets).items():
+            head, dot, tail = key.partition(".")  # Mongo's "field.sub" sets one sub-field
+            if dot:
+                doc.setdefault(head, {})[tail] = value
+            else:
+                doc[key] = value
         if log:
             doc["log"].append(log)
         if event_id:
@@ -110,14 +115,6 @@ class FakeNotas:
         return self.files.get(lote_id)
 
 
-class FakeProtocol:
-    def __init__(self) -> None:
-        self.by_lote: dict[str, dict[str, Any]] = {}
-
-    async def protocolo_do_lote(self, lote_id: str) -> dict[str, Any] | None:
-        return self.by_lote.get(lote_id)
-
-
 class Clock:
     def __init__(self, now: datetime | None = None) -> None:
         self.now = now or datetime(2026, 4, 17, 16, 34, tzinfo=UTC)
@@ -133,6 +130,5 @@ def fake_deps() -> Deps:
         outbox=FakeOutbox(),
         config=FakeConfig(),
         notas=FakeNotas(),
-        protocol=FakeProtocol(),
         clock=Clock(),
     )

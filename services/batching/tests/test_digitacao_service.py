@@ -84,12 +84,33 @@ class FakeRepo:
 
 
 class FakeIngest:
+    """Ingest's receive-a-file use case as the gateway calls it: one file per key."""
+
     def __init__(self) -> None:
         self.arquivos: dict[str, bytes] = {}
 
-    async def enviar(self, provider_id, nome, por, chave, conteudo) -> dict[str, Any]:
-        self.arquivos.setdefault(chave, conteudo)  # the idempotency key: one file per lote
-        return {"file_id": f"f-{chave.split('/')[-1]}", "filename": nome}
+    def enviar(self, arquivo: uc.ArquivoDoLote) -> str:
+        self.arquivos.setdefault(arquivo.chave, arquivo.xml)  # the idempotency key
+        return f"f-{arquivo.chave.split('/')[-1]}"
+
+
+async def gerar(repo: FakeRepo, ingest: FakeIngest, lote_id: str) -> dict[str, Any]:
+    """Gerar Lote as the gateway composes it: XML from batching, to ingest, file recorded."""
+    lote, arquivo = await uc.preparar_arquivo(
+        repo, provider_id=P, lote_id=lote_id, registro_ans="331988"
+    )
+    if arquivo is None:
+        return lote
+    file_id = ingest.enviar(arquivo)
+    return await uc.registrar_envio(
+        repo, provider_id=P, por="clerk", lote_id=lote_id, file_id=file_id
+    )
+
+
+async def geracao_automatica(repo: FakeRepo, ingest: FakeIngest) -> dict[str, Any]:
+    montados = await uc.montar_lotes_automaticos(repo, provider_id=P, por="clerk")
+    lotes = [await gerar(repo, ingest, lote_id) for lote_id in montados["lote_ids"]]
+    return {"lotes": lotes, "guias_incompletas": montados["guias_incompletas"]}
 
 
 def run(coro):
@@ -183,11 +204,7 @@ def test_generating_needs_complete_guides_and_submits_once() -> None:
         )
     )
     with pytest.raises(DigitacaoRecusada) as exc:
-        run(
-            uc.gerar_lote(
-                repo, ingest, provider_id=P, por="clerk", lote_id=lid, registro_ans="331988"
-            )
-        )
+        run(gerar(repo, ingest, lid))
     assert exc.value.status == 422
     assert exc.value.details[0]["erros"] == {"cnes": "Informe o Código CNES."}
     run(
@@ -201,12 +218,8 @@ def test_generating_needs_complete_guides_and_submits_once() -> None:
             guia_id=incompleta["guia_id"],
         )
     )
-    primeiro = run(
-        uc.gerar_lote(repo, ingest, provider_id=P, por="clerk", lote_id=lid, registro_ans="331988")
-    )
-    segundo = run(
-        uc.gerar_lote(repo, ingest, provider_id=P, por="clerk", lote_id=lid, registro_ans="331988")
-    )
+    primeiro = run(gerar(repo, ingest, lid))
+    segundo = run(gerar(repo, ingest, lid))
     assert primeiro["situacao"] == "enviado_validacao"
     assert primeiro["file_id"] == segundo["file_id"] and len(ingest.arquivos) == 1
     xml = ingest.arquivos[f"digitacao/{lid}"]
@@ -234,9 +247,7 @@ def test_geracao_automatica_groups_complete_free_guides_by_type() -> None:
             itens=[],
         )
     )
-    resultado = run(
-        uc.geracao_automatica(repo, ingest, provider_id=P, por="clerk", registro_ans="331988")
-    )
+    resultado = run(geracao_automatica(repo, ingest))
     assert sorted((lt["tipo"], lt["quantidade_guias"]) for lt in resultado["lotes"]) == [
         ("consulta", 1),
         ("sp_sadt", 2),
@@ -244,7 +255,5 @@ def test_geracao_automatica_groups_complete_free_guides_by_type() -> None:
     ]
     assert resultado["guias_incompletas"] == 1
     assert len(ingest.arquivos) == 3
-    again = run(
-        uc.geracao_automatica(repo, ingest, provider_id=P, por="clerk", registro_ans="331988")
-    )
+    again = run(geracao_automatica(repo, ingest))
     assert again["lotes"] == [] and again["guias_incompletas"] == 1

@@ -11,7 +11,7 @@ from tissflow_batching.service_layer import lotes
 from tissflow_contracts import AnaliseGuia, FileValidated, GuiaLote, Prestador
 from tissflow_contracts import ProtocoloStatusChanged as StatusChanged
 
-from services.batching.tests.fakes import FakeLotes, FakeOutbox, FakeProtocol, fake_deps
+from services.batching.tests.fakes import FakeLotes, FakeOutbox, fake_deps
 
 SHA = "a" * 64
 
@@ -200,8 +200,8 @@ async def test_sincronizar_brings_the_protocols_current_situation() -> None:
     assert doc
     await lotes.act(deps, doc["_id"], "fechar", "clerk")
     await lotes.act(deps, doc["_id"], "enviar", "clerk")
-    protocol: FakeProtocol = deps.protocol  # type: ignore[assignment]
-    protocol.by_lote[doc["_id"]] = {
+    assert await lotes.lotes_to_sync(deps, "07906129000102") == [doc["_id"]]
+    protocolo = {
         "peg": "2026000009",
         "status": 3,
         "data_pagamento": "2026-04-24",
@@ -209,7 +209,7 @@ async def test_sincronizar_brings_the_protocols_current_situation() -> None:
         "valor_glosado": "0",
         "created_at": "2026-04-17T17:00:00+00:00",
     }
-    result = await lotes.sincronizar(deps, "07906129000102", "clerk")
+    result = await lotes.sincronizar(deps, "07906129000102", "clerk", {doc["_id"]: protocolo})
     assert result == {"verificados": 1, "atualizados": 1}
     stored = deps.lotes.docs[doc["_id"]]  # type: ignore[attr-defined]
     assert stored["situacao_protocolo"] == "faturado"

@@ -117,3 +117,50 @@ def test_status_request_and_its_answer_are_xsd_valid():
     assert erros_de_schema(recibo) == []
     _hash_ok(recibo)
     assert _leaf(recibo, "situacaoProtocolo") == ["2"]
+
+
+PROTOCOLO = {
+    **RECURSO,
+    "objeto": "protocolo",
+    "numero_guia": "",
+    "linhas": [
+        {
+            "linha_id": "P:1705",
+            "sequencial_item": None,
+            "codigo_glosa": "1705",
+            "valor_glosado": "25.00",
+            "valor_recursado": "20.00",
+            "justificativa": "Valores do protocolo conforme a tabela contratada.",
+        }
+    ],
+}
+
+
+def test_a_protocol_level_recurso_uses_recurso_protocolo():
+    xml = tiss_xml.recurso_glosa(PROTOCOLO, operadora_nome="PASA", quando=QUANDO)
+    assert erros_de_schema(xml) == []
+    _hash_ok(xml)
+    assert _leaf(xml, "objetoRecurso") == ["1"]
+    assert _leaf(xml, "codigoGlosaProtocolo") == ["1705"]
+    assert _leaf(xml, "valorTotalRecursado") == ["20.00"]
+    assert _leaf(xml, "numeroGuiaOrigem") == []  # no guide: the protocol as a whole
+
+
+def test_the_answer_to_a_protocol_level_recurso_is_xsd_valid():
+    for acatado, valor, sim_nao in ((True, "20.00", "S"), (False, "0.00", "N")):
+        resposta = {
+            "P:1705": {
+                "linha_id": "P:1705",
+                "acatado": acatado,
+                "valor_acatado": valor,
+                "justificativa": None if acatado else "Glosa mantida.",
+            }
+        }
+        xml = tiss_xml.resposta_recurso_glosa(
+            PROTOCOLO, resposta, operadora_nome="PASA", quando=QUANDO
+        )
+        assert erros_de_schema(xml) == []
+        _hash_ok(xml)
+        assert _leaf(xml, "objetoRecurso") == ["1"]
+        assert _leaf(xml, "recursoAcatado") == [sim_nao]
+        assert _leaf(xml, "valorTotalAcatado") == [valor]

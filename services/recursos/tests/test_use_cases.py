@@ -33,6 +33,7 @@ class FakeRepos:
         self.recursos: dict[str, dict[str, Any]] = {}
         self.operadora: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
+        self.claims: dict[str, dict[str, Any]] = {}
         self.seq = 0
 
     async def project(self, lote_id: str, event_id: str, fields: dict[str, Any]) -> bool:
@@ -107,6 +108,19 @@ class FakeRepos:
 
     async def get_file(self, file_id: str) -> dict[str, Any] | None:
         return self.files.get(file_id)
+
+    async def claim(self, claim_id: str, recurso_id: str, at: datetime) -> str | None:
+        if claim_id in self.claims:
+            return self.claims[claim_id]["recurso_id"]
+        self.claims[claim_id] = {"recurso_id": recurso_id, "at": at}
+        return None
+
+    async def claim_of(self, claim_id: str) -> dict[str, Any] | None:
+        return self.claims.get(claim_id)
+
+    async def release(self, claim_id: str, recurso_id: str) -> None:
+        if (self.claims.get(claim_id) or {}).get("recurso_id") == recurso_id:
+            del self.claims[claim_id]
 
 
 class FakeOutbox:
@@ -318,3 +332,70 @@ async def test_attachments_are_pdf_or_images_of_at_most_5_mb():
     with pytest.raises(RecursoError) as exc:
         await uc.anexar(repos, CFG, NOW, rid, CNPJ, "foto.png", "image/png", big)
     assert exc.value.code == "anexo_grande"
+
+
+async def test_an_item_claimed_by_a_concurrent_appeal_is_refused_and_nothing_is_kept():
+    repos = await _projected()
+    # Another clerk's request claimed 9002's glosa a moment ago and is writing its recurso.
+    repos.claims["2026000001|9002:G1705|0"] = {"recurso_id": "outro", "at": NOW}
+    with pytest.raises(RecursoError) as refused:
+        await uc.abrir(
+            repos, CFG, NOW, provider_id=CNPJ, peg="2026000001", linha_ids=None, by="ana"
+        )
+    assert refused.value.status == 409 and refused.value.code == "item_ja_em_recurso"
+    assert "ao mesmo tempo" in refused.value.message
+    # What this request had claimed (guide 9001's items) is given back; no draft written.
+    assert list(repos.claims) == ["2026000001|9002:G1705|0"] and not repos.recursos
+    ok = await uc.abrir(
+        repos, CFG, NOW, provider_id=CNPJ, peg="2026000001", linha_ids=["9001:1"], by="ana"
+    )
+    assert ok[0]["linhas"][0]["linha_id"] == "9001:1"
+
+
+async def test_a_claim_whose_recurso_was_never_written_is_taken_over_when_old():
+    repos = await _projected()
+    repos.claims["2026000001|9001:1|0"] = {"recurso_id": "perdido", "at": NOW - timedelta(hours=1)}
+    [recurso] = await uc.abrir(
+        repos, CFG, NOW, provider_id=CNPJ, peg="2026000001", linha_ids=["9001:1"], by="ana"
+    )
+    assert repos.claims["2026000001|9001:1|0"]["recurso_id"] == recurso["recurso_id"]
+
+
+async def test_the_protocols_own_glosa_is_appealed_as_a_protocol_level_recurso():
+    repos = FakeRepos()
+    lote, status = _events(NOW - timedelta(days=3))
+    status = ProtocoloStatusChanged.model_validate(
+        {**status.model_dump(), "glosas_protocolo": [{"codigo": "1705", "valor": "25.00"}]}
+    )
+    await uc.project_lote_sent(repos, "e1", lote)
+    await uc.project_status_changed(repos, "e2", status)
+    [conta] = await uc.glosas(repos, CFG, NOW, CNPJ, "2026000001")
+    protocolo = conta["linhas"][0]
+    assert (protocolo["linha_id"], protocolo["numero_guia"]) == ("P:1705", "")
+    assert protocolo["descricao_glosa"] == "VALOR APRESENTADO A MAIOR"
+
+    # The whole protocol: its own glosa in one recurso, each guide in another, one group.
+    todos = await uc.abrir(
+        repos, CFG, NOW, provider_id=CNPJ, peg="2026000001", linha_ids=None, by="c"
+    )
+    assert [r["objeto"] for r in todos] == ["protocolo", "itens", "guia"]
+    assert len({r["grupo_id"] for r in todos}) == 1
+    rid = todos[0]["recurso_id"]
+    linha = {"linha_id": "P:1705", "valor_recursado": "20,00", "justificativa": "Tabela."}
+    await uc.salvar(repos, NOW, rid, CNPJ, [linha])
+    outbox = FakeOutbox()
+    await uc.enviar(repos, CFG, outbox, NOW, rid, CNPJ, "clinica", "c1")
+    payload: RecursoSent = repos.recursos[rid]["outbox"][0]["payload"]
+    assert payload.objeto == "protocolo" and payload.valor_total_recursado == 20
+    xml = repos.files[repos.recursos[rid]["xml_file"]]["content"]
+    assert erros_de_schema(xml) == [] and b"<ans:recursoProtocolo>" in xml
+
+    await uc.receber(repos, CFG, outbox, NOW, payload, "c1")
+    respostas = [{"linha_id": "P:1705", "acatado": True, "valor_acatado": "20.00"}]
+    await uc.responder(repos, CFG, outbox, NOW, rid, respostas, "operadora", "c1")
+    answered: RecursoAnswered = repos.operadora[rid]["outbox"][-1]["payload"]
+    assert erros_de_schema(repos.files[repos.operadora[rid]["xml_file"]]["content"]) == []
+    await uc.on_answered(repos, "e4", answered)
+    numeros = (await uc.numeros(repos, CFG, CNPJ, "2026000001"))["geral"]
+    assert numeros["glosa_inicial"] == "145.00" and numeros["valor_recuperado"] == "20.00"
+    assert numeros["glosa_final"] == "125.00"

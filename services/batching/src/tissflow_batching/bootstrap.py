@@ -16,9 +16,9 @@ from tissflow_batching.adapters.mongo import (
     MongoNotaFiscalStore,
     MongoNumberSequence,
 )
-from tissflow_batching.adapters.protocol_client import HttpProtocolClient
 from tissflow_batching.digitacao.bootstrap import routes as digitacao_routes
 from tissflow_batching.entrypoints import consumers
+from tissflow_batching.entrypoints import recursos as recursos_consumers
 from tissflow_batching.entrypoints.routes import build_router
 from tissflow_batching.service_layer.lotes import Deps
 
@@ -38,15 +38,6 @@ class _RuntimeOutbox:
         self.runtime.relay.notify(collection, doc_id)
 
 
-class _LazyProtocolClient:
-    """The HTTP client exists once the runtime runs; built on first use."""
-
-    async def protocolo_do_lote(self, lote_id: str) -> dict[str, Any] | None:
-        return await HttpProtocolClient(runtime.http, settings.protocol_url).protocolo_do_lote(
-            lote_id
-        )
-
-
 lote_repository = MongoLoteRepository(runtime.db, runtime.write_lock)
 config_repository = MongoConfigRepository(runtime.db)
 deps = Deps(
@@ -55,7 +46,6 @@ deps = Deps(
     outbox=_RuntimeOutbox(runtime),
     config=config_repository,
     notas=MongoNotaFiscalStore(runtime.db),
-    protocol=_LazyProtocolClient(),
     registro_ans=settings.operadora_registro_ans,
     operadora_nome=settings.operadora_nome,
 )
@@ -67,5 +57,6 @@ async def create_indexes(db: Any) -> None:
 
 
 consumers.register(runtime, deps)
+recursos_consumers.register(runtime, deps)
 # Typed guides (Digitação) keep their own rooms under digitacao/ and add their routes.
 app = runtime.create_app([build_router(deps, config_repository), digitacao_routes(runtime)])

@@ -1,17 +1,21 @@
 """Use cases of Digitação de Guias shared by the API and the portal: the clerk's provider only.
 
 Batching keeps the typed guides and lotes (`/internal/digitacao/...`); validation answers
-the carteira and TUSS look-ups (`/internal/consultas/...`). Every call carries the
-clerk's own provider id, so another provider's guide is simply "not found".
+the carteira and TUSS look-ups (`/internal/consultas/...`); a generated lote's XML goes to
+ingest from here, the same use case an upload calls (batching calls no other service).
+Every call carries the clerk's own provider id, so another provider's guide is simply
+"not found".
 """
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from typing import Any
 
 from tissflow_gateway.auth import User
 from tissflow_gateway.core import ApiError, call, seg
+from tissflow_gateway.files import store_file
 
 BASE = "/internal/digitacao"
 TIPOS = {
@@ -111,11 +115,52 @@ async def remover_guia(user: User, lote_id: str, guia_id: str) -> dict[str, Any]
 
 
 async def gerar(user: User, lote_id: str) -> dict[str, Any]:
-    return await call("POST", "batching", f"{BASE}/lotes/{seg(lote_id)}/gerar", json=_quem(user))
+    """Gerar Lote: batching builds the lote's TISS XML, ingest receives it like an upload
+    (canal digitacao, the typed lote's idempotency key: a retry submits the same file),
+    then batching records the file and the lote no longer changes. Generating twice
+    generates once."""
+    quem = _quem(user)
+    preparado = await call("POST", "batching", f"{BASE}/lotes/{seg(lote_id)}/arquivo", json=quem)
+    arquivo = preparado["arquivo"]
+    if arquivo is None:
+        return preparado["lote"]
+    try:
+        stored = await store_file(
+            quem["provider_id"],
+            arquivo["nome"],
+            user.username,
+            base64.b64decode(arquivo["xml"]),
+            idempotency_key=arquivo["chave"],
+            canal="digitacao",
+        )
+    except ApiError as exc:
+        if exc.status_code == 503:
+            raise ApiError(
+                503,
+                "ingest_indisponivel",
+                "O recebimento de arquivos está indisponível; tente gerar o lote de novo em "
+                "instantes (as guias continuam salvas).",
+            ) from exc
+        raise ApiError(
+            502,
+            "ingest_recusou",
+            "O arquivo do lote não foi aceito pelo recebimento; as guias continuam salvas.",
+            exc.detail,
+        ) from exc
+    return await call(
+        "POST",
+        "batching",
+        f"{BASE}/lotes/{seg(lote_id)}/envio",
+        json={**quem, "file_id": stored["file_id"]},
+    )
 
 
 async def geracao_automatica(user: User) -> dict[str, Any]:
-    return await call("POST", "batching", f"{BASE}/geracao-automatica", json=_quem(user))
+    """Geração Automática: batching puts the complete guides in no lote into new lotes by
+    type (≤100 each); each is then generated as Gerar Lote does."""
+    montados = await call("POST", "batching", f"{BASE}/geracao-automatica", json=_quem(user))
+    lotes = [await gerar(user, lote_id) for lote_id in montados["lote_ids"]]
+    return {"lotes": lotes, "guias_incompletas": montados["guias_incompletas"]}
 
 
 async def carteira(user: User, numero: str) -> dict[str, Any]:

@@ -25,6 +25,33 @@ from tissflow_gateway.core import (
 )
 
 
+async def store_file(
+    provider_id: str,
+    filename: str,
+    uploaded_by: str,
+    content: bytes,
+    *,
+    idempotency_key: str | None = None,
+    canal: str | None = None,
+) -> dict[str, Any]:
+    """Ingest's "receive a file" use case, for every door a TISS file comes in by (upload,
+    typed lote): the bytes are stored and `file.received` published. The same
+    `idempotency_key` returns the first file."""
+    params = {"provider_id": provider_id, "filename": filename, "uploaded_by": uploaded_by}
+    if idempotency_key:
+        params["idempotency_key"] = idempotency_key
+    if canal:
+        params["canal"] = canal
+    return await call(
+        "POST",
+        "ingest",
+        "/internal/files",
+        params=params,
+        content=content,
+        headers={"Content-Type": "application/xml"},
+    )
+
+
 def may_read_content(user: User) -> None:
     """A file's XML and critiques carry patients' data: its provider and the operator's
     staff read them, the operations team only lists files (deps.py's role table)."""

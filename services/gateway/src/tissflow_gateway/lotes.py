@@ -245,12 +245,24 @@ async def pagamentos_pendentes(user: User) -> dict[str, Any]:
 
 
 async def sincronizar(user: User) -> dict[str, Any]:
-    """Refresh every open protocol's situation now (the provider's; staff: all)."""
+    """Refresh every open protocol's situation now (the provider's; staff: all): batching
+    names its lotes whose protocol is still open, protocol gives each one's record, and
+    batching shows them (services do not call each other: the gateway brings the data)."""
+    provider_id = user.provider_filter()
+    params = {"provider_id": provider_id} if provider_id else {}
+    abertos = await call("GET", "batching", "/internal/lotes/sincronizar", params=params)
+    protocolos: dict[str, dict[str, Any] | None] = {}
+    for lote_id in abertos["lote_ids"]:
+        page = await call(
+            "GET", "protocol", "/internal/protocolos", params={"lote_id": lote_id, "page_size": 1}
+        )
+        items = page.get("items") or []
+        protocolos[lote_id] = items[0] if items else None
     return await call(
         "POST",
         "batching",
         "/internal/lotes/sincronizar",
-        json={"by": user.username, "provider_id": user.provider_filter()},
+        json={"by": user.username, "provider_id": provider_id, "protocolos": protocolos},
     )
 
 

@@ -120,6 +120,19 @@ async def recorrer(request: Request, session: PortalSession) -> Response:
             for linha in conta["linhas"]
             if linha["numero_guia"] == guia and not linha.get("recurso")
         ]
+    elif nivel == "glosa_protocolo":
+        # The protocol's own glosa (recursoProtocolo): one recurso per table-38 code.
+        todas = await api.glosas(session.user, peg)
+        linhas = [
+            linha["linha_id"]
+            for conta in todas
+            for linha in conta["linhas"]
+            if not linha["numero_guia"] and not linha.get("recurso")
+        ]
+        if not linhas:
+            return await recursos_page(
+                request, session, peg=peg, erro="A glosa do protocolo já está em recurso."
+            )
     elif nivel == "protocolo":
         linhas = []
     elif not linhas:
@@ -133,6 +146,12 @@ async def recorrer(request: Request, session: PortalSession) -> Response:
         return await recursos_page(request, session, peg=peg, erro=erro)
     primeiro = criado["items"][0]["recurso_id"]
     return RedirectResponse(f"/recursos/{seg(primeiro)}", status_code=303)
+
+
+def _titulo(doc: dict[str, Any]) -> str:
+    if doc.get("objeto") == "protocolo":
+        return f"Recurso da glosa do protocolo {doc['peg']}"
+    return f"Recurso da guia {doc['numero_guia']}"
 
 
 async def _recurso_page(
@@ -154,7 +173,7 @@ async def _recurso_page(
         session,
         status_code=status_code,
         active="recursos",
-        crumbs=[RECURSOS, (f"Recurso da guia {doc['numero_guia']}", None)],
+        crumbs=[RECURSOS, (_titulo(doc), None)],
         recurso=doc,
         grupo=[g for g in grupo if g["recurso_id"] != doc["recurso_id"]],
         situacoes=SITUACOES,

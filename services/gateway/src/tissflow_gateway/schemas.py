@@ -124,6 +124,12 @@ class ProtocoloOut(Open):
     status: int = Field(description="ANS dm_statusProtocolo")
     status_label: str
     etapa: str = Field(description="Portal stage (Enviado para a Operadora, Faturado, ...)")
+    valor_recuperado: str | None = Field(
+        default=None, description="Vlr. Recuperado (recurso): accepted in answered recursos"
+    )
+    valor_glosado_final: str | None = Field(
+        default=None, description="Glosa final: valor_glosado minus valor_recuperado"
+    )
 
 
 class ProtocoloPage(BaseModel):

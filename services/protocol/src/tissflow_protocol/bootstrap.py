@@ -32,6 +32,7 @@ def operadora_de(settings: ServiceSettings) -> Operadora:
 
 def build(settings: ServiceSettings | None = None) -> tuple[ServiceRuntime, Deps, Any]:
     from tissflow_protocol.entrypoints import consumers, routes
+    from tissflow_protocol.entrypoints import recursos as recursos_consumers
 
     settings = settings or ServiceSettings()
     runtime = ServiceRuntime("protocol", settings)
@@ -52,5 +53,6 @@ def build(settings: ServiceSettings | None = None) -> tuple[ServiceRuntime, Deps
         asyncio.get_running_loop().run_in_executor(None, capa_pdf.warm_up)
 
     consumers.register(runtime, deps)
+    recursos_consumers.register(runtime, deps)
     app = runtime.create_app([routes.router(deps)])
     return runtime, deps, app

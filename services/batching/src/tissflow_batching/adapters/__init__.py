@@ -1,1 +1,1 @@
-"""Repositories and clients: MongoDB (FerretDB) and the protocol service."""
+"""Repositories: MongoDB (FerretDB) lotes, numbering, settings and invoices."""

@@ -1,13 +1,11 @@
-"""Where typed guides and typed lotes live (`guias_digitadas`, `lotes_digitados`, numbering
-counters) and the ingest client a typed lote's XML is submitted through."""
+"""Where typed guides and typed lotes live (`guias_digitadas`, `lotes_digitados` and the
+numbering counters)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
-import httpx
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -101,53 +99,3 @@ class Repositorio:
     async def listar_lotes(self, query: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
         cursor = self.lotes.find(query).sort([("created_at", DESCENDING)]).limit(limit)
         return [d async for d in cursor]
-
-
-class Ingest(Protocol):
-    async def enviar(
-        self, provider_id: str, nome: str, por: str, chave: str, conteudo: bytes
-    ) -> dict[str, Any]: ...
-
-
-class IngestHttp:
-    """Submits a typed lote's XML to ingest like an upload, with canal "digitacao".
-
-    The idempotency key is the typed lote's: a retry after a crash gets the same file.
-    """
-
-    def __init__(self, http: Callable[[], httpx.AsyncClient], base_url: str) -> None:
-        self.http = http  # the service's client, created once it runs
-        self.base_url = base_url
-
-    async def enviar(
-        self, provider_id: str, nome: str, por: str, chave: str, conteudo: bytes
-    ) -> dict[str, Any]:
-        params = {
-            "provider_id": provider_id,
-            "filename": nome,
-            "uploaded_by": por,
-            "idempotency_key": chave,
-            "canal": "digitacao",
-        }
-        try:
-            response = await self.http().post(
-                f"{self.base_url}/internal/files",
-                params=params,
-                content=conteudo,
-                headers={"Content-Type": "application/xml"},
-            )
-        except httpx.HTTPError as exc:
-            raise DigitacaoRecusada(
-                "ingest_indisponivel",
-                "O recebimento de arquivos está indisponível; tente gerar o lote de novo em "
-                "instantes (as guias continuam salvas).",
-                503,
-            ) from exc
-        if response.status_code >= 400:
-            raise DigitacaoRecusada(
-                "ingest_recusou",
-                "O arquivo do lote não foi aceito pelo recebimento; as guias continuam salvas.",
-                502,
-                response.text[:500],
-            )
-        return response.json()

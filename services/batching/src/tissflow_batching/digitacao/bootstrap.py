@@ -1,4 +1,4 @@
-"""Wires Digitação de Guias into the batching service: real repositories and ingest client.
+"""Wires Digitação de Guias into the batching service: its real repositories.
 
 `routes(runtime)` returns the internal router to serve with the service's other routers
 and registers the indexes at start-up.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from tissflow_runtime.service import ServiceRuntime
 
-from tissflow_batching.digitacao.adapters import IngestHttp, Repositorio
+from tissflow_batching.digitacao.adapters import Repositorio
 from tissflow_batching.digitacao.entrypoints import router_digitacao
 
 
@@ -20,5 +20,4 @@ def routes(runtime: ServiceRuntime) -> APIRouter:
     async def _indices(db: object) -> None:
         await repo.criar_indices()
 
-    ingest = IngestHttp(lambda: runtime.http, runtime.settings.ingest_url)
-    return router_digitacao(repo, ingest, lambda: runtime.settings.operadora_registro_ans)
+    return router_digitacao(repo, lambda: runtime.settings.operadora_registro_ans)

@@ -7,6 +7,7 @@ a provider reaches only its own guides and lotes. Domain refusals become
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -14,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from tissflow_batching.digitacao import service_layer as uc
-from tissflow_batching.digitacao.adapters import Ingest, Repositorio
+from tissflow_batching.digitacao.adapters import Repositorio
 from tissflow_batching.digitacao.domain.formularios import FORMULARIOS
 from tissflow_batching.digitacao.domain.lotes import DigitacaoRecusada
 
@@ -42,13 +43,15 @@ class LoteIn(Quem):
     tipo: Tipo
 
 
+class EnvioIn(Quem):
+    file_id: str = Field(min_length=1, max_length=64)
+
+
 class GuiasIn(Quem):
     guia_ids: list[str] = Field(min_length=1, max_length=100)
 
 
-def router_digitacao(
-    repo: Repositorio, ingest: Ingest, registro_ans: Callable[[], str]
-) -> APIRouter:
+def router_digitacao(repo: Repositorio, registro_ans: Callable[[], str]) -> APIRouter:
     router = APIRouter(prefix="/internal/digitacao", tags=["digitacao"])
 
     async def run(coro: Awaitable[Any]) -> Any:
@@ -167,25 +170,44 @@ def router_digitacao(
             uc.remover_do_lote(repo, provider_id=provider_id, lote_id=lote_id, guia_id=guia_id)
         )
 
-    @router.post("/lotes/{lote_id}/gerar")
-    async def gerar(lote_id: str, body: Quem) -> dict[str, Any]:
+    @router.post("/lotes/{lote_id}/arquivo")
+    async def arquivo(lote_id: str, body: Quem) -> dict[str, Any]:
+        """Gerar Lote, first step: the XML the gateway submits to ingest (null: already
+        submitted). `xml` is base64 of the ISO-8859-1 bytes."""
+        lote, arquivo = await run(
+            uc.preparar_arquivo(
+                repo, provider_id=body.provider_id, lote_id=lote_id, registro_ans=registro_ans()
+            )
+        )
+        if arquivo is None:
+            return {"lote": lote, "arquivo": None}
+        return {
+            "lote": lote,
+            "arquivo": {
+                "nome": arquivo.nome,
+                "chave": arquivo.chave,
+                "xml": base64.b64encode(arquivo.xml).decode("ascii"),
+            },
+        }
+
+    @router.post("/lotes/{lote_id}/envio")
+    async def envio(lote_id: str, body: EnvioIn) -> dict[str, Any]:
+        """Gerar Lote, last step: ingest stored the file `file_id`."""
         return await run(
-            uc.gerar_lote(
+            uc.registrar_envio(
                 repo,
-                ingest,
                 provider_id=body.provider_id,
                 por=body.by,
                 lote_id=lote_id,
-                registro_ans=registro_ans(),
+                file_id=body.file_id,
             )
         )
 
     @router.post("/geracao-automatica")
     async def automatica(body: Quem) -> dict[str, Any]:
+        """Geração Automática, first step: new open lotes of the free complete guides."""
         return await run(
-            uc.geracao_automatica(
-                repo, ingest, provider_id=body.provider_id, por=body.by, registro_ans=registro_ans()
-            )
+            uc.montar_lotes_automaticos(repo, provider_id=body.provider_id, por=body.by)
         )
 
     return router

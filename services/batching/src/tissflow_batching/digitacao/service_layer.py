@@ -1,19 +1,21 @@
 """Use cases of Digitação de Guias: save a draft, list, delete, make lotes, generate their XML.
 
-Each takes the repository and the ingest client as arguments (fakes in unit tests). A
-draft is saved exactly as typed, with its field errors; only complete guides enter the
-XML. A typed lote's XML goes to ingest with canal "digitacao": from there it follows the
+Each takes the repository as an argument (a fake in unit tests). A draft is saved
+exactly as typed, with its field errors; only complete guides enter the XML. Batching
+makes no call to another service: the gateway submits a typed lote's XML to ingest with
+canal "digitacao" (`preparar_arquivo`, then `registrar_envio`); from there it follows the
 upload's pipeline (validation, critiques, correction) and batching opens its lote.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tissflow_batching.digitacao.adapters import Ingest, Repositorio
+from tissflow_batching.digitacao.adapters import Repositorio
 from tissflow_batching.digitacao.domain.formularios import FORMULARIOS, NOMES_TIPO
 from tissflow_batching.digitacao.domain.lotes import (
     DigitacaoRecusada,
@@ -231,19 +233,30 @@ async def remover_do_lote(
     return publico_lote(atualizado or lote)
 
 
-async def gerar_lote(
-    repo: Repositorio,
-    ingest: Ingest,
-    *,
-    provider_id: str,
-    por: str,
-    lote_id: str,
-    registro_ans: str,
-) -> dict[str, Any]:
-    """The lote's TISS XML, submitted to ingest (canal digitacao) exactly once."""
+@dataclass(frozen=True, slots=True)
+class ArquivoDoLote:
+    """A typed lote's TISS XML and how it is submitted (the gateway uploads it to ingest).
+
+    `chave` is the idempotency key: a retry after a crash submits the same file.
+    """
+
+    nome: str
+    chave: str
+    xml: bytes
+
+
+async def preparar_arquivo(
+    repo: Repositorio, *, provider_id: str, lote_id: str, registro_ans: str
+) -> tuple[dict[str, Any], ArquivoDoLote | None]:
+    """Gerar Lote, first step: the lote's TISS XML, its number fixed once.
+
+    None instead of the file when the lote was already submitted (generating twice
+    generates once). The gateway submits the file to ingest (canal digitacao) and then
+    calls `registrar_envio` with its file id.
+    """
     lote = await repo.lote(provider_id, lote_id)
     if lote["situacao"] == ENVIADO:
-        return publico_lote(lote)  # generating twice generates once
+        return publico_lote(lote), None
     if not lote["guias"]:
         raise DigitacaoRecusada(
             "lote_vazio", "Inclua ao menos uma guia no lote antes de gerá-lo.", 422
@@ -267,7 +280,8 @@ async def gerar_lote(
             {"situacao": ABERTO, "numero_lote_prestador": None},
             {"$set": {"numero_lote_prestador": numero}},
         )
-        numero = (fixado or await repo.lote(provider_id, lote_id))["numero_lote_prestador"]
+        lote = fixado or await repo.lote(provider_id, lote_id)
+        numero = lote["numero_lote_prestador"]
     xml = lote_xml(
         [GuiaTipada(g["tipo"], g["campos"], g["itens"]) for g in guias],
         provider_id=provider_id,
@@ -275,9 +289,17 @@ async def gerar_lote(
         numero_lote=numero,
         quando=datetime.now(TZ).replace(microsecond=0, tzinfo=None),
     )
-    arquivo = await ingest.enviar(
-        provider_id, f"digitacao-lote-{numero}.xml", por, f"digitacao/{lote_id}", xml
-    )
+    arquivo = ArquivoDoLote(f"digitacao-lote-{numero}.xml", f"digitacao/{lote_id}", xml)
+    return publico_lote(lote), arquivo
+
+
+async def registrar_envio(
+    repo: Repositorio, *, provider_id: str, por: str, lote_id: str, file_id: str
+) -> dict[str, Any]:
+    """Gerar Lote, last step: ingest stored the lote's file; the lote no longer changes."""
+    lote = await repo.lote(provider_id, lote_id)
+    if lote["situacao"] == ENVIADO:
+        return publico_lote(lote)
     agora = datetime.now(UTC)
     feito = await repo.atualizar_lote(
         lote_id,
@@ -285,7 +307,7 @@ async def gerar_lote(
         {
             "$set": {
                 "situacao": ENVIADO,
-                "file_id": arquivo["file_id"],
+                "file_id": file_id,
                 "enviado_em": agora,
                 "enviado_por": por,
                 "updated_at": agora,
@@ -295,17 +317,21 @@ async def gerar_lote(
     return publico_lote(feito or lote)
 
 
-async def geracao_automatica(
-    repo: Repositorio, ingest: Ingest, *, provider_id: str, por: str, registro_ans: str
+async def montar_lotes_automaticos(
+    repo: Repositorio, *, provider_id: str, por: str
 ) -> dict[str, Any]:
-    """Geração Automática: the clinic's complete guides in no lote, by type, ≤100 per lote."""
+    """Geração Automática, first step: the clinic's complete guides in no lote, by type,
+    ≤100 per lote, in new open lotes (the gateway then generates each as Gerar Lote does).
+
+    Returns the new lotes' ids and how many guides in no lote are still incomplete.
+    """
     livres, _ = await repo.listar_guias(
         {"provider_id": provider_id, "lote_digitado_id": None, "completa": True}
     )
     _, incompletas = await repo.listar_guias(
         {"provider_id": provider_id, "lote_digitado_id": None, "completa": False}, limit=1
     )
-    gerados = []
+    montados = []
     for grupo in agrupar(livres, lambda g: g["tipo"]):
         lote = await novo_lote(
             repo, provider_id=provider_id, por=por, tipo=grupo[0]["tipo"], origem="automatica"
@@ -316,14 +342,5 @@ async def geracao_automatica(
             lote_id=lote["lote_digitado_id"],
             guia_ids=[g["_id"] for g in grupo],
         )
-        gerados.append(
-            await gerar_lote(
-                repo,
-                ingest,
-                provider_id=provider_id,
-                por=por,
-                lote_id=lote["lote_digitado_id"],
-                registro_ans=registro_ans,
-            )
-        )
-    return {"lotes": gerados, "guias_incompletas": incompletas}
+        montados.append(lote["lote_digitado_id"])
+    return {"lote_ids": montados, "guias_incompletas": incompletas}

@@ -7,12 +7,10 @@ situation and the operator's values on it. Both record the event id in the lote'
 from __future__ import annotations
 
 from tissflow_contracts import Envelope, FileValidated, ProtocoloStatusChanged, Topic
-from tissflow_runtime.consumer import TransientError
 from tissflow_runtime.service import ServiceRuntime
 
 from tissflow_batching.service_layer import lotes
 from tissflow_batching.service_layer.lotes import Deps
-from tissflow_batching.service_layer.ports import Unavailable
 
 
 def register(runtime: ServiceRuntime, deps: Deps) -> None:
@@ -26,7 +24,4 @@ def register(runtime: ServiceRuntime, deps: Deps) -> None:
     @runtime.consumers.on(Topic.PROTOCOLO_STATUS_CHANGED)
     async def on_protocolo_status(envelope: Envelope) -> None:
         event = envelope.payload_as(ProtocoloStatusChanged)
-        try:
-            await lotes.apply_protocol_status(deps, event, str(envelope.event_id))
-        except Unavailable as exc:
-            raise TransientError(str(exc)) from exc
+        await lotes.apply_protocol_status(deps, event, str(envelope.event_id))

@@ -15,7 +15,7 @@ from tissflow_batching.adapters.mongo import MongoConfigRepository
 from tissflow_batching.domain import SITUACOES, Acao, ConfigOperadora, LoteError, LoteStatus
 from tissflow_batching.service_layer import lotes
 from tissflow_batching.service_layer.lotes import Deps
-from tissflow_batching.service_layer.ports import Pesquisa, Unavailable
+from tissflow_batching.service_layer.ports import Pesquisa
 
 T = TypeVar("T")
 NF_MAX_BYTES = lotes.NF_MAX_BYTES
@@ -32,14 +32,6 @@ async def run(call: Callable[[], Awaitable[T]]) -> T:
         return await call()
     except LoteError as exc:
         raise HTTPException(exc.status, {"code": exc.code, "message": exc.message}) from exc
-    except Unavailable as exc:
-        raise HTTPException(
-            503,
-            {
-                "code": "servico_indisponivel",
-                "message": "Protocolos indisponíveis no momento; tente de novo em instantes.",
-            },
-        ) from exc
 
 
 class Actor(BaseModel):
@@ -49,6 +41,8 @@ class Actor(BaseModel):
 class SyncIn(BaseModel):
     by: str = Field(min_length=1)
     provider_id: str | None = None
+    # The protocol service's record of each lote's PEG, by lote id (the gateway asks it).
+    protocolos: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
 
 
 class ConfigIn(BaseModel):
@@ -148,6 +142,11 @@ def build_router(deps: Deps, config: MongoConfigRepository) -> APIRouter:
         items.sort(key=lambda i: i["data_prevista"] or "9999")
         return {"items": items, "total": len(items)}
 
+    @router.get("/lotes/sincronizar")
+    async def to_sync(provider_id: str | None = None) -> dict[str, Any]:
+        """Sincronizar, first step: the sent lotes whose protocol is still open."""
+        return {"lote_ids": await lotes.lotes_to_sync(deps, _blank(provider_id))}
+
     @router.get("/lotes/{lote_id}")
     async def get_lote(lote_id: str) -> dict[str, Any]:
         doc = await deps.lotes.get(lote_id)
@@ -172,7 +171,9 @@ def build_router(deps: Deps, config: MongoConfigRepository) -> APIRouter:
 
     @router.post("/lotes/sincronizar")
     async def sync(body: SyncIn) -> dict[str, Any]:
-        return await run(lambda: lotes.sincronizar(deps, body.provider_id, body.by))
+        return await run(
+            lambda: lotes.sincronizar(deps, body.provider_id, body.by, body.protocolos)
+        )
 
     @router.post("/lotes/{lote_id}/nf")
     async def attach_nf(

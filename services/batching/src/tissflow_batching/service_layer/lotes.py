@@ -7,7 +7,7 @@ unit tests) and raises domain errors; the entry points map them to HTTP or to re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -40,6 +40,7 @@ from tissflow_batching.domain import (
     prazo_nf,
     situacao_protocolo,
 )
+from tissflow_batching.domain.recuperacao import com_recuperado
 from tissflow_batching.domain.situacao import DEMONSTRATIVO_ANALISE, FINAIS
 from tissflow_batching.domain.valores import liberar_sem_glosa, money
 from tissflow_batching.service_layer.ports import (
@@ -49,7 +50,6 @@ from tissflow_batching.service_layer.ports import (
     NumberSequence,
     Outbox,
     Pesquisa,
-    ProtocolClient,
 )
 
 CANAIS = {"upload_xml": "Upload XML", "digitacao": "Digitação", "webservice": "Web service"}
@@ -65,7 +65,6 @@ class Deps:
     outbox: Outbox
     config: ConfigRepository
     notas: NotaFiscalStore
-    protocol: ProtocolClient
     registro_ans: str = "331988"
     operadora_nome: str = "PASA"
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -370,8 +369,21 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def sincronizar(deps: Deps, provider_id: str | None, by: str) -> dict[str, int]:
-    """Sincronizar: ask the protocol service for every open protocol's situation now."""
+async def lotes_to_sync(deps: Deps, provider_id: str | None) -> list[str]:
+    """Sincronizar, first step: the sent lotes whose protocol is not final yet."""
+    pesquisa = Pesquisa(provider_id=provider_id, status="enviado")
+    lotes, _ = await deps.lotes.search(pesquisa, 1, 1000)
+    return [doc["_id"] for doc in lotes if (doc.get("protocolo") or {}).get("status") not in FINAIS]
+
+
+async def sincronizar(
+    deps: Deps,
+    provider_id: str | None,
+    by: str,
+    protocolos: Mapping[str, dict[str, Any] | None],
+) -> dict[str, int]:
+    """Sincronizar: every open protocol's situation now, from the protocol service's
+    records the gateway brings (`protocolos`, by lote id; batching calls no service)."""
     pesquisa = Pesquisa(provider_id=provider_id, status="enviado")
     lotes, _ = await deps.lotes.search(pesquisa, 1, 1000)
     verificados = atualizados = 0
@@ -380,7 +392,7 @@ async def sincronizar(deps: Deps, provider_id: str | None, by: str) -> dict[str,
         if status in FINAIS:
             continue
         verificados += 1
-        atual = await deps.protocol.protocolo_do_lote(doc["_id"])
+        atual = protocolos.get(doc["_id"])
         if not atual:
             continue
         pagamento = atual.get("data_pagamento")
@@ -508,6 +520,7 @@ def public(doc: dict[str, Any], config: ConfigOperadora, hoje: date) -> dict[str
         out["nf_obrigatoria"] = config.nf_obrigatoria
         out["nf_prazo"] = prazo.isoformat() if prazo else None
         out["nf_prazo_texto"] = prazo_em_texto(prazo, hoje) if prazo and not doc.get("nf") else None
+    out.update(com_recuperado(doc))  # recursos de glosa answered: the value recovered
     return out
 
 

@@ -104,13 +104,3 @@ class NotaFiscalStore(Protocol):
     async def put(self, lote_id: str, content: bytes, media_type: str, filename: str) -> None: ...
 
     async def get(self, lote_id: str) -> tuple[bytes, str, str] | None: ...
-
-
-class ProtocolClient(Protocol):
-    async def protocolo_do_lote(self, lote_id: str) -> dict[str, Any] | None:
-        """The protocol service's current record of a lote's PEG (None: not yet)."""
-        ...
-
-
-class Unavailable(Exception):
-    """A service we depend on is down: retry later."""

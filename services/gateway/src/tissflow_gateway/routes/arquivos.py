@@ -47,20 +47,12 @@ async def upload(
     if user.role != "prestador" or not user.provider_id:
         raise ApiError(403, "acesso_negado", "Somente prestadores enviam arquivos.")
     received = await receive_single_xml(request)
-    params = {
-        "provider_id": user.provider_id,
-        "filename": received.filename,
-        "uploaded_by": user.username,
-    }
-    if idempotency_key:
-        params["idempotency_key"] = idempotency_key
-    stored = await call(
-        "POST",
-        "ingest",
-        "/internal/files",
-        params=params,
-        content=received.content,
-        headers={"Content-Type": "application/xml"},
+    stored = await files.store_file(
+        user.provider_id,
+        received.filename,
+        user.username,
+        received.content,
+        idempotency_key=idempotency_key,
     )
     return FileOut(**stored)
 

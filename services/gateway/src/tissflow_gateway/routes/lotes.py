@@ -102,6 +102,17 @@ class LoteOut(Open):
     protocolo: ProtocoloRef | None = None
     guias: list[GuiaDoLote] = Field(default_factory=list)
     nf: NotaFiscalOut | None = None
+    recursos_respondidos: int = Field(0, description="Recursos de glosa answered on this lote")
+    valor_recursado: str | None = Field(default=None, description="Appealed in those recursos")
+    valor_recuperado: str | None = Field(
+        default=None, description="Vlr. Recuperado (recurso): accepted by the operator"
+    )
+    valor_glosado_final: str | None = Field(
+        default=None, description="Glosa final: valor_glosado minus valor_recuperado"
+    )
+    valor_liberado_final: str | None = Field(
+        default=None, description="Liberado após recurso: valor_liberado plus valor_recuperado"
+    )
 
 
 class LotePage(BaseModel):

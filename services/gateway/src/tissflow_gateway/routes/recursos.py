@@ -44,6 +44,14 @@ async def listar(user: User, **filters: str | None) -> dict[str, Any]:
     return await call("GET", "recursos", "/internal/recursos", params=params)
 
 
+async def respostas_novas(user: User) -> int:
+    """Answers the clinic has not opened yet; 0 for anyone else (the menu's badge)."""
+    if user.role != "prestador":
+        return 0
+    found = await call("GET", "recursos", "/internal/recursos/respostas-novas", params=_scope(user))
+    return int(found["respostas_novas"])
+
+
 async def abrir(user: User, peg: str, linhas: list[str] | None) -> dict[str, Any]:
     body = {"provider_id": user.provider_id, "peg": peg, "linhas": linhas, "by": user.username}
     return await call("POST", "recursos", "/internal/recursos", json=body)
@@ -252,6 +260,16 @@ async def api_numeros(user: CurrentUser, peg: str | None = None) -> Numeros:
     """Numbers per protocol and overall; recursos sent past their deadline (zero when the
     clinic uses the portal)."""
     return Numeros.model_validate(await numeros(user, peg))
+
+
+class RespostasNovas(BaseModel):
+    respostas_novas: int = Field(description="Answers to the clinic's recursos not yet opened")
+
+
+@router.get("/recursos/respostas-novas", summary="Respostas de recurso ainda não abertas")
+async def api_respostas_novas(user: CurrentUser) -> RespostasNovas:
+    """How many answered recursos the clinic has not opened yet: the menu's badge."""
+    return RespostasNovas(respostas_novas=await respostas_novas(user))
 
 
 @router.get("/recursos", summary="Recursos de glosa")

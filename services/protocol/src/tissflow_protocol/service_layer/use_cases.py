@@ -35,6 +35,7 @@ from tissflow_protocol.domain.errors import (
     NotFound,
     TransitionRefused,
 )
+from tissflow_protocol.domain.recuperacao import com_recuperado
 from tissflow_protocol.domain.status import (
     ANALYSIS_CLOSED,
     STATUS_ANS,
@@ -76,6 +77,7 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
     out["etapa"] = etapa(doc["status"])
     out["data_protocolo"] = _data_protocolo(doc).isoformat()
     out.setdefault("nao_lidas", {"prestador": 0, "operadora": 0})
+    out.update(com_recuperado(doc))  # recursos de glosa answered: the value recovered
     return out
 
 

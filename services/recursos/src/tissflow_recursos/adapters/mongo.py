@@ -5,7 +5,10 @@
 - `recursos`: the clinic's recursos (drafts included), one guide each, with their outbox;
 - `operadora_recursos`: the operator's side — received recursos and answers, with outbox;
 - `arquivos`: TISS XML and attachments (bytes, ≤ 5 MB each);
-- `contadores`: the operator's recurso protocol numbers.
+- `contadores`: the operator's recurso protocol numbers;
+- `claims`: one document per glossed line and appeal round (`<peg>|<linha>|<round>`):
+  the unique `_id` lets exactly one recurso take a line when two clerks appeal it at
+  once (as protocol claims its PEGs, ADR 0012).
 Every consumer write is guarded by the event id it records (`handled`).
 """
 
@@ -32,6 +35,7 @@ class Repos:
         self.operadora = db["operadora_recursos"]
         self.arquivos = db["arquivos"]
         self.contadores = db["contadores"]
+        self.claims = db["claims"]
         # Shared with the outbox relay: FerretDB updates of one document are not isolated.
         self.lock = write_lock or asyncio.Lock()
 
@@ -59,7 +63,10 @@ class Repos:
         return await self.contas.find_one({"peg": peg}, {"handled": 0})
 
     async def contas_of(self, provider_id: str | None) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"peg": {"$exists": True}, "analise.0": {"$exists": True}}
+        query: dict[str, Any] = {
+            "peg": {"$exists": True},
+            "$or": [{"analise.0": {"$exists": True}}, {"glosas_protocolo.0": {"$exists": True}}],
+        }
         if provider_id:
             query["provider_id"] = provider_id
         return await self.contas.find(query, {"handled": 0}).sort("peg", -1).to_list()
@@ -68,6 +75,13 @@ class Repos:
     async def recursos_of(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         cursor = self.recursos.find(query, {"outbox": 0, "handled": 0})
         return await cursor.sort("criado_em", -1).to_list()
+
+    async def respostas_novas(self, provider_id: str | None) -> int:
+        """Answers the clinic has not opened yet (the menu's badge)."""
+        query: dict[str, Any] = {"resposta_nova": True}
+        if provider_id:
+            query["provider_id"] = provider_id
+        return await self.recursos.count_documents(query)
 
     async def recurso(self, recurso_id: str) -> dict[str, Any] | None:
         return await self.recursos.find_one({"_id": recurso_id}, {"outbox": 0, "handled": 0})
@@ -84,6 +98,23 @@ class Repos:
         async with self.lock:
             result = await self.recursos.update_one({"_id": recurso_id, **condition}, update)
         return result.modified_count > 0
+
+    # -- claims: one recurso per glossed line and round -----------------------------------
+    async def claim(self, claim_id: str, recurso_id: str, at: datetime) -> str | None:
+        """Take a line for `recurso_id`; None when taken, else the holder's recurso id."""
+        try:
+            await self.claims.insert_one({"_id": claim_id, "recurso_id": recurso_id, "at": at})
+        except DuplicateKeyError:
+            found = await self.claims.find_one({"_id": claim_id})
+            return found["recurso_id"] if found else ""
+        return None
+
+    async def claim_of(self, claim_id: str) -> dict[str, Any] | None:
+        return await self.claims.find_one({"_id": claim_id})
+
+    async def release(self, claim_id: str, recurso_id: str) -> None:
+        """Give a line back (only the holder's claim: never another recurso's)."""
+        await self.claims.delete_one({"_id": claim_id, "recurso_id": recurso_id})
 
     # -- the operator's side ------------------------------------------------------------
     async def next_protocolo(self, year: int) -> str:

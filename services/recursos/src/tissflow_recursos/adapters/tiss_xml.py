@@ -2,9 +2,9 @@
 
 - RECURSO_GLOSA (`prestadorParaOperadora/recursoGlosa/guiaRecursoGlosa`): the clinic's
   appeal of one guide, by items (`itensGuia`) or the guide's own glosa
-  (`recursoGuiaCompleta`);
+  (`recursoGuiaCompleta`), or of the protocol's own glosa (`recursoProtocolo`);
 - RESPOSTA_RECURSO_GLOSA (`operadoraParaPrestador/respostaRecursoGlosa/reciboGlosa`): the
-  operator's answer per guide or item (acatado S/N, valor acatado, justificativa);
+  operator's answer per protocol, guide or item (acatado S/N, valor acatado, justificativa);
 - SOLIC_STATUS_RECURSO_GLOSA and its answer (`reciboGlosaStatus`) for "Atualizar situação".
 
 Each builder returns ISO-8859-1 bytes with `epilogo/hash`; callers check them with
@@ -65,10 +65,20 @@ def recurso_glosa(recurso: dict[str, Any], *, operadora_nome: str, quando: datet
     el(guia, "registroANS", registro_ans)
     el(guia, "numeroGuiaRecGlosaPrestador", recurso["numero_guia_recurso"])
     el(guia, "nomeOperadora", operadora_nome[:70])
-    el(guia, "objetoRecurso", "2")  # recurso de guia
+    protocolo = recurso.get("objeto") == "protocolo"
+    el(guia, "objetoRecurso", "1" if protocolo else "2")  # recurso de protocolo / de guia
     _contratado(guia, "dadosContratado", recurso["provider_id"])
     el(guia, "numeroLote", (recurso.get("numero_lote") or "0")[:12])
     el(guia, "numeroProtocolo", _digits(recurso["peg"]))
+    if protocolo:
+        # The protocol's own glosa: one table-38 code and its justificativa per message.
+        [linha] = recurso["linhas"]
+        rp = el(el(guia, "opcaoRecurso"), "recursoProtocolo")
+        el(rp, "codigoGlosaProtocolo", linha["codigo_glosa"])
+        el(rp, "justificativaProtocolo", linha["justificativa"].strip()[:500])
+        el(guia, "valorTotalRecursado", _dec(linha["valor_recursado"]))
+        el(guia, "dataRecurso", quando.date().isoformat())
+        return finalizar(root)
     rg = el(el(guia, "opcaoRecurso"), "recursoGuia")
     el(rg, "numeroGuiaOrigem", recurso["numero_guia"][:20])
     if recurso.get("numero_guia_operadora"):
@@ -118,13 +128,24 @@ def resposta_recurso_glosa(
     if recurso.get("numero_protocolo_recurso"):
         el(recibo, "numeroGuiaRecGlosaOperadora", recurso["numero_protocolo_recurso"][:20])
     el(recibo, "nomeOperadora", operadora_nome[:70])
-    el(recibo, "objetoRecurso", "2")
+    protocolo = recurso.get("objeto") == "protocolo"
+    el(recibo, "objetoRecurso", "1" if protocolo else "2")
     el(recibo, "codigoPrestador", recurso["provider_id"][:14])
     el(recibo, "numeroLote", _digits(recurso.get("numero_lote")))
     el(recibo, "numeroProtocolo", _digits(recurso["peg"]))
     opcao = el(recibo, "opcaoRecurso")
     recursado = acatado = Decimal("0.00")
-    for linha in recurso["linhas"]:
+    for linha in recurso["linhas"] if protocolo else []:
+        resposta = respostas[linha["linha_id"]]
+        recursado += money(linha["valor_recursado"])
+        acatado += money(resposta["valor_acatado"])
+        rp = el(opcao, "recursoProtocolo")
+        el(rp, "codigoGlosaProtocolo", linha["codigo_glosa"])
+        el(rp, "justificativaProtocolo", linha["justificativa"].strip()[:500])
+        el(rp, "recursoAcatado", "S" if resposta["acatado"] else "N")
+        if resposta.get("justificativa"):
+            el(rp, "justificativaOPSnaoAcatadoProt", resposta["justificativa"][:500])
+    for linha in [] if protocolo else recurso["linhas"]:
         resposta = respostas[linha["linha_id"]]
         recursado += money(linha["valor_recursado"])
         acatado += money(resposta["valor_acatado"])

@@ -101,6 +101,8 @@ class LinhaGlosada:
 
     @property
     def nivel(self) -> str:
+        if not self.numero_guia:
+            return "protocolo"
         return "guia" if self.sequencial_item is None else "item"
 
 
@@ -179,11 +181,37 @@ def linhas_glosadas(
     return out
 
 
+PROTOCOLO = "P"  # linha_id prefix of the protocol's own glosa: "P:<codigo>"
+
+
+def linhas_do_protocolo(glosas_protocolo: list[dict[str, Any]]) -> list[LinhaGlosada]:
+    """The protocol's own glosa (ct_guiaRecursoGlosa's `recursoProtocolo`): one line per
+    table-38 code, appealed as a whole protocol."""
+    return [
+        LinhaGlosada(
+            linha_id=f"{PROTOCOLO}:{g['codigo']}",
+            numero_guia="",
+            sequencial_item=None,
+            data_inicio=None,
+            codigo_tabela=None,
+            codigo_procedimento=None,
+            descricao=None,
+            codigo_glosa=str(g["codigo"]),
+            valor_glosado=money(g.get("valor")),
+            valor_informado=None,
+            codigos=(str(g["codigo"]),),
+        )
+        for g in glosas_protocolo
+        if money(g.get("valor")) > 0
+    ]
+
+
 def agrupar_por_guia(linhas: Iterable[LinhaGlosada]) -> dict[str, list[LinhaGlosada]]:
-    """One guide per recurso message: the lines of each guide, guides in first-seen order."""
+    """One guide per recurso message: the lines of each guide, guides in first-seen order.
+    The protocol's glosa goes alone, one code per message (`recursoProtocolo` has one)."""
     grupos: dict[str, list[LinhaGlosada]] = {}
     for linha in linhas:
-        grupos.setdefault(linha.numero_guia, []).append(linha)
+        grupos.setdefault(linha.numero_guia or linha.linha_id, []).append(linha)
     return grupos
 
 

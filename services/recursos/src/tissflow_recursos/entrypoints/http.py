@@ -110,6 +110,10 @@ def build_router(runtime: ServiceRuntime, repos: Repos, cfg: RecursosSettings) -
             "respostas_novas": sum(1 for i in items if i.get("resposta_nova")),
         }
 
+    @router.get("/recursos/respostas-novas")
+    async def new_answers(provider_id: Provider = None) -> dict[str, int]:
+        return {"respostas_novas": await repos.respostas_novas(provider_id)}
+
     @router.post("/recursos", status_code=201)
     async def open_recurso(body: Abrir) -> dict[str, Any]:
         items = await _run(

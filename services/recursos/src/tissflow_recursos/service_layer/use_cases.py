@@ -46,6 +46,7 @@ from tissflow_recursos.domain.model import (
     checar_resposta,
     checar_tamanho,
     dias_restantes,
+    linhas_do_protocolo,
     linhas_glosadas,
     money,
     prazo_recurso,
@@ -97,6 +98,8 @@ async def project_status_changed(
         fields["registro_ans"] = event.registro_ans
     if event.data_protocolo:
         fields["data_protocolo"] = event.data_protocolo.isoformat()
+    if event.guias or event.glosas_protocolo:
+        fields["glosas_protocolo"] = [g.model_dump(mode="json") for g in event.glosas_protocolo]
     if event.guias:
         fields["analise"] = [g.model_dump(mode="json") for g in event.guias]
         fields["valor_informado"] = str(event.valor_informado or "") or None
@@ -131,6 +134,13 @@ def _linha_doc(linha: LinhaGlosada) -> dict[str, Any]:
     }
 
 
+def _linhas(conta: dict[str, Any]) -> list[LinhaGlosada]:
+    """Every glossed line of a protocol: its own glosa first, then guides and items."""
+    return linhas_do_protocolo(conta.get("glosas_protocolo") or []) + linhas_glosadas(
+        conta.get("lote_guias") or [], conta.get("analise") or []
+    )
+
+
 async def _conta(repos: Repos, peg: str, provider_id: str | None) -> dict[str, Any]:
     conta = await repos.conta_by_peg(peg)
     if conta is None or (provider_id and conta.get("provider_id") != provider_id):
@@ -147,7 +157,7 @@ async def glosas(
     out = []
     today = hoje(now)
     for conta in contas:
-        if not conta.get("analise"):
+        if not conta.get("analise") and not conta.get("glosas_protocolo"):
             continue
         prazo = _prazo(conta, cfg)
         query: dict[str, Any] = {"peg": conta["peg"]}
@@ -157,7 +167,7 @@ async def glosas(
             for linha in r["linhas"]:
                 holder[linha["linha_id"]] = {"recurso_id": r["_id"], "situacao": r["situacao"]}
         linhas = []
-        for linha in linhas_glosadas(conta.get("lote_guias") or [], conta["analise"]):
+        for linha in _linhas(conta):
             doc = _linha_doc(linha)
             doc["recurso"] = holder.get(linha.linha_id)
             linhas.append(doc)
@@ -192,17 +202,12 @@ async def abrir(
     """Drafts for the chosen lines (all glossed lines when none: the whole protocol), one
     per guide, in one group."""
     conta = await _conta(repos, peg, provider_id)
-    if not conta.get("analise") or not conta.get("emissao"):
+    if not (conta.get("analise") or conta.get("glosas_protocolo")) or not conta.get("emissao"):
         raise RecursoError(
             "sem_demonstrativo_de_analise",
             "Este protocolo ainda não tem Demonstrativo de Análise com glosas para recorrer.",
         )
-    todas = {
-        linha.linha_id: linha
-        for linha in linhas_glosadas(
-            conta["lote_guias"] if conta.get("lote_guias") else [], conta["analise"]
-        )
-    }
+    todas = {linha.linha_id: linha for linha in _linhas(conta)}
     if not todas:
         raise RecursoError("sem_glosa", "Este protocolo não tem itens glosados.")
     ids = list(dict.fromkeys(linha_ids)) if linha_ids else list(todas)
@@ -245,7 +250,7 @@ async def abrir(
                 "nome_beneficiario": guia.get("nome_beneficiario"),
                 "numero_carteira": guia.get("numero_carteira"),
                 "numero_guia_recurso": recurso_id.upper(),
-                "objeto": "guia" if linhas[0].sequencial_item is None else "itens",
+                "objeto": {"protocolo": "protocolo", "guia": "guia"}.get(linhas[0].nivel, "itens"),
                 "linhas": [
                     {
                         **_linha_doc(linha),
@@ -266,8 +271,62 @@ async def abrir(
                 "handled": [],
             }
         )
+    await _reservar(repos, docs, existentes, now)
     await repos.insert_recursos(docs)
     return [public(d) for d in docs]
+
+
+CLAIM_ORFAO = timedelta(minutes=2)
+
+
+def _claim_id(peg: str, linha_id: str, existentes: list[dict[str, Any]]) -> str:
+    """One claim per line and appeal round: the round counts the answered recursos that
+    already held the line (a new round only where the operator allows a new appeal)."""
+    rodada = sum(
+        1
+        for r in existentes
+        if r["situacao"] == RESPONDIDO and any(x["linha_id"] == linha_id for x in r["linhas"])
+    )
+    return f"{peg}|{linha_id}|{rodada}"
+
+
+async def _reservar(
+    repos: Repos, docs: list[dict[str, Any]], existentes: list[dict[str, Any]], now: datetime
+) -> None:
+    """Claim every line of the new drafts (a unique insert each): when two clerks appeal
+    the same item at once, exactly one recurso gets it and the other is refused with 409,
+    giving back what it had claimed. A claim whose recurso never got written (a crash
+    between the two inserts) is taken over once it is old enough."""
+    taken: list[tuple[str, str]] = []
+    for doc in docs:
+        for linha in doc["linhas"]:
+            claim_id = _claim_id(doc["peg"], linha["linha_id"], existentes)
+            holder = await repos.claim(claim_id, doc["_id"], now)
+            if holder is not None and await _orfao(repos, claim_id, holder, now):
+                holder = await repos.claim(claim_id, doc["_id"], now)
+            if holder is None:
+                taken.append((claim_id, doc["_id"]))
+                continue
+            for claimed, recurso_id in taken:
+                await repos.release(claimed, recurso_id)
+            raise Conflito(
+                "item_ja_em_recurso",
+                f"O item {linha['linha_id']} acabou de entrar em outro recurso, aberto ao "
+                "mesmo tempo por outro usuário. Atualize a página e abra esse recurso.",
+                {"linha_id": linha["linha_id"], "recurso_id": holder or None},
+            )
+
+
+async def _orfao(repos: Repos, claim_id: str, holder: str, now: datetime) -> bool:
+    """A claim left by a request that stopped before writing its recurso: released."""
+    if not holder or await repos.recurso(holder) is not None:
+        return False
+    claim = await repos.claim_of(claim_id)
+    at = (claim or {}).get("at")
+    if at is None or (at if at.tzinfo else at.replace(tzinfo=UTC)) > now - CLAIM_ORFAO:
+        return False
+    await repos.release(claim_id, holder)
+    return True
 
 
 def public(
@@ -751,13 +810,15 @@ async def numeros(
     zero = Decimal("0.00")
     total = {"informado": zero, "inicial": zero, "recursado": zero, "recuperado": zero, "fora": 0}
     for conta in contas:
-        if not conta.get("analise"):
+        if not conta.get("analise") and not conta.get("glosas_protocolo"):
             continue
-        analise = conta["analise"]
+        analise = conta.get("analise") or []
         informado = money(conta.get("valor_informado")) or sum(
             (money(g.get("valor_processado")) for g in analise), zero
         )
-        inicial = sum((money(g.get("valor_glosado")) for g in analise), zero)
+        inicial = sum((money(g.get("valor_glosado")) for g in analise), zero) + sum(
+            (money(g.get("valor")) for g in conta.get("glosas_protocolo") or []), zero
+        )
         recursos = [
             r for r in await repos.recursos_of({"peg": conta["peg"]}) if r["situacao"] != RASCUNHO
         ]
