@@ -129,7 +129,8 @@ def test_recurso_situacao_e_demonstrativo_pelo_wsdl_com_zeep(
         )
 
     # The operator's analysis through its own API (the protocol service announces it).
-    for body in ({"status": 2}, {"status": 5, "valor_glosado": "1.00"}):
+    glosa_do_protocolo = {"codigo": "1104", "valor": "5.00"}
+    for body in ({"status": 2}, {"status": 5, "glosas_protocolo": [glosa_do_protocolo]}):
         response = operadora.post(f"/operadora/protocolos/{peg}/status", json=body)
         assert response.status_code == 200, response.text
 
@@ -142,6 +143,26 @@ def test_recurso_situacao_e_demonstrativo_pelo_wsdl_com_zeep(
     alheio = analise(sorriso, OUTRA)
     assert codigo_erro(alheio) == "3291"
     assert alheio.find(".//ans:demonstrativoAnaliseConta", A) is None
+
+    # The protocol's own glosa, appealed as a whole (recursoProtocolo): its own recurso.
+    content = conteudo(recurso_fill(CLINICA, peg, {}, numero="ZEEP-P"))
+    guia_recurso = content.find("ans:guiaRecursoGlosa", A)
+    guia_recurso.find("ans:objetoRecurso", A).text = "1"
+    opcao = guia_recurso.find("ans:opcaoRecurso", A)
+    protocolo = etree.SubElement(opcao, f"{{{ws.NS}}}recursoProtocolo")
+    etree.SubElement(protocolo, f"{{{ws.NS}}}codigoGlosaProtocolo").text = "1104"
+    etree.SubElement(protocolo, f"{{{ws.NS}}}justificativaProtocolo").text = "Totais conferem."
+    guia_recurso.find("ans:valorTotalRecursado", A).text = "5.00"
+    recibo = odonto.send("tissRecursoGlosa", "loteRecursoGlosaWS", "RECURSO_GLOSA", content)
+    assert recibo.findtext(".//ans:codigoGlosaProtocolo", namespaces=A) == "1104"
+    assert recibo.findtext(".//ans:valorTotalRecursado", namespaces=A) == "5.00"
+    assert recibo.findtext(".//ans:nrProtocoloRecursoGlosa", namespaces=A) not in (None, numero)
+    linhas = {
+        x["linha_id"]: x["valor_recursado"]
+        for r in clinica.get("/recursos", params={"peg": peg}).json()["items"]
+        for x in r["linhas"]
+    }
+    assert linhas["P:1104"] == "5.00"
 
     eleg = odonto.send(
         "tissVerificaElegibilidade",

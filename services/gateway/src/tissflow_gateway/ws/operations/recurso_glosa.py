@@ -1,9 +1,10 @@
 """`tissRecursoGlosa` and `tissSolicitacaoStatusRecursoGlosa`: a clinic's software appeals
 a glossed guide and later asks how the appeal stands.
 
-The message (`guiaRecursoGlosa`, or the dental `guiaRecursoGlosaOdonto`; one guide)
-becomes the same recurso the Recursos de Glosa page makes: the glossed lines it names are
-opened (`abrir`), filled with the message's values and justificativas (`salvar`) and sent
+The message (`guiaRecursoGlosa`, or the dental `guiaRecursoGlosaOdonto`; one guide, or
+the protocol's own glosa of one code) becomes the same recurso the Recursos de Glosa page
+makes: the glossed lines it names are opened (`abrir`), filled with the message's values
+and justificativas (`salvar`) and sent
 (`enviar`) through the recursos service's use cases, so its checks (deadline, value
 bounds, one guide, an item in one open recurso at a time) refuse it with the same rules,
 as `mensagemErro` with a table-38 code. The answer waits, up to
@@ -160,6 +161,28 @@ def _guia_odonto(guia: etree._Element) -> GuiaPedida:
     )
 
 
+def _linhas_do_protocolo(protocolo: etree._Element, conta: dict[str, Any]) -> list[dict[str, str]]:
+    """`recursoProtocolo`: the protocol's own glosa of that code, its whole value."""
+    codigo = texto(protocolo, "ans:codigoGlosaProtocolo")
+    linha = next(
+        (x for x in conta["linhas"] if not x["numero_guia"] and x["codigo_glosa"] == codigo),
+        None,
+    )
+    if linha is None:
+        raise Recusa(
+            "2908",
+            f"O protocolo {conta['peg']} não tem glosa {codigo} do protocolo inteiro: "
+            "recorra das guias glosadas (recursoGuia).",
+        )
+    return [
+        {
+            "linha_id": linha["linha_id"],
+            "valor_recursado": str(linha["valor_glosado"]),
+            "justificativa": texto(protocolo, "ans:justificativaProtocolo"),
+        }
+    ]
+
+
 def _linhas_pedidas(guia: GuiaPedida, conta: dict[str, Any]) -> list[dict[str, str]]:
     """The protocol's glossed lines the message appeals, with its values and texts."""
     numero = guia.numero
@@ -314,7 +337,11 @@ def _guia_recebida(parent: etree._Element, guia: GuiaPedida) -> None:
 
 
 def _recebimento(
-    call: Call, guia_recurso: etree._Element, guia: GuiaPedida, recebido: dict[str, Any]
+    call: Call,
+    guia_recurso: etree._Element,
+    protocolo: etree._Element | None,
+    guia: GuiaPedida | None,
+    recebido: dict[str, Any],
 ) -> Reply:
     corpo = etree.Element(q("recebimentoRecurso"), nsmap={"ans": NS})
     recibo = el(corpo, "protocoloRecebimento")
@@ -326,8 +353,14 @@ def _recebimento(
     el(recibo, "registroANS", settings.operadora_registro_ans)
     dados_prestador(recibo, "dadosPrestador", str(call.user.provider_id))
     el(recibo, "nrProtocoloRecursado", texto(guia_recurso, "ans:numeroProtocolo")[:12])
-    el(recibo, "qtGuiasRecurso", 1)
-    _guia_recebida(recibo, guia)
+    if protocolo is not None:
+        recurso_protocolo = el(recibo, "recursoProtocolo")
+        el(recurso_protocolo, "codigoGlosaProtocolo", texto(protocolo, "ans:codigoGlosaProtocolo"))
+        justificativa = texto(protocolo, "ans:justificativaProtocolo")
+        el(recurso_protocolo, "justificativaProtocolo", justificativa)
+    if guia is not None:
+        el(recibo, "qtGuiasRecurso", 1)
+        _guia_recebida(recibo, guia)
     total = recebido.get("valor_total_recursado") or texto(guia_recurso, "ans:valorTotalRecursado")
     el(recibo, "valorTotalRecursado", _valor(str(total)))
     return Reply(RECEBIMENTO, corpo)
@@ -348,23 +381,24 @@ async def _receber(call: Call) -> Reply:
         )
     if not e_o_prestador(guia_recurso.find("ans:dadosContratado", ANS), call.user):
         raise Recusa("3242", "O contratado do recurso não é o prestador das credenciais.")
-    if guia_recurso.find("ans:opcaoRecurso/ans:recursoProtocolo", ANS) is not None:
-        raise Recusa(
-            "2908",
-            "Recurso do protocolo inteiro não é aceito: envie um recurso por guia (recursoGuia).",
-        )
+    protocolo = guia_recurso.find("ans:opcaoRecurso/ans:recursoProtocolo", ANS)
     guias = guia_recurso.findall("ans:opcaoRecurso/ans:recursoGuia", ANS)
-    if len(guias) != 1:
+    if protocolo is None and len(guias) != 1:
         raise Recusa(
             "2908",
             "Um recurso de glosa trata de uma única guia (Componente Organizacional TISS): "
             f"a mensagem tem {len(guias)}.",
         )
     conta = await _conta(call, texto(guia_recurso, "ans:numeroProtocolo"))
-    guia = _guia_odonto(guias[0]) if odonto else _guia_medica(guias[0])
-    pedidas = _linhas_pedidas(guia, conta)
+    guia = None
+    if protocolo is not None:
+        pedidas = _linhas_do_protocolo(protocolo, conta)
+    else:
+        guia = _guia_odonto(guias[0]) if odonto else _guia_medica(guias[0])
+        pedidas = _linhas_pedidas(guia, conta)
     recurso_id = await _recurso(call, conta, pedidas)
-    return _recebimento(call, guia_recurso, guia, await _recibo_da_operadora(recurso_id))
+    recebido = await _recibo_da_operadora(recurso_id)
+    return _recebimento(call, guia_recurso, protocolo, guia, recebido)
 
 
 @operation(
