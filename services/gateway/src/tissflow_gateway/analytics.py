@@ -240,6 +240,15 @@ def _num(value: Any) -> str:
     return "" if value in (None, "") else str(value).replace(".", ",")
 
 
+def _reais(value: Any) -> str:
+    """A value in reais with its two decimals (`0,00`, `1234,50`)."""
+    return "" if value in (None, "") else _num(Decimal(str(value)).quantize(CENT))
+
+
+def _figura(key: str, value: Any) -> str:
+    return _reais(value) if key.startswith(("valor_", "glosa_")) else _num(value)
+
+
 def _csv(header: list[str], rows: Iterable[list[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -259,21 +268,21 @@ def csv_de(dados: dict[str, Any], visao: str) -> bytes:
         rows = [
             [g["nome"]]
             + ([g["chave"]] if visao == "prestador" else [])
-            + [_num(g[k]) for _, k in FIGURAS]
+            + [_figura(k, g[k]) for _, k in FIGURAS]
             for g in grupos
         ]
         total = dados["resumo"]
         rows.append(
             ["Total"]
             + ([""] if visao == "prestador" else [])
-            + [_num(total[k]) for _, k in FIGURAS]
+            + [_figura(k, total[k]) for _, k in FIGURAS]
         )
         return _csv(header, rows)
     if visao == "glosas":
         return _csv(
             ["Código (tabela 38)", "Descrição", "Guias glosadas", "Valor glosado (R$)"],
             (
-                [g["codigo"], g["descricao"], g["guias"], _num(g["valor"])]
+                [g["codigo"], g["descricao"], g["guias"], _reais(g["valor"])]
                 for g in dados["top_glosas"]
             ),
         )
@@ -309,11 +318,11 @@ def csv_de(dados: dict[str, Any], visao: str) -> bytes:
                 g["numero_guia_prestador"],
                 _data(g["data_protocolo"]),
                 _data(g["data_pagamento"]),
-                _num(g["valor_informado"]),
-                _num(g["valor_processado"]),
-                _num(g["valor_liberado"]),
-                _num(g["valor_glosado"]),
-                _num(g["valor_acatado"]),
+                _reais(g["valor_informado"]),
+                _reais(g["valor_processado"]),
+                _reais(g["valor_liberado"]),
+                _reais(g["valor_glosado"]),
+                _reais(g["valor_acatado"]),
                 " ".join(x["codigo"] for x in g["glosas"]),
             ]
             for g in dados["guias_detalhe"]
