@@ -267,7 +267,11 @@ async def login(
             next=next,
         )
     session_id, _ = await create_session(user)
-    response = RedirectResponse(next, status_code=303)
+    return signed_in(RedirectResponse(next, status_code=303), session_id)
+
+
+def signed_in(response: Response, session_id: str) -> Response:
+    """The answer that signs the clerk in: the session cookie set, the login form's gone."""
     response.set_cookie(
         SESSION_COOKIE,
         session_id,

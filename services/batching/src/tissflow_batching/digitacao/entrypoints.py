@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
+from tissflow_runtime.errors import http_status
 
 from tissflow_batching.digitacao import service_layer as uc
 from tissflow_batching.digitacao.adapters import Repositorio
@@ -59,7 +60,7 @@ def router_digitacao(repo: Repositorio, registro_ans: Callable[[], str]) -> APIR
             return await coro
         except DigitacaoRecusada as exc:
             raise HTTPException(
-                exc.status, {"code": exc.code, "message": exc.message, "details": exc.details}
+                http_status(exc), {"code": exc.code, "message": exc.message, "details": exc.details}
             ) from exc
 
     @router.get("/formularios/{tipo}")

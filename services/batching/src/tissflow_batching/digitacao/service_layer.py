@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from tissflow_batching.digitacao.adapters import Repositorio
 from tissflow_batching.digitacao.domain.formularios import FORMULARIOS, NOMES_TIPO
 from tissflow_batching.digitacao.domain.lotes import (
+    DigitacaoInvalida,
+    DigitacaoNaoEncontrada,
     DigitacaoRecusada,
     SituacaoLoteDigitado,
     agrupar,
@@ -37,11 +39,10 @@ def hoje() -> date:
 
 def _tipo(tipo: str) -> str:
     if tipo not in FORMULARIOS:
-        raise DigitacaoRecusada(
+        raise DigitacaoInvalida(
             "tipo_de_guia_invalido",
             f"Tipo de guia '{tipo}' não pode ser digitado; use Consulta, SP/SADT, Honorários ou "
             "Tratamento Odontológico.",
-            422,
         )
     return tipo
 
@@ -121,7 +122,7 @@ async def salvar_guia(
     if anterior is not None:
         doc = await repo.atualizar_guia(anterior["_id"], {"provider_id": provider_id}, resumo)
         if doc is None:
-            raise DigitacaoRecusada("guia_nao_encontrada", "Guia digitada não encontrada.", 404)
+            raise DigitacaoNaoEncontrada("guia_nao_encontrada", "Guia digitada não encontrada.")
         return publico_guia(doc)
     doc = {
         "_id": uuid.uuid4().hex,
@@ -163,7 +164,7 @@ async def novo_lote(
     """+ Novo Lote: an open typed lote of one guide type."""
     _tipo(tipo)
     agora = datetime.now(UTC)
-    doc = {
+    doc: dict[str, Any] = {
         "_id": uuid.uuid4().hex,
         "provider_id": provider_id,
         "tipo": tipo,
@@ -258,17 +259,14 @@ async def preparar_arquivo(
     if lote["situacao"] == ENVIADO:
         return publico_lote(lote), None
     if not lote["guias"]:
-        raise DigitacaoRecusada(
-            "lote_vazio", "Inclua ao menos uma guia no lote antes de gerá-lo.", 422
-        )
+        raise DigitacaoInvalida("lote_vazio", "Inclua ao menos uma guia no lote antes de gerá-lo.")
     guias = [await repo.guia(provider_id, i) for i in lote["guias"]]
     incompletas = [g for g in guias if not g["completa"]]
     if incompletas:
-        raise DigitacaoRecusada(
+        raise DigitacaoInvalida(
             "guias_incompletas",
             f"{len(incompletas)} guia(s) do lote têm campos a corrigir: "
             f"{', '.join(g['numero_guia_prestador'] for g in incompletas[:10])}.",
-            422,
             [{"guia_id": g["_id"], "erros": publico_guia(g)["erros"]} for g in incompletas],
         )
     numero = lote.get("numero_lote_prestador")

@@ -269,7 +269,7 @@ def analise_integral(lote: Sequence[GuiaLote]) -> list[AnaliseGuia]:
     """Every guide and item paid in full: where an operator's clerk starts glosing from."""
     out = []
     for guia in lote:
-        itens = []
+        itens: list[dict[str, Any]] = []
         for item in guia.itens:
             valor = (item.valor_total or ZERO).quantize(CENTAVO)
             itens.append(

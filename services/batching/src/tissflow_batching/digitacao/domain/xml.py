@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 from lxml import etree
 from tissflow_tiss import Parte, el, finalizar, mensagem, prestador_id
@@ -26,7 +26,7 @@ from tissflow_batching.digitacao.domain.validacao import (
     valor_do_item,
 )
 
-_E = etree._Element
+_E: TypeAlias = etree._Element
 
 
 @dataclass(frozen=True, slots=True)
