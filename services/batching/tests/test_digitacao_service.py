@@ -89,26 +89,26 @@ class FakeIngest:
     def __init__(self) -> None:
         self.arquivos: dict[str, bytes] = {}
 
-    def enviar(self, arquivo: uc.ArquivoDoLote) -> str:
-        self.arquivos.setdefault(arquivo.chave, arquivo.xml)  # the idempotency key
-        return f"f-{arquivo.chave.split('/')[-1]}"
+    def enviar(self, arquivo: uc.LoteFile) -> str:
+        self.arquivos.setdefault(arquivo.idempotency_key, arquivo.xml)  # the idempotency key
+        return f"f-{arquivo.idempotency_key.split('/')[-1]}"
 
 
 async def gerar(repo: FakeRepo, ingest: FakeIngest, lote_id: str) -> dict[str, Any]:
     """Gerar Lote as the gateway composes it: XML from batching, to ingest, file recorded."""
-    lote, arquivo = await uc.preparar_arquivo(
+    lote, arquivo = await uc.build_lote_file(
         repo, provider_id=P, lote_id=lote_id, registro_ans="331988"
     )
     if arquivo is None:
         return lote
     file_id = ingest.enviar(arquivo)
-    return await uc.registrar_envio(
+    return await uc.record_submission(
         repo, provider_id=P, por="clerk", lote_id=lote_id, file_id=file_id
     )
 
 
 async def geracao_automatica(repo: FakeRepo, ingest: FakeIngest) -> dict[str, Any]:
-    montados = await uc.montar_lotes_automaticos(repo, provider_id=P, por="clerk")
+    montados = await uc.make_automatic_lotes(repo, provider_id=P, por="clerk")
     lotes = [await gerar(repo, ingest, lote_id) for lote_id in montados["lote_ids"]]
     return {"lotes": lotes, "guias_incompletas": montados["guias_incompletas"]}
 

@@ -3,7 +3,7 @@
 Each takes the repository as an argument (a fake in unit tests). A draft is saved
 exactly as typed, with its field errors; only complete guides enter the XML. Batching
 makes no call to another service: the gateway submits a typed lote's XML to ingest with
-canal "digitacao" (`preparar_arquivo`, then `registrar_envio`); from there it follows the
+canal "digitacao" (`build_lote_file`, then `record_submission`); from there it follows the
 upload's pipeline (validation, critiques, correction) and batching opens its lote.
 """
 
@@ -235,25 +235,25 @@ async def remover_do_lote(
 
 
 @dataclass(frozen=True, slots=True)
-class ArquivoDoLote:
+class LoteFile:
     """A typed lote's TISS XML and how it is submitted (the gateway uploads it to ingest).
 
-    `chave` is the idempotency key: a retry after a crash submits the same file.
+    `idempotency_key` is the typed lote's: a retry after a crash submits the same file.
     """
 
-    nome: str
-    chave: str
+    filename: str
+    idempotency_key: str
     xml: bytes
 
 
-async def preparar_arquivo(
+async def build_lote_file(
     repo: Repositorio, *, provider_id: str, lote_id: str, registro_ans: str
-) -> tuple[dict[str, Any], ArquivoDoLote | None]:
+) -> tuple[dict[str, Any], LoteFile | None]:
     """Gerar Lote, first step: the lote's TISS XML, its number fixed once.
 
     None instead of the file when the lote was already submitted (generating twice
     generates once). The gateway submits the file to ingest (canal digitacao) and then
-    calls `registrar_envio` with its file id.
+    calls `record_submission` with its file id.
     """
     lote = await repo.lote(provider_id, lote_id)
     if lote["situacao"] == ENVIADO:
@@ -287,11 +287,11 @@ async def preparar_arquivo(
         numero_lote=numero,
         quando=datetime.now(TZ).replace(microsecond=0, tzinfo=None),
     )
-    arquivo = ArquivoDoLote(f"digitacao-lote-{numero}.xml", f"digitacao/{lote_id}", xml)
+    arquivo = LoteFile(f"digitacao-lote-{numero}.xml", f"digitacao/{lote_id}", xml)
     return publico_lote(lote), arquivo
 
 
-async def registrar_envio(
+async def record_submission(
     repo: Repositorio, *, provider_id: str, por: str, lote_id: str, file_id: str
 ) -> dict[str, Any]:
     """Gerar Lote, last step: ingest stored the lote's file; the lote no longer changes."""
@@ -315,9 +315,7 @@ async def registrar_envio(
     return publico_lote(feito or lote)
 
 
-async def montar_lotes_automaticos(
-    repo: Repositorio, *, provider_id: str, por: str
-) -> dict[str, Any]:
+async def make_automatic_lotes(repo: Repositorio, *, provider_id: str, por: str) -> dict[str, Any]:
     """Geração Automática, first step: the clinic's complete guides in no lote, by type,
     ≤100 per lote, in new open lotes (the gateway then generates each as Gerar Lote does).
 
