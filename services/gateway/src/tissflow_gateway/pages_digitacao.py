@@ -20,14 +20,16 @@ from starlette.datastructures import FormData
 
 from tissflow_gateway import digitacao
 from tissflow_gateway.auth import authenticate, create_session, session_user
-from tissflow_gateway.core import ApiError, seg, settings
+from tissflow_gateway.core import ApiError, seg
 from tissflow_gateway.portal import (
     LOGIN_CSRF_COOKIE,
     PortalSession,
     Session,
+    login_csrf_token,
     render,
     require_csrf,
     signed_in,
+    with_login_csrf,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -92,7 +94,7 @@ async def _pagina_guia(
         "crumbs": [DIGITACAO, ((guia or {}).get("numero_guia_prestador") or form["nome"], None)],
     }
     if sessao_expirada:
-        token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+        token = login_csrf_token(request)
         context["login_csrf"] = token
         context["rascunho"] = json.dumps(
             {
@@ -105,15 +107,7 @@ async def _pagina_guia(
             ensure_ascii=False,
         )
         response = render(request, "digitacao_guia.html", None, status_code, **context)
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=settings.cookie_secure,
-            max_age=3600,
-        )
-        return response
+        return with_login_csrf(response, token)
     return render(request, "digitacao_guia.html", session, status_code, **context)
 
 

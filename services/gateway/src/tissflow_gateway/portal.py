@@ -207,10 +207,14 @@ async def error_page(request: Request, status_code: int, message: str) -> HTMLRe
     )
 
 
-def _login_form(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
-    # Reused while it lives, so two login tabs do not invalidate each other.
-    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, "login.html", status_code=status_code, login_csrf=token, **context)
+def login_csrf_token(request: Request) -> str:
+    """The login form's CSRF token: reused while it lives, so two login tabs do not
+    invalidate each other."""
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+
+
+def with_login_csrf(response: HTMLResponse, token: str) -> HTMLResponse:
+    """A page with a login box: its CSRF token goes in a cookie too (double submit)."""
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
@@ -220,6 +224,12 @@ def _login_form(request: Request, status_code: int = 200, **context: Any) -> HTM
         max_age=3600,
     )
     return response
+
+
+def _login_form(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+    token = login_csrf_token(request)
+    response = render(request, "login.html", status_code=status_code, login_csrf=token, **context)
+    return with_login_csrf(response, token)
 
 
 def local_path(target: str) -> str:
