@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from tissflow_contracts import formato
 from tissflow_contracts.dominios import SITUACAO_ARQUIVO
 
 from tissflow_gateway.auth import (
@@ -87,7 +88,7 @@ def parse_data(text: str) -> date | None:
 
 
 def data_br(value: date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else ""
+    return formato.data_br(value) if value else ""
 
 
 def moeda(value: Any) -> str:
@@ -98,8 +99,7 @@ def moeda(value: Any) -> str:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    text = f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return f"R$ {text}"
+    return f"R$ {formato.numero_br(amount)}"
 
 
 def _detalhe(mensagem: str | None, descricao: str | None) -> str:
