@@ -422,7 +422,7 @@ async def sincronizar(
 
 # -- nota fiscal -----------------------------------------------------------------------
 class NotaFiscalInvalida(LoteError):
-    status = 422
+    kind = "invalid"
 
 
 def _tipo_do_arquivo(content: bytes, filename: str) -> str:
