@@ -7,8 +7,11 @@ request and answer is checked against the ANS WS XSD and its hash."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -60,6 +63,18 @@ class Clinic:
 @pytest.fixture(scope="module")
 def clinic(stack: Stack) -> Clinic:
     return Clinic(stack.services.url("gateway"))
+
+
+@contextmanager
+def portal_session(base: str, username: str, password: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base, timeout=60, headers={"Accept": "text/html"}) as portal:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', portal.get("/login").text)
+        assert token
+        logged = portal.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token[1]}
+        )
+        assert logged.status_code == 303
+        yield portal
 
 
 def novo_lote(n_guias: int = 2, **kwargs: Any) -> bytes:
@@ -114,6 +129,9 @@ def test_a_valid_lote_gets_its_peg_appears_as_web_service_and_a_resend_is_the_sa
         "enviado",
     )
     assert lote["numero_lote_prestador"] == numero_lote
+    with portal_session(clinic.base, "odontoarte", "odontoarte123") as portal:
+        page = portal.get(f"/lotes/{lote['lote_id']}")
+        assert page.status_code == 200 and "Web service" in page.text and peg in page.text
     arquivo = clinica.get(f"/files/{lote['file_id']}").json()
     assert arquivo["status"] == "importado"
     # The stored file is an ENVIO_LOTE_GUIAS message without the credentials.

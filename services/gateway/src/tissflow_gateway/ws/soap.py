@@ -28,6 +28,7 @@ Faults go out as WS-I Basic Profile asks of SOAP 1.1 over HTTP: status 500 with 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Annotated, Any
@@ -261,15 +262,25 @@ def build_answer(op: Operation, request: etree._Element, reply: Reply, quando: d
     return raw
 
 
+def checked(
+    body: bytes, operations: dict[str, Operation]
+) -> tuple[Operation, etree._Element, bytes, str]:
+    """Steps 1–5: the operation, its request element (standalone), raw bytes, version."""
+    op, element = request_element(body, operations)
+    element, raw = standalone(element)
+    versao = check_versao(element)
+    check_schema(raw, versao)
+    check_hash(element)
+    check_destino(element)
+    return op, element, raw, versao
+
+
 async def handle(body: bytes, quando: datetime | None = None) -> Response:
     """One SOAP request, checked in the module's order; always a SOAP answer or fault."""
     try:
-        op, element = request_element(body, load())
-        element, raw = standalone(element)
-        versao = check_versao(element)
-        check_schema(raw, versao)
-        check_hash(element)
-        check_destino(element)
+        # Parsing and the XSD of a 15 MB lote take CPU seconds: off the event loop, which
+        # also serves the portal.
+        op, element, raw, versao = await asyncio.to_thread(checked, body, load())
         user = await authenticate(element)
         cab = element.find("ans:cabecalho", _A)
         content = element[1]

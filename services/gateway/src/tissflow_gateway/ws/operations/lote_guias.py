@@ -194,7 +194,7 @@ async def _outcome(user: User, done: dict[str, Any]) -> Reply:
 async def _run(req: Call, key: str, deadline: float) -> dict[str, Any]:
     """Upload (idempotent by `key`), verdict, lote, send, PEG; the outcome stored."""
     numero = (req.body.findtext("ans:numeroLote", namespaces=_A) or "").strip()
-    content = rewrap(req.cabecalho, req.body)
+    content = await asyncio.to_thread(rewrap, req.cabecalho, req.body)
     stored = await files.store_upload(
         req.user,
         f"webservice-lote-{numero or 'sem-numero'}.xml",
@@ -255,7 +255,8 @@ async def lote_guias(req: Call) -> Reply:
     """Envio de lote de guias: o protocolo (PEG) de recebimento ou a recusa com as críticas."""
     ident = req.cabecalho.findtext("ans:identificacaoTransacao/ans:sequencialTransacao", "", _A)
     numero = req.body.findtext("ans:numeroLote", "", _A)
-    hash_ = etree.fromstring(req.raw, _SAFE).findtext("ans:hash", "", _A) or ""
+    ws_element = req.cabecalho.getparent()  # the loteGuiasWS the door checked
+    hash_ = (ws_element.findtext("ans:hash", "", _A) if ws_element is not None else "") or ""
     assert req.user.provider_id is not None
     key = call_key(req.user.provider_id, ident.strip(), numero.strip(), hash_.strip())
     espera = settings.espera_segundos
