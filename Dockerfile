@@ -2,8 +2,10 @@
 # (`python -m tissflow_<service>`). Build: `make image` (docker or podman).
 # Stage 1 resolves the locked dependencies with uv into /app/.venv (no dev group); stage 2
 # is the slim runtime: Python, the venv, Pango and fonts for the PDFs, a non-root user.
+# The base is pinned by digest (the multi-arch index of python:3.11-slim-bookworm, Python
+# 3.11.16, as docker-library/repo-info lists it); bump tag and digest together.
 
-FROM python:3.11-slim-bookworm AS build
+FROM python:3.11-slim-bookworm@sha256:0bee7276f83efd4a1ee05bbbf4281d95ed28e079220a9457f25a93e3f1e3c31b AS build
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never
 RUN pip install --no-cache-dir "uv>=0.9,<1"
 WORKDIR /app
@@ -27,7 +29,7 @@ COPY libs libs
 COPY services services
 RUN uv sync --frozen --no-dev --no-editable
 
-FROM python:3.11-slim-bookworm
+FROM python:3.11-slim-bookworm@sha256:0bee7276f83efd4a1ee05bbbf4281d95ed28e079220a9457f25a93e3f1e3c31b
 # WeasyPrint renders the demonstrativos and the Capa do Lote: Pango, HarfBuzz and fonts.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \

@@ -70,8 +70,10 @@ test-security: install ## security, full form: isolation from the OpenAPI docume
 	$(TEST_URLS) TISSFLOW_SECURITY_FULL=1 \
 	$(UV) run --frozen pytest -q -ra -m security tests/security $(PYTEST_ARGS)
 
+# Spread over the machine's cores (pytest-xdist): the PDF and manifest tests are CPU work.
+UNIT_WORKERS ?= auto
 test-unit: ## only the tests that need no server (well under a minute)
-	@$(UV) run --frozen pytest -q -m "not integration and not e2e and not browser and not security and not faults" $(PYTEST_ARGS)
+	@$(UV) run --frozen pytest -q -n $(UNIT_WORKERS) -m "not integration and not e2e and not browser and not security and not faults" $(PYTEST_ARGS)
 
 bench: install ## benchmarks: tables with medians and ratios against a same-run baseline
 	@$(TEST_ENV) $(SERVERS) reset >/dev/null

@@ -1,4 +1,4 @@
-"""`make bench`: `python -m bench [engine|pipeline|outbox|statements] [--uploads N]`."""
+"""`make bench`: `python -m bench [engine|pipeline|outbox|statements|ws] [--uploads N]`."""
 
 from __future__ import annotations
 
@@ -7,21 +7,21 @@ import os
 import platform
 import sys
 
-from bench import engine, outbox, pipeline, statements
+from bench import engine, outbox, pipeline, statements, ws
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
-        "which", nargs="*", metavar="engine|pipeline|outbox|statements", help="default: all"
+        "which", nargs="*", metavar="engine|pipeline|outbox|statements|ws", help="default: all"
     )
     parser.add_argument("--uploads", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    which = args.which or ["pipeline", "engine", "outbox", "statements"]
-    if set(which) - {"engine", "pipeline", "outbox", "statements"}:
-        parser.error("escolha engine, pipeline, outbox, statements ou nada (todos)")
+    which = args.which or ["pipeline", "engine", "outbox", "statements", "ws"]
+    if set(which) - {"engine", "pipeline", "outbox", "statements", "ws"}:
+        parser.error("escolha engine, pipeline, outbox, statements, ws ou nada (todos)")
     print(
         f"# tissflow bench — {platform.machine()}, {os.cpu_count()} núcleos, "
         f"Python {platform.python_version()}; comando: {' '.join(sys.argv)}"
@@ -35,6 +35,8 @@ def main() -> int:
         print(outbox.run(args.repeat), flush=True)
     if "statements" in which:
         print(statements.run(args.repeat), flush=True)
+    if "ws" in which:
+        print(ws.run(args.repeat), flush=True)
     return 0
 
 

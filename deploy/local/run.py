@@ -145,6 +145,11 @@ tissflow está no ar.
     outro prestador CLINICA SORRISO LTDA:               sorriso / sorriso123
     operações:                                         ops / ops123
 
+  Web services TISS (SOAP 1.1; WSDL em {gateway}/ws/tissLoteGuias?wsdl):
+    {gateway}/ws/tissLoteGuias, {gateway}/ws/tissSolicitacaoStatusProtocolo, ...
+    loginSenhaPrestador de ODONTO ARTE: odontoarte-ws / odontoarte-ws123 (senhaPrestador =
+    MD5 da senha); a equipe da operadora emite outras em Operadora → Web Services.
+
   Arquivos TISS de exemplo para enviar (o último tem uma crítica de CNPJ para corrigir):
     {chr(10).join("    " + str(p) for p in examples).lstrip()}
 

@@ -112,3 +112,21 @@ def finalizar_again(element: etree._Element) -> etree._Element:
     """Recompute the hash of a request changed after it was built."""
     element.find("ans:hash", A).text = epilogo_hash(element)
     return element
+
+
+def lote_ws(mensagem: bytes, login: str, senha: str) -> etree._Element:
+    """The loteGuiasWS of an ENVIO_LOTE_GUIAS file: its cabecalho (plus
+    loginSenhaPrestador), its loteGuias and the hash of the WS element."""
+    root = etree.fromstring(mensagem)
+    element = etree.Element(f"{{{NS}}}loteGuiasWS", nsmap={"ans": NS})
+    cab = root.find("ans:cabecalho", A)
+    assert cab is not None
+    element.append(cab)
+    login_senha = el(cab, "loginSenhaPrestador")
+    el(login_senha, "loginPrestador", login)
+    el(login_senha, "senhaPrestador", md5_hex(senha))
+    lote = root.find("ans:prestadorParaOperadora/ans:loteGuias", A)
+    assert lote is not None
+    element.append(lote)
+    el(element, "hash", epilogo_hash(element))
+    return element

@@ -5,6 +5,7 @@ library understands, with the standard's tissFaultWS code and a pt-BR message.""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,25 +51,50 @@ FAKE_OPS = {
 }
 
 
+@pytest.fixture(scope="module")
+def _issued() -> tuple[dict[str, Any], dict[Any, Any]]:
+    """ODONTO ARTE's and CLINICA SORRISO's credentials, issued once (Argon2 is slow on
+    purpose); each test starts from a copy of the collection."""
+    import asyncio
+
+    with pytest.MonkeyPatch.context() as patch:
+        fake = FakeCollection()
+        patch.setattr(credentials, "ws_credentials", fake)
+        odonto = asyncio.run(credentials.create(STAFF, ws.ODONTOARTE, "ODONTO ARTE LTDA", "100234"))
+        sorriso = asyncio.run(credentials.create(STAFF, "11222333000181", "CLINICA SORRISO LTDA"))
+    return {"odonto": odonto, "sorriso": sorriso}, fake.docs
+
+
 @pytest.fixture
-def door(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def door(
+    monkeypatch: pytest.MonkeyPatch, _issued: tuple[dict[str, Any], dict[Any, Any]]
+) -> Iterator[dict[str, Any]]:
     """The gateway app with in-memory credentials, a login for ODONTO ARTE and one for
     CLINICA SORRISO, and the test operation in place of the registry."""
-    monkeypatch.setattr(credentials, "ws_credentials", FakeCollection())
+    issued, docs = _issued
+    fake = FakeCollection()
+    fake.docs = copy.deepcopy(docs)
+    monkeypatch.setattr(credentials, "ws_credentials", fake)
     monkeypatch.setattr(auth, "login_attempts", FakeCollection())
     monkeypatch.setattr(audit, "record", lambda *a, **k: None)
     monkeypatch.setattr(soap, "load", lambda: FAKE_OPS)
+    monkeypatch.setattr(credentials, "_verified", {})
     calls.clear()
-    import asyncio
+    yield {**issued, "http": TestClient(app)}
 
-    odonto = asyncio.run(credentials.create(STAFF, ws.ODONTOARTE, "ODONTO ARTE LTDA", "100234"))
-    sorriso = asyncio.run(credentials.create(STAFF, "11222333000181", "CLINICA SORRISO LTDA"))
-    yield {"odonto": odonto, "sorriso": sorriso, "http": TestClient(app)}
+
+@pytest.fixture(scope="module")
+def _zeep_once() -> tuple[Any, Any]:
+    """zeep reads the WSDL and the ANS XSDs once (seconds): the fakes the door fixture
+    puts in place are looked up per request, so one client serves every test."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(soap, "load", lambda: FAKE_OPS)
+        return in_process_client(TestClient(app), SERVICE)
 
 
 @pytest.fixture
-def zeep_client(door: dict[str, Any]) -> tuple[Any, Any]:
-    return in_process_client(door["http"], SERVICE)
+def zeep_client(door: dict[str, Any], _zeep_once: tuple[Any, Any]) -> tuple[Any, Any]:
+    return _zeep_once
 
 
 def status_request(door: dict[str, Any], numero: str = "123", **kwargs: Any) -> etree._Element:
@@ -116,9 +142,12 @@ def test_zeep_builds_a_client_from_the_wsdl_and_gets_a_valid_hashed_answer(
     assert etree.QName(calls[-1].body).localname == "solicitacaoStatusProtocolo"
 
 
-def test_every_registered_operation_has_a_wsdl_zeep_loads(door: dict[str, Any]) -> None:
+def test_every_registered_operation_has_a_wsdl_zeep_loads(
+    door: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(soap, "load", load)  # the real registry, wsops' operations too
     real = load()
-    assert "solicitacaoStatusProtocoloWS" in real
+    assert {"solicitacaoStatusProtocoloWS", "loteGuiasWS"} <= set(real)
     http = door["http"]
     for op in real.values():
         response = http.get(f"/ws/{op.name}?wsdl")
@@ -127,8 +156,9 @@ def test_every_registered_operation_has_a_wsdl_zeep_loads(door: dict[str, Any]) 
         doc = etree.fromstring(response.content)
         parts = {p.get("element") for p in doc.iter("{http://schemas.xmlsoap.org/wsdl/}part")}
         assert parts == {f"ans:{op.request}", f"ans:{op.response}", "ans:tissFaultWS"}
-    client, _ = in_process_client(http, SERVICE)
+    client, _ = in_process_client(http, "tissLoteGuias")
     assert client.get_element(f"{{{NS}}}tissFaultWS") is not None
+    assert client.get_element(f"{{{NS}}}loteGuiasWS") is not None
     assert http.get("/ws/naoExiste?wsdl").status_code == 404
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lxml import etree
 from tissflow_batching.digitacao import service_layer as uc
-from tissflow_batching.digitacao.domain.lotes import DigitacaoRecusada
+from tissflow_batching.digitacao.domain.lotes import DigitacaoNaoEncontrada, DigitacaoRecusada
 from tissflow_tiss import erros_de_schema
 
 from .test_digitacao_domain import consulta, sadt
@@ -38,7 +38,7 @@ class FakeRepo:
     async def guia(self, provider_id: str, guia_id: str) -> dict[str, Any]:
         doc = self.guias.get(guia_id)
         if doc is None or doc["provider_id"] != provider_id:
-            raise DigitacaoRecusada("guia_nao_encontrada", "Guia digitada não encontrada.", 404)
+            raise DigitacaoNaoEncontrada("guia_nao_encontrada", "Guia digitada não encontrada.")
         return copy.deepcopy(doc)
 
     async def inserir_guia(self, doc: dict[str, Any]) -> None:
@@ -65,7 +65,7 @@ class FakeRepo:
     async def lote(self, provider_id: str, lote_id: str) -> dict[str, Any]:
         doc = self.lotes.get(lote_id)
         if doc is None or doc["provider_id"] != provider_id:
-            raise DigitacaoRecusada("lote_nao_encontrado", "Lote digitado não encontrado.", 404)
+            raise DigitacaoNaoEncontrada("lote_nao_encontrado", "Lote digitado não encontrado.")
         return copy.deepcopy(doc)
 
     async def inserir_lote(self, doc: dict[str, Any]) -> None:
@@ -89,26 +89,26 @@ class FakeIngest:
     def __init__(self) -> None:
         self.arquivos: dict[str, bytes] = {}
 
-    def enviar(self, arquivo: uc.ArquivoDoLote) -> str:
-        self.arquivos.setdefault(arquivo.chave, arquivo.xml)  # the idempotency key
-        return f"f-{arquivo.chave.split('/')[-1]}"
+    def enviar(self, arquivo: uc.LoteFile) -> str:
+        self.arquivos.setdefault(arquivo.idempotency_key, arquivo.xml)  # the idempotency key
+        return f"f-{arquivo.idempotency_key.split('/')[-1]}"
 
 
 async def gerar(repo: FakeRepo, ingest: FakeIngest, lote_id: str) -> dict[str, Any]:
     """Gerar Lote as the gateway composes it: XML from batching, to ingest, file recorded."""
-    lote, arquivo = await uc.preparar_arquivo(
+    lote, arquivo = await uc.build_lote_file(
         repo, provider_id=P, lote_id=lote_id, registro_ans="331988"
     )
     if arquivo is None:
         return lote
     file_id = ingest.enviar(arquivo)
-    return await uc.registrar_envio(
+    return await uc.record_submission(
         repo, provider_id=P, por="clerk", lote_id=lote_id, file_id=file_id
     )
 
 
 async def geracao_automatica(repo: FakeRepo, ingest: FakeIngest) -> dict[str, Any]:
-    montados = await uc.montar_lotes_automaticos(repo, provider_id=P, por="clerk")
+    montados = await uc.make_automatic_lotes(repo, provider_id=P, por="clerk")
     lotes = [await gerar(repo, ingest, lote_id) for lote_id in montados["lote_ids"]]
     return {"lotes": lotes, "guias_incompletas": montados["guias_incompletas"]}
 
@@ -168,7 +168,7 @@ def test_a_draft_is_kept_as_typed_and_numbered() -> None:
     # Another provider does not reach it.
     with pytest.raises(DigitacaoRecusada) as exc:
         run(repo.guia("11222333000181", salvo["guia_id"]))
-    assert exc.value.status == 404
+    assert exc.value.kind == "not_found"
 
 
 def test_a_lote_takes_100_guides_and_the_101st_is_saved_outside() -> None:
@@ -205,7 +205,7 @@ def test_generating_needs_complete_guides_and_submits_once() -> None:
     )
     with pytest.raises(DigitacaoRecusada) as exc:
         run(gerar(repo, ingest, lid))
-    assert exc.value.status == 422
+    assert exc.value.kind == "invalid"
     assert exc.value.details[0]["erros"] == {"cnes": "Informe o Código CNES."}
     run(
         uc.salvar_guia(

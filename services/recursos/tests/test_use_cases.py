@@ -240,7 +240,7 @@ async def test_another_provider_does_not_see_the_protocol():
     repos = await _projected()
     with pytest.raises(RecursoError) as exc:
         await uc.glosas(repos, CFG, NOW, "11222333000181", "2026000001")
-    assert exc.value.status == 404
+    assert exc.value.kind == "not_found"
 
 
 async def test_recurso_round_trip_once_and_numbers():

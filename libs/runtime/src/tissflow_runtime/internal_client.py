@@ -108,6 +108,17 @@ def _error(service: str, response: httpx.Response) -> InternalCallError:
     return kind(service, status, "erro_interno", message, detail=detail)
 
 
+def _unreachable(service: str, exc: Exception) -> ServiceUnavailable:
+    """No answer from `service` (connection refused, timeout...): transient."""
+    return ServiceUnavailable(
+        service,
+        None,
+        "servico_indisponivel",
+        "Serviço temporariamente indisponível; tente novamente em instantes.",
+        {"servico": service, "erro": type(exc).__name__},
+    )
+
+
 class InternalClient:
     """Calls other services by name; their base URLs come from `urls` (`<service>_url`)."""
 
@@ -169,13 +180,7 @@ class InternalClient:
                     attempt += 1
                     await self._pause(service, attempt, type(exc).__name__)
                     continue
-                raise ServiceUnavailable(
-                    service,
-                    None,
-                    "servico_indisponivel",
-                    "Serviço temporariamente indisponível; tente novamente em instantes.",
-                    {"servico": service, "erro": type(exc).__name__},
-                ) from exc
+                raise _unreachable(service, exc) from exc
             if response.status_code < 400:
                 return response
             if idempotent and response.status_code in RETRY_STATUSES and attempt < self.retries:
@@ -194,13 +199,7 @@ class InternalClient:
         try:
             response = await client.send(request, stream=True)
         except httpx.HTTPError as exc:
-            raise ServiceUnavailable(
-                service,
-                None,
-                "servico_indisponivel",
-                "Serviço temporariamente indisponível; tente novamente em instantes.",
-                {"servico": service, "erro": type(exc).__name__},
-            ) from exc
+            raise _unreachable(service, exc) from exc
         if response.status_code >= 400:
             await response.aread()
             await response.aclose()

@@ -29,6 +29,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
+from tissflow_runtime import backlog
 from tissflow_runtime.consumer import Consumers, PermanentError
 from tissflow_runtime.errors import install_error_handler
 from tissflow_runtime.internal_client import InternalClient
@@ -324,9 +325,21 @@ class ServiceRuntime:
             app.include_router(router, dependencies=internal)
         return app
 
+    async def ops_summary(self) -> dict[str, Any]:
+        """Ops figures of this service: outbox backlog and parked messages by status."""
+        return {
+            "service": self.name,
+            "outbox": await backlog.outbox_backlog(self.db, self.relay.collections),
+            "mensagens_paradas": await backlog.dead_letter_counts(self.db),
+        }
+
     def _dead_letter_router(self) -> APIRouter:
         """Ops: this service's parked messages, and replaying one through its handler."""
         router = APIRouter(prefix="/internal/dlq", tags=["ops"], include_in_schema=False)
+
+        @router.get("/resumo")
+        async def summary() -> dict[str, Any]:
+            return await self.ops_summary()
 
         @router.get("")
         async def list_dead_letters(status: str | None = None, limit: int = 100) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from tissflow_contracts import Envelope, StatementReady, Topic
 from tissflow_gateway import (
     audit,
     auth,
+    pages_analytics,
     pages_arquivos,
     pages_demonstrativos,
     pages_digitacao,
@@ -32,9 +33,11 @@ from tissflow_gateway import (
     pages_ops,
     pages_protocolos,
     pages_recursos,
+    pages_webservices,
     portal,
 )
 from tissflow_gateway.core import UNAVAILABLE, db, runtime, settings
+from tissflow_gateway.routes import analytics as analytics_routes
 from tissflow_gateway.routes import arquivos as arquivos_routes
 from tissflow_gateway.routes import auditoria, demonstrativos
 from tissflow_gateway.routes import auth as auth_routes
@@ -121,6 +124,9 @@ app.include_router(routes_recursos.router)
 app.include_router(pages_recursos.router)
 app.include_router(webservices_routes.router)
 app.include_router(soap.router)
+app.include_router(pages_webservices.router)
+app.include_router(analytics_routes.router)
+app.include_router(pages_analytics.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
 # The portal loads nothing from elsewhere and runs no inline script; /docs (Swagger UI)

@@ -315,12 +315,3 @@ async def purge_expired(
 
 CurrentUser = Annotated[User, Depends(api_user)]
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-
-
-async def operator_user(user: CurrentUser) -> User:
-    if user.role not in ("operadora", "ops"):
-        raise ApiError(403, "acesso_negado", "Acesso restrito à equipe da operadora.")
-    return user
-
-
-OperatorUser = Annotated[User, Depends(operator_user)]

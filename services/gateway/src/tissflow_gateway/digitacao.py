@@ -127,10 +127,10 @@ async def gerar(user: User, lote_id: str) -> dict[str, Any]:
     try:
         stored = await store_file(
             quem["provider_id"],
-            arquivo["nome"],
+            arquivo["filename"],
             user.username,
             base64.b64decode(arquivo["xml"]),
-            idempotency_key=arquivo["chave"],
+            idempotency_key=arquivo["idempotency_key"],
             canal="digitacao",
         )
     except ApiError as exc:

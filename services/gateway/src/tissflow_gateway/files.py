@@ -69,6 +69,27 @@ def own(user: User, doc: dict[str, Any], what: str) -> dict[str, Any]:
     return doc
 
 
+async def store_upload(
+    user: User,
+    filename: str,
+    content: bytes,
+    idempotency_key: str | None = None,
+    canal: str = "upload_xml",
+) -> dict[str, Any]:
+    """One TISS XML as the provider's own upload (the API's `POST /uploads` and the web
+    service's tissLoteGuias, canal "webservice"), through `store_file`."""
+    if user.role != "prestador" or not user.provider_id:
+        raise ApiError(403, "acesso_negado", "Somente prestadores enviam arquivos.")
+    return await store_file(
+        user.provider_id,
+        filename,
+        user.username,
+        content,
+        idempotency_key=idempotency_key,
+        canal=None if canal == "upload_xml" else canal,
+    )
+
+
 async def get_file(user: User, file_id: str) -> dict[str, Any]:
     try:
         doc = await call("GET", "ingest", f"/internal/files/{seg(file_id)}")

@@ -19,14 +19,17 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from tissflow_gateway import digitacao
-from tissflow_gateway.auth import SESSION_COOKIE, authenticate, create_session, session_user
-from tissflow_gateway.core import ApiError, seg, settings
+from tissflow_gateway.auth import authenticate, create_session, session_user
+from tissflow_gateway.core import ApiError, seg
 from tissflow_gateway.portal import (
     LOGIN_CSRF_COOKIE,
     PortalSession,
     Session,
+    login_csrf_token,
     render,
     require_csrf,
+    signed_in,
+    with_login_csrf,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -91,7 +94,7 @@ async def _pagina_guia(
         "crumbs": [DIGITACAO, ((guia or {}).get("numero_guia_prestador") or form["nome"], None)],
     }
     if sessao_expirada:
-        token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+        token = login_csrf_token(request)
         context["login_csrf"] = token
         context["rascunho"] = json.dumps(
             {
@@ -104,16 +107,67 @@ async def _pagina_guia(
             ensure_ascii=False,
         )
         response = render(request, "digitacao_guia.html", None, status_code, **context)
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=settings.cookie_secure,
-            max_age=3600,
-        )
-        return response
+        return with_login_csrf(response, token)
     return render(request, "digitacao_guia.html", session, status_code, **context)
+
+
+async def _rascunho_de_volta(
+    request: Request,
+    session: Session | None,
+    tipo: str,
+    guia_id: str | None,
+    campos: dict[str, str],
+    itens: list[dict[str, str]],
+    lote_id: str | None,
+    **aviso: Any,
+) -> Response:
+    """The guide form again with everything the clerk typed (not saved yet) and why."""
+    return await _pagina_guia(
+        request,
+        session,
+        tipo,
+        guia={"guia_id": guia_id} if guia_id else None,
+        campos=campos,
+        itens=itens,
+        lote_id=lote_id,
+        **aviso,
+    )
+
+
+def _escolher_tipo(
+    request: Request, session: Session, active: str, crumb: str, acao: str, metodo: str, texto: str
+) -> Response:
+    """Digitar Guia and + Novo Lote start by choosing the guide type."""
+    return render(
+        request,
+        "digitacao_tipo.html",
+        session,
+        active=active,
+        crumbs=[DIGITACAO, (crumb, None)],
+        tipos=digitacao.TIPOS,
+        acao=acao,
+        metodo=metodo,
+        titulo=crumb,
+        texto=texto,
+    )
+
+
+def _pagina_automatica(
+    request: Request,
+    session: Session,
+    por_tipo: dict[str, dict[str, int]],
+    resultado: dict[str, Any] | None,
+) -> Response:
+    return render(
+        request,
+        "digitacao_automatica.html",
+        session,
+        active="automatica",
+        crumbs=[("Lotes de Pagamento", "/lotes"), ("Geração Automática", None)],
+        por_tipo=por_tipo,
+        tipos=digitacao.TIPOS,
+        resultado=resultado,
+    )
 
 
 @router.get("/digitacao")
@@ -153,17 +207,14 @@ async def nova_guia(
         lote_doc = await digitacao.lote(session.user, lote)
         tipo = lote_doc["tipo"]
     if tipo is None:
-        return render(
+        return _escolher_tipo(
             request,
-            "digitacao_tipo.html",
             session,
-            active="digitar",
-            crumbs=[DIGITACAO, ("Digitar Guia", None)],
-            tipos=digitacao.TIPOS,
-            acao="/digitacao/guias/nova",
-            metodo="get",
-            titulo="Digitar Guia",
-            texto="Escolha o tipo de guia a digitar.",
+            "digitar",
+            "Digitar Guia",
+            "/digitacao/guias/nova",
+            "get",
+            "Escolha o tipo de guia a digitar.",
         )
     return await _pagina_guia(request, session, tipo, campos={}, itens=[], lote_id=lote)
 
@@ -176,14 +227,14 @@ async def _salvar_do_form(
     found = await session_user(request)
     if found is None:
         # The session expired while the clerk typed: everything comes back on the page.
-        return await _pagina_guia(
+        return await _rascunho_de_volta(
             request,
             None,
             tipo,
-            guia={"guia_id": guia_id} if guia_id else None,
-            campos=campos,
-            itens=itens,
-            lote_id=lote_id,
+            guia_id,
+            campos,
+            itens,
+            lote_id,
             sessao_expirada=True,
             status_code=401,
         )
@@ -192,14 +243,14 @@ async def _salvar_do_form(
     token = str(form.get("csrf_token") or "")
     if not token or not secrets.compare_digest(token, session.csrf):
         # Signed in again elsewhere meanwhile: the page was stale, not the guide.
-        return await _pagina_guia(
+        return await _rascunho_de_volta(
             request,
             session,
             tipo,
-            guia={"guia_id": guia_id} if guia_id else None,
-            campos=campos,
-            itens=itens,
-            lote_id=lote_id,
+            guia_id,
+            campos,
+            itens,
+            lote_id,
             alerta="Esta página era de uma sessão anterior e a guia ainda não foi salva. "
             "Confira os dados abaixo e clique em “Salvar guia” de novo.",
             status_code=409,
@@ -285,14 +336,14 @@ async def retomar(
             )
         user = await authenticate(username.strip(), password)
     except ApiError as exc:
-        return await _pagina_guia(
+        return await _rascunho_de_volta(
             request,
             None,
             tipo,
-            guia={"guia_id": guia_id} if guia_id else None,
-            campos=campos,
-            itens=itens,
-            lote_id=lote_id,
+            guia_id,
+            campos,
+            itens,
+            lote_id,
             sessao_expirada=True,
             alerta=exc.detail["message"],
             status_code=exc.status_code,
@@ -302,32 +353,20 @@ async def retomar(
     response = RedirectResponse(
         f"/digitacao/guias/{seg(guia['guia_id'])}?ok=salva", status_code=303
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        max_age=settings.session_hours * 3600,
-    )
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
-    return response
+    return signed_in(response, session_id)
 
 
 @router.get("/digitacao/lotes/novo")
 async def novo_lote_form(request: Request, session: PortalSession) -> Response:
     _provider_only(session)
-    return render(
+    return _escolher_tipo(
         request,
-        "digitacao_tipo.html",
         session,
-        active="novo_lote",
-        crumbs=[DIGITACAO, ("+ Novo Lote", None)],
-        tipos=digitacao.TIPOS,
-        acao="/digitacao/lotes",
-        metodo="post",
-        titulo="+ Novo Lote",
-        texto="Escolha o tipo de guia do lote: um lote reúne até 100 guias de um só tipo.",
+        "novo_lote",
+        "+ Novo Lote",
+        "/digitacao/lotes",
+        "post",
+        "Escolha o tipo de guia do lote: um lote reúne até 100 guias de um só tipo.",
     )
 
 
@@ -419,16 +458,7 @@ async def automatica_form(request: Request, session: PortalSession) -> Response:
     for g in livres["items"]:
         conta = por_tipo.setdefault(g["tipo"], {"completas": 0, "incompletas": 0})
         conta["completas" if g["completa"] else "incompletas"] += 1
-    return render(
-        request,
-        "digitacao_automatica.html",
-        session,
-        active="automatica",
-        crumbs=[("Lotes de Pagamento", "/lotes"), ("Geração Automática", None)],
-        por_tipo=por_tipo,
-        tipos=digitacao.TIPOS,
-        resultado=None,
-    )
+    return _pagina_automatica(request, session, por_tipo, None)
 
 
 @router.post("/digitacao/geracao-automatica")
@@ -440,13 +470,4 @@ async def automatica(
     require_csrf(session, csrf_token)
     _provider_only(session)
     resultado = await digitacao.geracao_automatica(session.user)
-    return render(
-        request,
-        "digitacao_automatica.html",
-        session,
-        active="automatica",
-        crumbs=[("Lotes de Pagamento", "/lotes"), ("Geração Automática", None)],
-        por_tipo={},
-        tipos=digitacao.TIPOS,
-        resultado=resultado,
-    )
+    return _pagina_automatica(request, session, {}, resultado)

@@ -266,12 +266,27 @@ async def operadora_protocolo(
     erro: Annotated[str | None, Query(max_length=300)] = None,
 ) -> Response:
     _staff(session)
+    return await _pagina_operadora(request, peg, session, flash=FLASH.get(ok or ""))
+
+
+async def _pagina_operadora(
+    request: Request,
+    peg: str,
+    session: PortalSession,
+    *,
+    status_code: int = 200,
+    flash: str | None = None,
+    erro: str | None = None,
+) -> Response:
+    """The operator's protocol page; only the operator's role may change it."""
     doc = await uc.get_protocolo(session.user, peg)
     thread = await uc.read_messages(session.user, peg)
+    pode_alterar = session.user.role == "operadora"
     return render(
         request,
         "operadora_protocolo.html",
         session,
+        status_code=status_code,
         active="operadora",
         crumbs=[
             ("Operadora", None),
@@ -281,36 +296,22 @@ async def operadora_protocolo(
         p=doc,
         r=resumo(doc),
         mensagens=thread["mensagens"],
-        tabela_38=await _tabela_38() if session.user.role == "operadora" else [],
+        tabela_38=await _tabela_38() if pode_alterar else [],
         status_ans=STATUS_PROTOCOLO,
-        flash=FLASH.get(ok or ""),
-        pode_alterar=session.user.role == "operadora",
+        flash=flash,
+        erro=erro,
+        pode_alterar=pode_alterar,
     )
 
 
-async def _back_with_error(request: Request, peg: str, session: PortalSession, exc: ApiError):
+async def _back_with_error(
+    request: Request, peg: str, session: PortalSession, exc: ApiError
+) -> Response:
+    """An operator's change refused (4xx): the page again with the reason on it."""
     if exc.status_code >= 500 or exc.detail["code"] in ("csrf_invalido", "acesso_negado"):
         raise exc
-    doc = await uc.get_protocolo(session.user, peg)
-    thread = await uc.read_messages(session.user, peg)
-    return render(
-        request,
-        "operadora_protocolo.html",
-        session,
-        status_code=exc.status_code,
-        active="operadora",
-        crumbs=[
-            ("Operadora", None),
-            ("Protocolos", "/operadora/protocolos"),
-            (f"Protocolo {doc['peg']}", None),
-        ],
-        p=doc,
-        r=resumo(doc),
-        mensagens=thread["mensagens"],
-        tabela_38=await _tabela_38(),
-        status_ans=STATUS_PROTOCOLO,
-        erro=exc.detail["message"],
-        pode_alterar=True,
+    return await _pagina_operadora(
+        request, peg, session, status_code=exc.status_code, erro=exc.detail["message"]
     )
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from tissflow_contracts import formato
 from tissflow_contracts.dominios import SITUACAO_ARQUIVO
 
 from tissflow_gateway.auth import (
@@ -87,7 +88,7 @@ def parse_data(text: str) -> date | None:
 
 
 def data_br(value: date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else ""
+    return formato.data_br(value) if value else ""
 
 
 def moeda(value: Any) -> str:
@@ -98,8 +99,7 @@ def moeda(value: Any) -> str:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    text = f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return f"R$ {text}"
+    return f"R$ {formato.numero_br(amount)}"
 
 
 def _detalhe(mensagem: str | None, descricao: str | None) -> str:
@@ -207,10 +207,14 @@ async def error_page(request: Request, status_code: int, message: str) -> HTMLRe
     )
 
 
-def _login_form(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
-    # Reused while it lives, so two login tabs do not invalidate each other.
-    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, "login.html", status_code=status_code, login_csrf=token, **context)
+def login_csrf_token(request: Request) -> str:
+    """The login form's CSRF token: reused while it lives, so two login tabs do not
+    invalidate each other."""
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+
+
+def with_login_csrf(response: HTMLResponse, token: str) -> HTMLResponse:
+    """A page with a login box: its CSRF token goes in a cookie too (double submit)."""
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
@@ -220,6 +224,12 @@ def _login_form(request: Request, status_code: int = 200, **context: Any) -> HTM
         max_age=3600,
     )
     return response
+
+
+def _login_form(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+    token = login_csrf_token(request)
+    response = render(request, "login.html", status_code=status_code, login_csrf=token, **context)
+    return with_login_csrf(response, token)
 
 
 def local_path(target: str) -> str:
@@ -267,7 +277,11 @@ async def login(
             next=next,
         )
     session_id, _ = await create_session(user)
-    response = RedirectResponse(next, status_code=303)
+    return signed_in(RedirectResponse(next, status_code=303), session_id)
+
+
+def signed_in(response: Response, session_id: str) -> Response:
+    """The answer that signs the clerk in: the session cookie set, the login form's gone."""
     response.set_cookie(
         SESSION_COOKIE,
         session_id,

@@ -11,6 +11,7 @@ import asyncio
 
 from tissflow_gateway.auth import upsert_user
 from tissflow_gateway.core import runtime, settings
+from tissflow_gateway.ws import credentials
 
 DEMO_PROVIDER = {"cnpj": "07906129000102", "nome": "ODONTO ARTE LTDA", "codigo": "100234"}
 SECOND_PROVIDER = {"cnpj": "11222333000181", "nome": "CLINICA SORRISO LTDA", "codigo": "100300"}
@@ -21,6 +22,9 @@ DEMO_USERS = [
     ("operadora", "operadora123", "Analista PASA", "operadora", None),
     ("ops", "ops123", "Operações tissflow", "ops", None),
 ]
+# The TISS web services' loginSenhaPrestador of the demo provider (issued by the
+# operator's staff in production: Operadora → Web Services).
+DEMO_WS_CREDENTIAL = ("odontoarte-ws", "odontoarte-ws123", DEMO_PROVIDER)
 
 
 async def seed() -> None:
@@ -33,6 +37,8 @@ async def seed() -> None:
             provider_id=provider["cnpj"] if provider else None,
             provider_nome=provider["nome"] if provider else None,
         )
+    login, password, provider = DEMO_WS_CREDENTIAL
+    await credentials.seed(login, password, provider["cnpj"], provider["nome"], provider["codigo"])
     await runtime.mongo.close()
     if runtime._http is not None:
         await runtime._http.aclose()

@@ -16,6 +16,7 @@ from tissflow_runtime.publisher import Publisher, RuntimePublisher
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
+from tissflow_ingest import estatisticas
 from tissflow_ingest.adapters import GridFsStore, MongoFileRepository
 from tissflow_ingest.entrypoints import build_consumers, build_router
 from tissflow_ingest.service_layer import ContentStore, FileRepository
@@ -51,5 +52,7 @@ def build(
     publisher = publisher or RuntimePublisher(runtime)
     for topic, handler in build_consumers(files).items():
         runtime.consumers.register(topic, handler)
-    app = runtime.create_app([build_router(files, store, publisher)])
+    app = runtime.create_app(
+        [build_router(files, store, publisher), estatisticas.build_router(runtime.db)]
+    )
     return Ingest(runtime, app, files, store, publisher)

@@ -19,7 +19,7 @@ from tissflow_statements.adapters.repository import (
     create_indexes,
 )
 from tissflow_statements.domain.operadora import Operadora
-from tissflow_statements.entrypoints import consumers, routes
+from tissflow_statements.entrypoints import consumers, glosas, routes
 from tissflow_statements.service_layer.ports import Dependencias
 
 
@@ -71,4 +71,4 @@ deps = Dependencias(
     background=in_background,
 )
 consumers.register(runtime.consumers, deps)
-app = runtime.create_app([routes.router_for(deps)])
+app = runtime.create_app([routes.router_for(deps), glosas.router_for(runtime.db)])

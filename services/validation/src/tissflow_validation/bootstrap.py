@@ -26,7 +26,7 @@ from tissflow_validation.adapters.mongo import (
     MongoResults,
     MongoRules,
 )
-from tissflow_validation.entrypoints import consultas, corrections, registry, rules
+from tissflow_validation.entrypoints import consultas, corrections, estatisticas, registry, rules
 from tissflow_validation.entrypoints.consumers import build_consumers
 from tissflow_validation.service_layer.ports import Adapters
 
@@ -69,4 +69,5 @@ def build(settings: ServiceSettings | None = None, **fakes: Any) -> Validation:
     for topic, handler in build_consumers(adapters).items():
         runtime.consumers.register(topic, handler)
     routers = [m.build_router(adapters) for m in (corrections, registry, rules, consultas)]
+    routers.append(estatisticas.build_router(runtime.db))
     return Validation(runtime, runtime.create_app(routers), adapters)

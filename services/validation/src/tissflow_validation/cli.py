@@ -31,6 +31,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
+from tissflow_contracts.formato import numero_br
+
 from tissflow_validation.domain.cadastro import CsvInvalido, TipoCadastro, decodificar, ler_csv
 from tissflow_validation.engine import OperatorContext, ValidationResult, validate
 from tissflow_validation.engine.reference import ENV_REFERENCE_DIR, versao_de_arquivo
@@ -152,8 +154,7 @@ def carregar_cadastro(pasta: Path) -> tuple[dict[str, Any] | None, dict[str, Any
 def _reais(v: Decimal | None) -> str:
     if v is None:
         return "-"
-    inteiro, _, cent = f"{v:,.2f}".partition(".")
-    return "R$ " + inteiro.replace(",", ".") + "," + cent
+    return "R$ " + numero_br(v)
 
 
 def _lote(r: ValidationResult) -> str:

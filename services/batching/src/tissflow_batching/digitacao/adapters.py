@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tissflow_batching.digitacao.domain.lotes import DigitacaoRecusada
+from tissflow_batching.digitacao.domain.lotes import DigitacaoNaoEncontrada
 
 
 class Repositorio:
@@ -42,7 +42,7 @@ class Repositorio:
     async def guia(self, provider_id: str, guia_id: str) -> dict[str, Any]:
         doc = await self.guias.find_one({"_id": guia_id, "provider_id": provider_id})
         if doc is None:
-            raise DigitacaoRecusada("guia_nao_encontrada", "Guia digitada não encontrada.", 404)
+            raise DigitacaoNaoEncontrada("guia_nao_encontrada", "Guia digitada não encontrada.")
         return doc
 
     async def inserir_guia(self, doc: dict[str, Any]) -> None:
@@ -80,7 +80,7 @@ class Repositorio:
     async def lote(self, provider_id: str, lote_id: str) -> dict[str, Any]:
         doc = await self.lotes.find_one({"_id": lote_id, "provider_id": provider_id})
         if doc is None:
-            raise DigitacaoRecusada("lote_nao_encontrado", "Lote digitado não encontrado.", 404)
+            raise DigitacaoNaoEncontrada("lote_nao_encontrado", "Lote digitado não encontrado.")
         return doc
 
     async def inserir_lote(self, doc: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
+from tissflow_runtime.errors import http_status
 
 from tissflow_batching.digitacao import service_layer as uc
 from tissflow_batching.digitacao.adapters import Repositorio
@@ -59,7 +60,7 @@ def router_digitacao(repo: Repositorio, registro_ans: Callable[[], str]) -> APIR
             return await coro
         except DigitacaoRecusada as exc:
             raise HTTPException(
-                exc.status, {"code": exc.code, "message": exc.message, "details": exc.details}
+                http_status(exc), {"code": exc.code, "message": exc.message, "details": exc.details}
             ) from exc
 
     @router.get("/formularios/{tipo}")
@@ -175,7 +176,7 @@ def router_digitacao(repo: Repositorio, registro_ans: Callable[[], str]) -> APIR
         """Gerar Lote, first step: the XML the gateway submits to ingest (null: already
         submitted). `xml` is base64 of the ISO-8859-1 bytes."""
         lote, arquivo = await run(
-            uc.preparar_arquivo(
+            uc.build_lote_file(
                 repo, provider_id=body.provider_id, lote_id=lote_id, registro_ans=registro_ans()
             )
         )
@@ -184,8 +185,8 @@ def router_digitacao(repo: Repositorio, registro_ans: Callable[[], str]) -> APIR
         return {
             "lote": lote,
             "arquivo": {
-                "nome": arquivo.nome,
-                "chave": arquivo.chave,
+                "filename": arquivo.filename,
+                "idempotency_key": arquivo.idempotency_key,
                 "xml": base64.b64encode(arquivo.xml).decode("ascii"),
             },
         }
@@ -194,7 +195,7 @@ def router_digitacao(repo: Repositorio, registro_ans: Callable[[], str]) -> APIR
     async def envio(lote_id: str, body: EnvioIn) -> dict[str, Any]:
         """Gerar Lote, last step: ingest stored the file `file_id`."""
         return await run(
-            uc.registrar_envio(
+            uc.record_submission(
                 repo,
                 provider_id=body.provider_id,
                 por=body.by,
@@ -206,8 +207,6 @@ def router_digitacao(repo: Repositorio, registro_ans: Callable[[], str]) -> APIR
     @router.post("/geracao-automatica")
     async def automatica(body: Quem) -> dict[str, Any]:
         """Geração Automática, first step: new open lotes of the free complete guides."""
-        return await run(
-            uc.montar_lotes_automaticos(repo, provider_id=body.provider_id, por=body.by)
-        )
+        return await run(uc.make_automatic_lotes(repo, provider_id=body.provider_id, por=body.by))
 
     return router

@@ -3,7 +3,7 @@
 Each takes the repository as an argument (a fake in unit tests). A draft is saved
 exactly as typed, with its field errors; only complete guides enter the XML. Batching
 makes no call to another service: the gateway submits a typed lote's XML to ingest with
-canal "digitacao" (`preparar_arquivo`, then `registrar_envio`); from there it follows the
+canal "digitacao" (`build_lote_file`, then `record_submission`); from there it follows the
 upload's pipeline (validation, critiques, correction) and batching opens its lote.
 """
 
@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from tissflow_batching.digitacao.adapters import Repositorio
 from tissflow_batching.digitacao.domain.formularios import FORMULARIOS, NOMES_TIPO
 from tissflow_batching.digitacao.domain.lotes import (
+    DigitacaoInvalida,
+    DigitacaoNaoEncontrada,
     DigitacaoRecusada,
     SituacaoLoteDigitado,
     agrupar,
@@ -37,11 +39,10 @@ def hoje() -> date:
 
 def _tipo(tipo: str) -> str:
     if tipo not in FORMULARIOS:
-        raise DigitacaoRecusada(
+        raise DigitacaoInvalida(
             "tipo_de_guia_invalido",
             f"Tipo de guia '{tipo}' não pode ser digitado; use Consulta, SP/SADT, Honorários ou "
             "Tratamento Odontológico.",
-            422,
         )
     return tipo
 
@@ -121,7 +122,7 @@ async def salvar_guia(
     if anterior is not None:
         doc = await repo.atualizar_guia(anterior["_id"], {"provider_id": provider_id}, resumo)
         if doc is None:
-            raise DigitacaoRecusada("guia_nao_encontrada", "Guia digitada não encontrada.", 404)
+            raise DigitacaoNaoEncontrada("guia_nao_encontrada", "Guia digitada não encontrada.")
         return publico_guia(doc)
     doc = {
         "_id": uuid.uuid4().hex,
@@ -163,7 +164,7 @@ async def novo_lote(
     """+ Novo Lote: an open typed lote of one guide type."""
     _tipo(tipo)
     agora = datetime.now(UTC)
-    doc = {
+    doc: dict[str, Any] = {
         "_id": uuid.uuid4().hex,
         "provider_id": provider_id,
         "tipo": tipo,
@@ -234,41 +235,38 @@ async def remover_do_lote(
 
 
 @dataclass(frozen=True, slots=True)
-class ArquivoDoLote:
+class LoteFile:
     """A typed lote's TISS XML and how it is submitted (the gateway uploads it to ingest).
 
-    `chave` is the idempotency key: a retry after a crash submits the same file.
+    `idempotency_key` is the typed lote's: a retry after a crash submits the same file.
     """
 
-    nome: str
-    chave: str
+    filename: str
+    idempotency_key: str
     xml: bytes
 
 
-async def preparar_arquivo(
+async def build_lote_file(
     repo: Repositorio, *, provider_id: str, lote_id: str, registro_ans: str
-) -> tuple[dict[str, Any], ArquivoDoLote | None]:
+) -> tuple[dict[str, Any], LoteFile | None]:
     """Gerar Lote, first step: the lote's TISS XML, its number fixed once.
 
     None instead of the file when the lote was already submitted (generating twice
     generates once). The gateway submits the file to ingest (canal digitacao) and then
-    calls `registrar_envio` with its file id.
+    calls `record_submission` with its file id.
     """
     lote = await repo.lote(provider_id, lote_id)
     if lote["situacao"] == ENVIADO:
         return publico_lote(lote), None
     if not lote["guias"]:
-        raise DigitacaoRecusada(
-            "lote_vazio", "Inclua ao menos uma guia no lote antes de gerá-lo.", 422
-        )
+        raise DigitacaoInvalida("lote_vazio", "Inclua ao menos uma guia no lote antes de gerá-lo.")
     guias = [await repo.guia(provider_id, i) for i in lote["guias"]]
     incompletas = [g for g in guias if not g["completa"]]
     if incompletas:
-        raise DigitacaoRecusada(
+        raise DigitacaoInvalida(
             "guias_incompletas",
             f"{len(incompletas)} guia(s) do lote têm campos a corrigir: "
             f"{', '.join(g['numero_guia_prestador'] for g in incompletas[:10])}.",
-            422,
             [{"guia_id": g["_id"], "erros": publico_guia(g)["erros"]} for g in incompletas],
         )
     numero = lote.get("numero_lote_prestador")
@@ -289,11 +287,11 @@ async def preparar_arquivo(
         numero_lote=numero,
         quando=datetime.now(TZ).replace(microsecond=0, tzinfo=None),
     )
-    arquivo = ArquivoDoLote(f"digitacao-lote-{numero}.xml", f"digitacao/{lote_id}", xml)
+    arquivo = LoteFile(f"digitacao-lote-{numero}.xml", f"digitacao/{lote_id}", xml)
     return publico_lote(lote), arquivo
 
 
-async def registrar_envio(
+async def record_submission(
     repo: Repositorio, *, provider_id: str, por: str, lote_id: str, file_id: str
 ) -> dict[str, Any]:
     """Gerar Lote, last step: ingest stored the lote's file; the lote no longer changes."""
@@ -317,9 +315,7 @@ async def registrar_envio(
     return publico_lote(feito or lote)
 
 
-async def montar_lotes_automaticos(
-    repo: Repositorio, *, provider_id: str, por: str
-) -> dict[str, Any]:
+async def make_automatic_lotes(repo: Repositorio, *, provider_id: str, por: str) -> dict[str, Any]:
     """Geração Automática, first step: the clinic's complete guides in no lote, by type,
     ≤100 per lote, in new open lotes (the gateway then generates each as Gerar Lote does).
 

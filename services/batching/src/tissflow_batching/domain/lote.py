@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tissflow_contracts.errors import DomainError
+
 
 class LoteStatus(StrEnum):
     ABERTO = "aberto"
@@ -62,15 +64,14 @@ ENVIADO_IMUTAVEL = (
 )
 
 
-class LoteError(Exception):
-    """A domain refusal; `code` is stable for clients, `message` is pt-BR for the user."""
+class LoteError(DomainError):
+    """A domain refusal; `code` is stable for clients, `message` is pt-BR for the user.
+    By default the lote's state does not allow it (kind "conflict")."""
 
-    status = 409
+    kind = "conflict"
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
 
 
 class LoteActionRefused(LoteError):
@@ -78,7 +79,7 @@ class LoteActionRefused(LoteError):
 
 
 class LoteNotFound(LoteError):
-    status = 404
+    kind = "not_found"
 
     def __init__(self) -> None:
         super().__init__("lote_nao_encontrado", "Lote não encontrado.")
@@ -94,7 +95,7 @@ class LoteConflict(LoteError):
 class GuiasRecusadas(LoteError):
     """Guides that cannot join the lote (limit of 100, another guide type)."""
 
-    status = 422
+    kind = "invalid"
 
 
 def next_status(action: Acao | str, current: LoteStatus | str) -> LoteStatus:

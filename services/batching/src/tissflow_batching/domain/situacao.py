@@ -51,4 +51,6 @@ def situacao_protocolo(lote_status: str, protocolo: dict[str, Any] | None) -> st
 
 
 def gera_demonstrativo(protocolo: dict[str, Any] | None) -> bool:
-    return bool(protocolo) and int(protocolo.get("status") or 0) in DEMONSTRATIVO_ANALISE
+    if not protocolo:
+        return False
+    return int(protocolo.get("status") or 0) in DEMONSTRATIVO_ANALISE

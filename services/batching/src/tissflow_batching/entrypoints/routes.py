@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from tissflow_runtime.errors import http_status
 
 from tissflow_batching.adapters.mongo import MongoConfigRepository
 from tissflow_batching.domain import SITUACOES, Acao, ConfigOperadora, LoteError, LoteStatus
@@ -31,7 +32,7 @@ async def run(call: Callable[[], Awaitable[T]]) -> T:
     try:
         return await call()
     except LoteError as exc:
-        raise HTTPException(exc.status, {"code": exc.code, "message": exc.message}) from exc
+        raise HTTPException(http_status(exc), {"code": exc.code, "message": exc.message}) from exc
 
 
 class Actor(BaseModel):

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from tissflow_contracts import FileValidated, LoteDeleted, LoteSent, ProtocoloStatusChanged
 from tissflow_contracts.dominios import STATUS_PROTOCOLO
+from tissflow_contracts.recuperacao import com_recuperado
 
 from tissflow_batching.domain import (
     SITUACOES,
@@ -40,7 +41,6 @@ from tissflow_batching.domain import (
     prazo_nf,
     situacao_protocolo,
 )
-from tissflow_batching.domain.recuperacao import com_recuperado
 from tissflow_batching.domain.situacao import DEMONSTRATIVO_ANALISE, FINAIS
 from tissflow_batching.domain.valores import liberar_sem_glosa, money
 from tissflow_batching.service_layer.ports import (
@@ -422,7 +422,7 @@ async def sincronizar(
 
 # -- nota fiscal -----------------------------------------------------------------------
 class NotaFiscalInvalida(LoteError):
-    status = 422
+    kind = "invalid"
 
 
 def _tipo_do_arquivo(content: bytes, filename: str) -> str:

@@ -47,13 +47,7 @@ async def upload(
     if user.role != "prestador" or not user.provider_id:
         raise ApiError(403, "acesso_negado", "Somente prestadores enviam arquivos.")
     received = await receive_single_xml(request)
-    stored = await files.store_file(
-        user.provider_id,
-        received.filename,
-        user.username,
-        received.content,
-        idempotency_key=idempotency_key,
-    )
+    stored = await files.store_upload(user, received.filename, received.content, idempotency_key)
     return FileOut(**stored)
 
 

@@ -3,9 +3,10 @@ with replay."""
 
 from __future__ import annotations
 
-from typing import Literal
+import asyncio
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from tissflow_gateway import ops
@@ -63,3 +64,20 @@ async def ops_dead_letters(
 async def ops_replay(service: str, dead_letter_id: str, user: OpsUser) -> DeadLetter:
     """Run the consumer's handler on a parked message again (handlers are idempotent)."""
     return DeadLetter(**await ops.replay(service, dead_letter_id))
+
+
+class Painel(BaseModel):
+    arquivos: dict[str, Any] | None
+    atraso_consumidores: dict[str, Any]
+    servicos: list[dict[str, Any]]
+
+
+@router.get("/ops/painel", tags=["operações"], responses=errors(403))
+async def ops_panel(user: OpsUser, horas: Annotated[int, Query(ge=1, le=24 * 92)] = 24) -> Painel:
+    """What the ops page charts: files per status and upload-to-verdict seconds per period
+    (`arquivos`; null when ingest does not answer), messages not yet consumed per consumer
+    group and topic, and each service's outbox backlog and parked messages."""
+    arquivos, lag, servicos = await asyncio.gather(
+        ops.file_stats(horas), ops.consumer_lag(), ops.summaries()
+    )
+    return Painel(arquivos=arquivos, atraso_consumidores=lag, servicos=servicos)

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -128,6 +129,28 @@ async def create(
     return Issued(public(doc), secret)
 
 
+async def seed(
+    login: str, password: str, provider_id: str, provider_nome: str, codigo: str | None
+) -> None:
+    """The demo's credential, (re)set to a known password (`python -m
+    tissflow_gateway.seed`; development and test only)."""
+    secret_hash = await asyncio.to_thread(auth.hash_password, md5_hex(password))
+    await ws_credentials.update_one(
+        {"_id": login},
+        {
+            "$set": {
+                "provider_id": provider_id,
+                "provider_nome": provider_nome,
+                "codigo_prestador": codigo,
+                "secret_hash": secret_hash,
+                "revoked_at": None,
+            },
+            "$setOnInsert": {"created_at": datetime.now(UTC), "created_by": "seed"},
+        },
+        upsert=True,
+    )
+
+
 async def _get(login: str) -> dict[str, Any]:
     doc = await ws_credentials.find_one({"_id": login.strip().casefold()})
     if doc is None:
@@ -192,14 +215,19 @@ class Identificacao:
 LOGIN_INVALIDO = "Login ou senha do web service inválidos."
 
 
-async def authenticate(login: str, senha_md5: str, quem: Identificacao) -> User:
-    """The provider a call acts for, or `WsFault` (LoginInvalido, RemetenteInvalido).
+VERIFIED_SECONDS = 60.0
+_verified: dict[str, float] = {}
+_inflight: dict[str, asyncio.Future[str | None]] = {}
 
-    Attempts are counted before the password is checked, as the portal does; an unknown
-    login costs the same Argon2 check as a known one. The credential must belong to the
-    provider the header names (else RemetenteInvalido: a valid login may not speak for
-    another provider)."""
-    key = login.strip().casefold()
+
+def _proof(key: str, senha_md5: str, secret_hash: str) -> str:
+    """Names one (login, password, stored hash) triple: a rotation or a wrong password is
+    another name, so a remembered success never outlives the credential it was for."""
+    return hashlib.sha256(f"{key}\0{senha_md5}\0{secret_hash}".encode()).hexdigest()
+
+
+async def _check(key: str, senha_md5: str, doc: dict[str, Any] | None) -> str | None:
+    """Count the attempt and run Argon2: None when the password is right, else why not."""
     address = auth.client_address.get()
     try:
         taken = [
@@ -208,16 +236,56 @@ async def authenticate(login: str, senha_md5: str, quem: Identificacao) -> User:
         ]
     except ApiError as exc:  # 429: the same lockout as the portal's
         detail = exc.detail if isinstance(exc.detail, dict) else {}
-        raise WsFault("LoginInvalido", str(detail.get("message") or LOGIN_INVALIDO)) from None
-    doc = await ws_credentials.find_one({"_id": key}) if key else None
-    usable = doc is not None and doc.get("revoked_at") is None
-    ok = await asyncio.to_thread(
-        auth._verify, doc["secret_hash"] if usable and doc else None, senha_md5.strip().lower()
-    )
-    if not usable or not ok or doc is None:
-        raise WsFault("LoginInvalido", LOGIN_INVALIDO)
+        return str(detail.get("message") or LOGIN_INVALIDO)
+    ok = await asyncio.to_thread(auth._verify, doc["secret_hash"] if doc else None, senha_md5)
+    if not ok or doc is None:
+        return LOGIN_INVALIDO
     await auth.login_attempts.delete_many({"key": f"{LOGIN_PREFIX}{key}@{address}"})
     await auth.login_attempts.delete_one({"_id": taken[1]})
+    return None
+
+
+async def authenticate(login: str, senha_md5: str, quem: Identificacao) -> User:
+    """The provider a call acts for, or `WsFault` (LoginInvalido, RemetenteInvalido).
+
+    Attempts are counted before the password is checked, as the portal does; an unknown
+    login costs the same Argon2 check as a known one. A billing system sends many calls,
+    often at once, with the same right password: a success is remembered for a minute
+    (in process, by a digest of login, password and stored hash, so a rotation or a
+    revocation takes effect on the next call), and identical checks running at the same
+    time share one Argon2 run and one counted attempt. The credential must belong to the
+    provider the header names (else RemetenteInvalido)."""
+    key = login.strip().casefold()
+    senha = senha_md5.strip().lower()
+    doc = await ws_credentials.find_one({"_id": key}) if key else None
+    if doc is not None and doc.get("revoked_at") is not None:
+        doc = None  # revoked: checked like an unknown login, refused alike
+    now = time.monotonic()
+    proof = _proof(key, senha, doc["secret_hash"]) if doc else None
+    if proof is None or _verified.get(proof, 0.0) <= now:
+        running = _inflight.get(proof) if proof else None
+        if running is not None:
+            refusal = await asyncio.shield(running)
+        else:
+            future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+            if proof:
+                _inflight[proof] = future
+            try:
+                refusal = await _check(key, senha, doc)
+                future.set_result(refusal)
+            except BaseException as exc:
+                future.set_result(LOGIN_INVALIDO)
+                raise exc
+            finally:
+                if proof:
+                    _inflight.pop(proof, None)
+        if refusal is not None:
+            raise WsFault("LoginInvalido", refusal)
+        if proof:
+            if len(_verified) > 10_000:
+                _verified.clear()
+            _verified[proof] = time.monotonic() + VERIFIED_SECONDS
+    assert doc is not None
     if not quem.matches(doc):
         raise WsFault(
             "RemetenteInvalido",

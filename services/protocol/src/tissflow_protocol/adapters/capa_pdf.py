@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from tissflow_contracts.formato import numero_br
 
 from tissflow_protocol.service_layer.ports import Operadora
 
@@ -32,8 +33,7 @@ def moeda(value: Any) -> str:
     """R$1.234,56 (pt-BR, as the manual's cover prints it)."""
     if value in (None, ""):
         return "R$0,00"
-    texto = f"{Decimal(str(value)):,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return f"R${texto}"
+    return f"R${numero_br(Decimal(str(value)))}"
 
 
 def documento_br(value: str | None) -> str:

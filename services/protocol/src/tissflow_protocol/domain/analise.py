@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from tissflow_contracts import AnaliseGuia, GlosaAnalise, GuiaLote
+from tissflow_contracts.formato import numero_br
 
 from tissflow_protocol.domain.errors import AnaliseInvalida
 
@@ -32,8 +33,7 @@ DescreveGlosa = Callable[[str], str | None]
 
 def brl(value: Decimal) -> str:
     """R$ 1.234,56."""
-    texto = f"{value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return f"R$ {texto}"
+    return f"R$ {numero_br(value)}"
 
 
 @dataclass
@@ -269,7 +269,7 @@ def analise_integral(lote: Sequence[GuiaLote]) -> list[AnaliseGuia]:
     """Every guide and item paid in full: where an operator's clerk starts glosing from."""
     out = []
     for guia in lote:
-        itens = []
+        itens: list[dict[str, Any]] = []
         for item in guia.itens:
             valor = (item.valor_total or ZERO).quantize(CENTAVO)
             itens.append(

@@ -15,34 +15,18 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from tissflow_contracts import AnaliseGuia, GlosaAnalise
+from tissflow_runtime.errors import http_status
 from tissflow_tiss import tabela_38
 
 from tissflow_protocol.adapters import capa_pdf
-from tissflow_protocol.domain.errors import (
-    AnaliseInvalida,
-    ConcurrentChange,
-    Conflict,
-    DomainError,
-    MensagemInvalida,
-    NotFound,
-    TransitionRefused,
-)
+from tissflow_protocol.domain.errors import DomainError, MensagemInvalida, NotFound
 from tissflow_protocol.service_layer import use_cases
 from tissflow_protocol.service_layer.ports import Deps
-
-STATUS_CODE: dict[type[DomainError], int] = {
-    NotFound: 404,
-    TransitionRefused: 409,
-    Conflict: 409,
-    ConcurrentChange: 409,
-    AnaliseInvalida: 422,
-    MensagemInvalida: 422,
-}
 
 
 def http_error(exc: DomainError) -> HTTPException:
     return HTTPException(
-        STATUS_CODE.get(type(exc), 422),
+        http_status(exc),
         {"code": exc.code, "message": exc.message, "details": exc.details},
     )
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from tissflow_contracts import RecursoAnswered
+from tissflow_contracts.recuperacao import resposta_de_recurso
 
-from tissflow_protocol.domain.recuperacao import resposta_de_recurso
 from tissflow_protocol.service_layer.ports import Deps
 
 

@@ -24,6 +24,7 @@ from tissflow_contracts import (
     Prestador,
     ProtocoloStatusChanged,
 )
+from tissflow_contracts.recuperacao import com_recuperado
 
 from tissflow_protocol.adapters import mensagens_tiss
 from tissflow_protocol.domain import analise as regras
@@ -35,7 +36,6 @@ from tissflow_protocol.domain.errors import (
     NotFound,
     TransitionRefused,
 )
-from tissflow_protocol.domain.recuperacao import com_recuperado
 from tissflow_protocol.domain.status import (
     ANALYSIS_CLOSED,
     STATUS_ANS,

@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tissflow_contracts.errors import DomainError
+
 CENTAVO = Decimal("0.01")
 JUSTIFICATIVA_MAX = 500  # st_texto500 of the ANS XSD
 # Situations of a recurso as the clinic sees them, in order.
@@ -26,24 +28,19 @@ SITUACOES = {
 }
 
 
-class RecursoError(Exception):
-    """A rule refused the action: `code`, a pt-BR `message`, `details`, HTTP-ish status."""
+class RecursoError(DomainError):
+    """A rule refused the action: `code`, a pt-BR `message`, `details`; the kind
+    (`tissflow_contracts.errors`) gives its HTTP status at the entry points."""
 
-    status = 422
-
-    def __init__(self, code: str, message: str, details: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details
+    kind = "invalid"
 
 
 class NaoEncontrado(RecursoError):
-    status = 404
+    kind = "not_found"
 
 
 class Conflito(RecursoError):
-    status = 409
+    kind = "conflict"
 
 
 def money(value: Any) -> Decimal:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from tissflow_contracts import RecursoSent
+from tissflow_runtime.errors import http_status
 from tissflow_runtime.logs import correlation_id
 from tissflow_runtime.service import ServiceRuntime
 
@@ -66,7 +67,7 @@ async def _run(call: Awaitable[T]) -> T:
         return await call
     except RecursoError as exc:
         raise HTTPException(
-            exc.status, {"code": exc.code, "message": exc.message, "details": exc.details}
+            http_status(exc), {"code": exc.code, "message": exc.message, "details": exc.details}
         ) from None
 
 

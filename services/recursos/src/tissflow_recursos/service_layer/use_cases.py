@@ -226,7 +226,7 @@ async def abrir(
     grupo_id = uuid.uuid4().hex[:16]
     docs = []
     for numero_guia, linhas in agrupar_por_guia(todas[i] for i in ids).items():
-        guia = next(
+        guia: dict[str, Any] = next(
             (
                 g
                 for g in conta.get("lote_guias") or []
@@ -508,8 +508,9 @@ async def enviar(
         senha=doc.get("senha"),
         numero_guia_recurso=doc["numero_guia_recurso"],
         objeto=doc["objeto"],
+        # pydantic validates the dicts into the event's items
         itens=[
-            {
+            {  # type: ignore[misc]
                 k: linha.get(k)
                 for k in (
                     "linha_id",
@@ -756,8 +757,9 @@ async def responder(
         lote_id=op["lote_id"],
         numero_guia_prestador=op["numero_guia"],
         numero_protocolo_recurso=op["numero_protocolo_recurso"],
+        # pydantic validates the dicts into the event's items
         itens=[
-            {
+            {  # type: ignore[misc]
                 **checadas[linha["linha_id"]],
                 "sequencial_item": linha.get("sequencial_item"),
                 "codigo_glosa": linha["codigo_glosa"],
@@ -808,7 +810,13 @@ async def numeros(
     contas = [await _conta(repos, peg, provider_id)] if peg else await repos.contas_of(provider_id)
     por_protocolo = []
     zero = Decimal("0.00")
-    total = {"informado": zero, "inicial": zero, "recursado": zero, "recuperado": zero, "fora": 0}
+    total: dict[str, Any] = {
+        "informado": zero,
+        "inicial": zero,
+        "recursado": zero,
+        "recuperado": zero,
+        "fora": 0,
+    }
     for conta in contas:
         if not conta.get("analise") and not conta.get("glosas_protocolo"):
             continue

@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from tissflow_contracts.formato import numero_br
 
 from tissflow_statements.domain.documentos import SITUACAO, Analise, Pagamento
 from tissflow_statements.domain.xml import OBSERVACAO_SEM_GUIAS
@@ -37,7 +38,7 @@ def moeda(value: Decimal | int | None) -> str:
     if value is None:
         return "—"
     valor = Decimal(value)
-    texto = f"{abs(valor):,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    texto = numero_br(abs(valor))
     return f"-R$ {texto}" if valor < 0 else f"R$ {texto}"
 
 

@@ -4,38 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
+from tissflow_contracts.errors import DomainError
 
-class DemonstrativoError(Exception):
-    """A request the rules refuse; `code` and `message` are what the API answers."""
 
-    status = 422
+class DemonstrativoError(DomainError):
+    """A request the rules refuse; `code` and `message` are what the API answers, the
+    kind (`tissflow_contracts.errors`) its HTTP status."""
+
+    kind = "invalid"
     code = "demonstrativo_invalido"
 
     def __init__(self, message: str, details: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
+        super().__init__(type(self).code, message, details)
 
 
 class NaoEncontrado(DemonstrativoError):
-    status = 404
+    kind = "not_found"
     code = "demonstrativo_nao_encontrado"
 
 
 class ProtocoloNaoAnalisado(DemonstrativoError):
     """The operator has not analysed the protocol yet: no Análise de Conta to give."""
 
-    status = 409
+    kind = "conflict"
     code = "protocolo_nao_analisado"
 
 
 class NadaPago(DemonstrativoError):
     """No protocol of the provider is paid on that date or in that competência."""
 
-    status = 404
+    kind = "not_found"
     code = "nenhum_pagamento_no_periodo"
 
 
 class PedidoInvalido(DemonstrativoError):
-    status = 422
+    kind = "invalid"
     code = "dados_invalidos"

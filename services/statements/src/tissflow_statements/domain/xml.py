@@ -7,6 +7,7 @@ Pure: the same document makes the same bytes. Glosa codes newer than the version
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from lxml import etree
@@ -31,7 +32,9 @@ def _quantidade(value: Decimal) -> str:
     return texto.rstrip("0").rstrip(".") if "." in texto else texto
 
 
-def _cabecalho(parent: etree._Element, operadora: Operadora, numero: str, emitido) -> None:
+def _cabecalho(
+    parent: etree._Element, operadora: Operadora, numero: str, emitido: datetime
+) -> None:
     cab = el(parent, "cabecalhoDemonstrativo")
     el(cab, "registroANS", operadora.registro_ans)
     el(cab, "numeroDemonstrativo", numero[:20])

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
+from tissflow_runtime.errors import http_status
 from tissflow_runtime.listing import match
 
 from tissflow_statements.domain.documentos import Analise, Pagamento
@@ -21,7 +22,7 @@ Formato = Literal["xml", "pdf"]
 
 def _erro(exc: DemonstrativoError) -> HTTPException:
     return HTTPException(
-        exc.status, {"code": exc.code, "message": exc.message, "details": exc.details}
+        http_status(exc), {"code": exc.code, "message": exc.message, "details": exc.details}
     )
 
 

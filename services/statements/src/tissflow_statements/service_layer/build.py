@@ -141,7 +141,7 @@ async def documento_bytes(
 async def aquecer(deps: Dependencias, documento: Analise | Pagamento) -> None:
     """Render the XML and the PDF of a statement into the cache."""
     for formato in ("xml", "pdf"):
-        await documento_bytes(deps, documento, formato)  # type: ignore[arg-type]
+        await documento_bytes(deps, documento, formato)
 
 
 def periodo_de(data: date | None, competencia: str | None) -> Periodo:

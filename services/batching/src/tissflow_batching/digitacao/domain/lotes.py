@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from tissflow_contracts.errors import DomainError
+
 from tissflow_batching.digitacao.domain.formularios import MAX_GUIAS_LOTE, NOMES_TIPO
 
 T = TypeVar("T")
@@ -18,15 +20,22 @@ class SituacaoLoteDigitado(StrEnum):
     ENVIADO_VALIDACAO = "enviado_validacao"
 
 
-class DigitacaoRecusada(Exception):
-    """A request the typed guides or lote cannot take; `message` is pt-BR for the clerk."""
+class DigitacaoRecusada(DomainError):
+    """A request the typed guides or lote cannot take in their state; `message` is pt-BR."""
 
-    def __init__(self, code: str, message: str, status: int = 409, details: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.details = details
+    kind = "conflict"
+
+
+class DigitacaoInvalida(DigitacaoRecusada):
+    """What was sent cannot make a guide or a lote (type, empty lote, incomplete guides)."""
+
+    kind = "invalid"
+
+
+class DigitacaoNaoEncontrada(DigitacaoRecusada):
+    """No such typed guide or lote of this provider."""
+
+    kind = "not_found"
 
 
 def cabe_no_lote(tipo_lote: str, ja_no_lote: int, tipos_novos: Sequence[str]) -> None:

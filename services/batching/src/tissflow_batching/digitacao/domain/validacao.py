@@ -233,8 +233,10 @@ def validar(
             erros[f"itens.{n}.face"] = (
                 f"Item {n + 1} · Face: use as letras O, L, M, D, V, P ou I (até 5)."
             )
-        ini, fim = valores.get("hora_inicial"), valores.get("hora_final")
-        if ini and fim and _HORA.match(ini) and _HORA.match(fim) and fim < ini:
+        hora_ini = valores.get("hora_inicial") or ""
+        hora_fim = valores.get("hora_final") or ""
+        horas = hora_ini and hora_fim and _HORA.match(hora_ini) and _HORA.match(hora_fim)
+        if horas and hora_fim < hora_ini:
             erros[f"itens.{n}.hora_final"] = (
                 f"Item {n + 1} · Hora final: não pode ser anterior à hora inicial."
             )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 from lxml import etree
 from tissflow_tiss import Parte, el, finalizar, mensagem, prestador_id
@@ -26,7 +26,7 @@ from tissflow_batching.digitacao.domain.validacao import (
     valor_do_item,
 )
 
-_E = etree._Element
+_E: TypeAlias = etree._Element
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +96,17 @@ def _consulta(guias: _E, g: GuiaTipada, registro_ans: str, provider_id: str) -> 
     _opt(guia, "observacao", _t(c, "observacao"))
 
 
+def _item_executado(p: _E, seq: int, item: dict[str, Any]) -> None:
+    """The head every executed procedure shares (SP/SADT and honorários, same XSD order):
+    sequence, date and hours, the procedure, the quantity."""
+    el(p, "sequencialItem", seq)
+    el(p, "dataExecucao", data_iso(_t(item, "data_execucao")))
+    _opt(p, "horaInicial", _hora(_t(item, "hora_inicial")))
+    _opt(p, "horaFinal", _hora(_t(item, "hora_final")))
+    _procedimento(p, "procedimento", item)
+    el(p, "quantidadeExecutada", int(_t(item, "quantidade")))
+
+
 def _procedimento(parent: _E, tag: str, item: dict[str, Any]) -> None:
     p = el(parent, tag)
     el(p, "codigoTabela", _t(item, "tabela"))
@@ -142,12 +153,7 @@ def _sp_sadt(guias: _E, g: GuiaTipada, registro_ans: str, provider_id: str) -> N
     execs = el(guia, "procedimentosExecutados")
     for seq, item in enumerate(g.itens, 1):
         p = el(execs, "procedimentoExecutado")
-        el(p, "sequencialItem", seq)
-        el(p, "dataExecucao", data_iso(_t(item, "data_execucao")))
-        _opt(p, "horaInicial", _hora(_t(item, "hora_inicial")))
-        _opt(p, "horaFinal", _hora(_t(item, "hora_final")))
-        _procedimento(p, "procedimento", item)
-        el(p, "quantidadeExecutada", int(_t(item, "quantidade")))
+        _item_executado(p, seq, item)
         el(p, "reducaoAcrescimo", _money(dinheiro(_t(item, "reducao_acrescimo") or "1")))
         el(p, "valorUnitario", _money(dinheiro(_t(item, "valor_unitario"))))
         el(p, "valorTotal", _money(valor_do_item(item)))
@@ -232,12 +238,7 @@ def _honorarios(guias: _E, g: GuiaTipada, registro_ans: str, provider_id: str) -
     realizados = el(guia, "procedimentosRealizados")
     for seq, item in enumerate(g.itens, 1):
         p = el(realizados, "procedimentoRealizado")
-        el(p, "sequencialItem", seq)
-        el(p, "dataExecucao", data_iso(_t(item, "data_execucao")))
-        _opt(p, "horaInicial", _hora(_t(item, "hora_inicial")))
-        _opt(p, "horaFinal", _hora(_t(item, "hora_final")))
-        _procedimento(p, "procedimento", item)
-        el(p, "quantidadeExecutada", int(_t(item, "quantidade")))
+        _item_executado(p, seq, item)
         _opt(p, "viaAcesso", _t(item, "via_acesso"))
         _opt(p, "tecnicaUtilizada", _t(item, "tecnica"))
         el(p, "reducaoAcrescimo", _money(dinheiro(_t(item, "reducao_acrescimo") or "1")))

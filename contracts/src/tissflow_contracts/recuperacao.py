@@ -1,7 +1,9 @@
-"""What the recursos de glosa recovered on a protocol: the operator's answers, summed.
+"""What the recursos de glosa recovered on a lote or a protocol: the answers, summed.
 
-Each answer is kept by recurso id (`recursos_glosa`), so two answers of one protocol
-never overwrite each other and a redelivery adds nothing. The protocol keeps its glosa inicial
+The one rule both consumers of `recurso.answered` (batching for the lote, protocol for the
+protocol) apply, so the lote page and the protocol page never disagree. Each answer is
+kept by recurso id (`recursos_glosa`), so two answers of one lote or protocol never
+overwrite each other and a redelivery adds nothing. The record keeps its glosa inicial
 (`valor_glosado`, as the analysis reported); the recovered value is shown apart, with the
 glosa final and the liberado after recurso it implies.
 """
@@ -30,7 +32,7 @@ def resposta_de_recurso(
     valor_acatado: Decimal,
     respondido_em: str,
 ) -> dict[str, str]:
-    """One recurso's answer as the protocol keeps it."""
+    """One recurso's answer as the lote or protocol keeps it."""
     return {
         "numero_guia": numero_guia,
         "numero_protocolo_recurso": numero_protocolo_recurso,
@@ -41,7 +43,7 @@ def resposta_de_recurso(
 
 
 def com_recuperado(doc: dict[str, Any]) -> dict[str, Any]:
-    """The protocol's values after its recursos' answers: totals and per guide.
+    """The lote's or protocol's values after its recursos' answers: totals and per guide.
 
     Adds `valor_recursado`, `valor_recuperado`, `valor_glosado_final` and
     `valor_liberado_final` (glosa inicial minus, liberado plus what was recovered)."""
@@ -51,9 +53,9 @@ def com_recuperado(doc: dict[str, Any]) -> dict[str, Any]:
     por_guia: dict[str, Decimal] = {}
     for r in respostas:
         if r.get("numero_guia"):
-            guia = str(r["numero_guia"])
-            por_guia[guia] = por_guia.get(guia, ZERO) + _d(r.get("valor_acatado"))
-    guias = []
+            numero = str(r["numero_guia"])
+            por_guia[numero] = por_guia.get(numero, ZERO) + _d(r.get("valor_acatado"))
+    guias: list[dict[str, Any]] = []
     for guia in doc.get("guias") or []:
         valor = por_guia.get(str(guia.get("numero_guia_prestador")))
         if valor is not None:
