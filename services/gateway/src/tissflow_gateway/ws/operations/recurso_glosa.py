@@ -4,13 +4,13 @@ a glossed guide and later asks how the appeal stands.
 The message (`guiaRecursoGlosa`, or the dental `guiaRecursoGlosaOdonto`; one guide, or
 the protocol's own glosa of one code) becomes the same recurso the Recursos de Glosa page
 makes: the glossed lines it names are opened (`abrir`), filled with the message's values
-and justificativas (`salvar`) and sent
-(`enviar`) through the recursos service's use cases, so its checks (deadline, value
-bounds, one guide, an item in one open recurso at a time) refuse it with the same rules,
-as `mensagemErro` with a table-38 code. The answer waits, up to
-`RECIBO_ESPERA_SEGUNDOS`, for the operator's receipt (its protocol number). The same
-message sent again finds the recurso that already holds those lines with the same values
-and answers its receipt: never a second recurso.
+and justificativas (`salvar`) and sent (`enviar`) through the recursos service's use
+cases, so its checks (deadline, value bounds, one guide, an item in one open recurso at a
+time) refuse it with the same rules, as `mensagemErro` with a table-38 code. The answer
+waits, up to `TISSFLOW_WS_ESPERA_SEGUNDOS` (the door's one bound, as for the lote), for
+the operator's receipt (its protocol number). The same message sent again, even at the
+same time, finds the recurso that already holds those lines with the same values and
+answers its receipt: never a second recurso.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ from tissflow_gateway.ws.operations._comum import (
     q,
     texto,
 )
+from tissflow_gateway.ws.operations.lote_guias import settings as espera
 from tissflow_gateway.ws.registry import Call, Reply, WsFault, operation
 
 RECEBIMENTO, RESPOSTA = "RECEBIMENTO_RECURSO_GLOSA", "RESPOSTA_RECURSO_GLOSA"
-RECIBO_ESPERA_SEGUNDOS = 20.0
 # Refusals of the recursos service, as table-38 codes.
 CODIGOS = {
     "protocolo_nao_encontrado": "3291",
@@ -300,7 +300,7 @@ async def _recurso(call: Call, conta: dict[str, Any], pedidas: list[dict[str, st
 async def _recibo_da_operadora(recurso_id: str) -> dict[str, Any]:
     """The operator's receipt of the recurso (its protocol number), waited for a bound."""
     loop = asyncio.get_running_loop()
-    limite = loop.time() + RECIBO_ESPERA_SEGUNDOS
+    limite = loop.time() + espera.espera_segundos
     while True:
         try:
             recebido: dict[str, Any] = await recursos.operadora_obter(recurso_id)
