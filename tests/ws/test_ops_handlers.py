@@ -18,7 +18,7 @@ from lxml import etree
 from tissflow_demo.samples import build_lote
 from tissflow_gateway import core
 from tissflow_gateway.auth import User
-from tissflow_gateway.ws.registry import OPERATIONS, Call, Reply, load
+from tissflow_gateway.ws.registry import OPERATIONS, Call, Operation, Reply, load
 from tissflow_runtime.internal_client import InternalClient
 from tissflow_runtime.local import SERVICES
 from tissflow_tiss import (
@@ -82,37 +82,48 @@ def pedido(elemento: str, tipo: str, fill: Fill, user: User) -> Call:
     )
 
 
-def responder(stack: Stack, call: Call) -> etree._Element:
-    """Run the operation against the stack's services and wrap its Reply as the door does;
-    the answer validates against the WS XSD and its hash is right."""
-    operation = OPERATIONS[etree.QName(etree.fromstring(call.raw)).localname]
+def _operacao(call: Call) -> Operation:
+    return OPERATIONS[etree.QName(etree.fromstring(call.raw)).localname]
 
-    async def run() -> Reply:
+
+def responder_juntos(stack: Stack, *calls: Call) -> list[etree._Element]:
+    """Run the operations at the same time against the stack's services (as concurrent
+    requests to the door) and wrap each Reply as the door does; every answer validates
+    against the WS XSD and its hash is right."""
+
+    async def run() -> list[Reply]:
         urls = {name: stack.services.url(name) for name in SERVICES}
         async with httpx.AsyncClient(timeout=30) as http:
             saved = core.runtime.internal
             core.runtime.internal = InternalClient(http, urls, core.settings.internal_token)
             try:
-                return await operation.handler(call)
+                return list(await asyncio.gather(*(_operacao(c).handler(c) for c in calls)))
             finally:
                 core.runtime.internal = saved
 
-    reply = asyncio.run(run())
-    root = mensagem_ws(
-        operation.response,
-        reply.tipo_transacao,
-        str(next(_seq)),
-        datetime.now(UTC),
-        Parte.operadora(REGISTRO_ANS),
-        Parte.prestador(str(call.user.provider_id)),
-    )
-    root.append(reply.body)
-    finalizar_ws(root)
-    xml = etree.tostring(root, encoding="ISO-8859-1")
-    assert erros_de_schema(xml, webservice=True) == [], xml.decode("latin-1")
-    answer = etree.fromstring(xml)
-    assert answer.findtext("ans:hash", namespaces=ANS) == epilogo_hash(answer)
-    return answer
+    answers = []
+    for call, reply in zip(calls, asyncio.run(run()), strict=True):
+        root = mensagem_ws(
+            _operacao(call).response,
+            reply.tipo_transacao,
+            str(next(_seq)),
+            datetime.now(UTC),
+            Parte.operadora(REGISTRO_ANS),
+            Parte.prestador(str(call.user.provider_id)),
+        )
+        root.append(reply.body)
+        finalizar_ws(root)
+        xml = etree.tostring(root, encoding="ISO-8859-1")
+        assert erros_de_schema(xml, webservice=True) == [], xml.decode("latin-1")
+        answer = etree.fromstring(xml)
+        assert answer.findtext("ans:hash", namespaces=ANS) == epilogo_hash(answer)
+        answers.append(answer)
+    return answers
+
+
+def responder(stack: Stack, call: Call) -> etree._Element:
+    """One operation, answered as the door answers it (see `responder_juntos`)."""
+    return responder_juntos(stack, call)[0]
 
 
 def erro(answer: etree._Element) -> tuple[str, str] | None:
@@ -367,10 +378,16 @@ def test_recurso_de_glosa_pelo_web_service(
     assert (erro(alheio) or ("",))[0] == "3291"
     assert g1 not in (erro(alheio) or ("", ""))[1]
 
-    # The corrected message: the receipt with the operator's protocol number; the same
-    # message again: the same receipt, one recurso, on the clinic's Recursos page.
-    answer = responder(stack, pedido_recurso(CLINICA, peg, {g1: [item]}))
+    # The corrected message, sent twice at once: one receipt with the operator's protocol
+    # number; the same message again: the same receipt, one recurso, on the clinic's
+    # Recursos page.
+    answer, de_novo = responder_juntos(
+        stack,
+        pedido_recurso(CLINICA, peg, {g1: [item]}),
+        pedido_recurso(CLINICA, peg, {g1: [item]}),
+    )
     numero = recibo(answer)
+    assert recibo(de_novo) == numero
     assert answer.findtext(".//ans:nrProtocoloRecursado", namespaces=ANS) == peg
     assert answer.findtext(".//ans:valorTotalRecursado", namespaces=ANS) == "30.00"
     assert answer.findtext(".//ans:tipoTransacao", namespaces=ANS) == "RECEBIMENTO_RECURSO_GLOSA"
@@ -430,14 +447,14 @@ def test_recurso_de_glosa_pelo_web_service(
     assert clinica.get("/recursos", params={"peg": peg}).json()["total"] == 1
 
     # The dental form: the other guide's whole glosa (1705, R$ 40,00), its own recurso.
-    odonto = pedido(
-        "loteRecursoGlosaWS",
-        "RECURSO_GLOSA",
-        recurso_odonto_fill(CLINICA, peg, g2, "1705", "40.00"),
-        CLINICA,
-    )
-    outro_numero = recibo(responder(stack, odonto))
-    assert outro_numero != numero
+    def odonto() -> Call:
+        fill = recurso_odonto_fill(CLINICA, peg, g2, "1705", "40.00")
+        return pedido("loteRecursoGlosaWS", "RECURSO_GLOSA", fill, CLINICA)
+
+    # Twice at once, on lines nobody holds yet: one recurso, one receipt.
+    primeiro, segundo = responder_juntos(stack, odonto(), odonto())
+    outro_numero = recibo(primeiro)
+    assert recibo(segundo) == outro_numero != numero
     por_guia = {
         r["numero_guia"]: r for r in clinica.get("/recursos", params={"peg": peg}).json()["items"]
     }

@@ -4,13 +4,13 @@ a glossed guide and later asks how the appeal stands.
 The message (`guiaRecursoGlosa`, or the dental `guiaRecursoGlosaOdonto`; one guide, or
 the protocol's own glosa of one code) becomes the same recurso the Recursos de Glosa page
 makes: the glossed lines it names are opened (`abrir`), filled with the message's values
-and justificativas (`salvar`) and sent
-(`enviar`) through the recursos service's use cases, so its checks (deadline, value
-bounds, one guide, an item in one open recurso at a time) refuse it with the same rules,
-as `mensagemErro` with a table-38 code. The answer waits, up to
-`RECIBO_ESPERA_SEGUNDOS`, for the operator's receipt (its protocol number). The same
-message sent again finds the recurso that already holds those lines with the same values
-and answers its receipt: never a second recurso.
+and justificativas (`salvar`) and sent (`enviar`) through the recursos service's use
+cases, so its checks (deadline, value bounds, one guide, an item in one open recurso at a
+time) refuse it with the same rules, as `mensagemErro` with a table-38 code. The answer
+waits, up to `TISSFLOW_WS_ESPERA_SEGUNDOS` (the door's one bound, as for the lote), for
+the operator's receipt (its protocol number). The same message sent again, even at the
+same time, finds the recurso that already holds those lines with the same values and
+answers its receipt: never a second recurso.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ from tissflow_gateway.ws.operations._comum import (
     q,
     texto,
 )
+from tissflow_gateway.ws.operations.lote_guias import settings as espera
 from tissflow_gateway.ws.registry import Call, Reply, WsFault, operation
 
 RECEBIMENTO, RESPOSTA = "RECEBIMENTO_RECURSO_GLOSA", "RESPOSTA_RECURSO_GLOSA"
-RECIBO_ESPERA_SEGUNDOS = 20.0
 # Refusals of the recursos service, as table-38 codes.
 CODIGOS = {
     "protocolo_nao_encontrado": "3291",
@@ -250,7 +250,7 @@ def _mesmas(pedidas: list[dict[str, str]], recurso: dict[str, Any]) -> bool:
     return tem == quer
 
 
-async def _recurso(call: Call, conta: dict[str, Any], pedidas: list[dict[str, str]]) -> str:
+async def _enviado(call: Call, conta: dict[str, Any], pedidas: list[dict[str, str]]) -> str:
     """The recurso of these lines, sent: the one that already holds them (the same message
     again, or a draft left by a refused attempt), else a new one."""
     ids = {p["linha_id"] for p in pedidas}
@@ -259,37 +259,48 @@ async def _recurso(call: Call, conta: dict[str, Any], pedidas: list[dict[str, st
         for linha in conta["linhas"]
         if linha["linha_id"] in ids
     }
-    try:
-        existente = None
-        if len(holders) == 1 and None not in holders:
-            existente = await recursos.obter(call.user, str(next(iter(holders))))
-            if {linha["linha_id"] for linha in existente["linhas"]} != ids:
-                existente = None
-        if existente is not None and existente["situacao"] != "rascunho":
-            if _mesmas(pedidas, existente):
-                return str(existente["recurso_id"])
-            if existente["situacao"] != "respondido":
-                raise Recusa(
-                    "2904",
-                    f"Estes itens já estão no recurso {existente['recurso_id']} "
-                    f"({existente['situacao'].replace('_', ' ')}) com outros valores.",
-                )
-            existente = None  # answered: a new appeal, if the operator's rule allows it
-        if existente is None:
-            abertos = await recursos.abrir(call.user, conta["peg"], sorted(ids))
-            existente = abertos["items"][0]
-        recurso_id = str(existente["recurso_id"])
-        await recursos.salvar(call.user, recurso_id, pedidas)
-        await recursos.enviar(call.user, recurso_id)
-    except HTTPException as exc:
-        raise _recusa(exc) from None
+    existente = None
+    if len(holders) == 1 and None not in holders:
+        existente = await recursos.obter(call.user, str(next(iter(holders))))
+        if {linha["linha_id"] for linha in existente["linhas"]} != ids:
+            existente = None
+    if existente is not None and existente["situacao"] != "rascunho":
+        if _mesmas(pedidas, existente):
+            return str(existente["recurso_id"])
+        if existente["situacao"] != "respondido":
+            raise Recusa(
+                "2904",
+                f"Estes itens já estão no recurso {existente['recurso_id']} "
+                f"({existente['situacao'].replace('_', ' ')}) com outros valores.",
+            )
+        existente = None  # answered: a new appeal, if the operator's rule allows it
+    if existente is None:
+        abertos = await recursos.abrir(call.user, conta["peg"], sorted(ids))
+        existente = abertos["items"][0]
+    recurso_id = str(existente["recurso_id"])
+    await recursos.salvar(call.user, recurso_id, pedidas)
+    await recursos.enviar(call.user, recurso_id)
     return recurso_id
+
+
+async def _recurso(call: Call, conta: dict[str, Any], pedidas: list[dict[str, str]]) -> str:
+    """`_enviado`, once more when a concurrent call took the lines first (409): the same
+    message sent twice at once then finds the other's recurso and answers its receipt."""
+    for tentativa in range(3):
+        try:
+            return await _enviado(call, conta, pedidas)
+        except HTTPException as exc:
+            motivo(exc)
+            if exc.status_code != 409 or tentativa == 2:
+                raise _recusa(exc) from None
+            conta = await _conta(call, conta["peg"])
+    raise AssertionError("unreachable")
 
 
 async def _recibo_da_operadora(recurso_id: str) -> dict[str, Any]:
     """The operator's receipt of the recurso (its protocol number), waited for a bound."""
     loop = asyncio.get_running_loop()
-    limite = loop.time() + RECIBO_ESPERA_SEGUNDOS
+    limite = loop.time() + espera.espera_segundos
     while True:
         try:
             recebido: dict[str, Any] = await recursos.operadora_obter(recurso_id)
