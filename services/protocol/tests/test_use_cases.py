@@ -21,6 +21,8 @@ from lxml import etree
 from tissflow_contracts import (
     AnaliseGuia,
     AnaliseItem,
+    DadosBancarios,
+    DebitoCredito,
     GlosaAnalise,
     GuiaLote,
     ItemGuia,
@@ -241,6 +243,40 @@ def test_a_repeated_report_changes_nothing_and_another_date_is_a_conflict() -> N
     assert len(events(d)) == published
     with pytest.raises(Conflict, match="outra data de pagamento"):
         change(d, peg, 3, data_pagamento=date(2026, 12, 20))
+
+
+def test_debitos_creditos_and_bank_data_come_with_the_payment_and_reach_the_event() -> None:
+    d = deps()
+    peg = _at(d, 5)
+    irrf = DebitoCredito(indicador="debito", tipo="01", descricao="IRRF retido", valor=D("2.25"))
+    ajuste = DebitoCredito(indicador="credito", descricao="Ajuste lote anterior", valor=D("5"))
+    banco = DadosBancarios(banco="341", agencia="1234", conta="56789-0")
+    with pytest.raises(TransitionRefused, match="acompanham o pagamento"):
+        change(d, peg, 5, debitos_creditos=[irrf])
+    with pytest.raises(AnaliseInvalida, match="superam o valor liberado"):
+        demais = irrf.model_copy(update={"valor": D("160.00")})
+        change(d, peg, 3, data_pagamento=date(2026, 12, 10), debitos_creditos=[demais])
+    assert asyncio.run(d.repo.get(peg))["status"] == 5
+    paid = dict(data_pagamento=date(2026, 12, 10), debitos_creditos=[irrf, ajuste])
+    doc = change(d, peg, 3, dados_bancarios=banco, **paid)
+    assert doc["dados_bancarios"] == {"banco": "341", "agencia": "1234", "conta": "56789-0"}
+    faturado = events(d)[-1]
+    assert [(x["indicador"], x["tipo"], x["valor"]) for x in faturado["debitos_creditos"]] == [
+        ("debito", "01", "2.25"),
+        ("credito", "08", "5"),
+    ]
+    assert faturado["dados_bancarios"]["conta"] == "56789-0"
+    # Repeating the report changes nothing; other débitos at the same situation conflict.
+    published = len(events(d))
+    change(d, peg, 3, dados_bancarios=banco, **paid)
+    assert len(events(d)) == published
+    with pytest.raises(Conflict, match="outros débitos"):
+        change(d, peg, 3, data_pagamento=date(2026, 12, 10), debitos_creditos=[irrf])
+    # 6 Pagamento efetuado without them keeps what the payment reported.
+    change(d, peg, 6)
+    efetuado = events(d)[-1]
+    assert efetuado["status"] == 6 and len(efetuado["debitos_creditos"]) == 2
+    assert efetuado["dados_bancarios"]["banco"] == "341"
 
 
 def test_an_unreconciled_report_is_refused_and_changes_nothing() -> None:
