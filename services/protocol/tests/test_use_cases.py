@@ -428,6 +428,39 @@ def test_capa_do_lote_pdf_has_every_field_of_the_cover(tmp_path: Path) -> None:
     assert Decimal(doc["valor_glosado"]) == Decimal("6.00")
 
 
+def test_capa_and_receipt_state_the_configured_operator() -> None:
+    """Another operator configured (settings, as the Kubernetes config sets them): the Capa
+    and the PROTOCOLO_RECEBIMENTO state it, and nothing of the demo operator is left."""
+    from tissflow_protocol.bootstrap import operadora_de
+    from tissflow_runtime.settings import ServiceSettings
+
+    conecta = operadora_de(
+        ServiceSettings(
+            operadora_registro_ans="419991",
+            operadora_nome="CONECTA",
+            operadora_razao_social="CONECTA SAUDE OPERADORA DE PLANOS S.A.",
+            operadora_nome_fantasia="Conecta Saúde",
+            operadora_cnpj="11444777000161",
+            operadora_endereco="Av. Paulista, 1000 - São Paulo/SP",
+        )
+    )
+    d = deps()
+    d.operadora = conecta
+    doc = asyncio.run(uc.receive_lote(d, lote_sent(), uuid.uuid4().hex, "cid"))
+    root = assert_valid_tiss(bytes(doc["recebimento_xml"]))
+    ns = {"ans": "http://www.ans.gov.br/padroes/tiss/schemas"}
+    assert root.findtext(".//ans:origem//ans:registroANS", namespaces=ns) == "419991"
+    pdf = capa_pdf.render_pdf(doc, conecta, NOW)
+    text = subprocess.run(
+        ["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    flat = " ".join(text.split())
+    assert "CONECTA SAUDE OPERADORA DE PLANOS S.A." in flat
+    assert "Conecta Saúde · ANS nº 419991 · CNPJ 11.444.777/0001-61" in flat
+    assert "Av. Paulista, 1000 - São Paulo/SP" in flat
+    assert "PASA" not in flat and "331988" not in flat and "39.419.809" not in flat
+
+
 def test_capa_route_prints_the_nf_the_gateway_passes() -> None:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
