@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from decimal import Decimal
 from importlib import resources
 
 import pytest
@@ -47,11 +48,25 @@ def situacoes(operadora: Api, peg: str, *bodies: dict) -> None:
         assert response.status_code == 200, response.text
 
 
+PAGAMENTO_P3 = {
+    "debitos_creditos": [
+        {"indicador": "debito", "tipo": "01", "descricao": "IRRF retido", "valor": "1.00"},
+        {
+            "indicador": "credito",
+            "tipo": "08",
+            "descricao": "Ajuste lote anterior",
+            "valor": "0.50",
+        },
+    ],
+    "dados_bancarios": {"banco": "341", "agencia": "1234", "conta": "56789-0"},
+}
+
+
 def test_statements_by_period_and_of_several_protocols(
     clinica: Api, outra_clinica: Api, operadora: Api
 ) -> None:
     p1, p2, p3 = (protocolo_enviado(clinica, n) for n in ("900401", "900402", "900403"))
-    for peg, dia in ((p1, "2031-03-10"), (p2, "2031-03-10"), (p3, "2031-03-22")):
+    for peg, dia in ((p1, "2031-03-10"), (p2, "2031-03-10")):
         situacoes(
             operadora,
             peg,
@@ -59,6 +74,14 @@ def test_statements_by_period_and_of_several_protocols(
             {"status": 5, "valor_glosado": "2.00"},
             {"status": 3, "data_pagamento": dia},
         )
+    # p3's payment carries the operator's débitos/créditos and the bank account paid.
+    situacoes(
+        operadora,
+        p3,
+        {"status": 2},
+        {"status": 5, "valor_glosado": "2.00"},
+        {"status": 3, "data_pagamento": "2031-03-22", **PAGAMENTO_P3},
+    )
     # p2 is paid (6) the next day: it leaves the 10th and joins the 11th.
     situacoes(operadora, p2, {"status": 6, "data_pagamento": "2031-03-11"})
 
@@ -100,6 +123,27 @@ def test_statements_by_period_and_of_several_protocols(
     assert f"{p2} " in texto and "6 - Pagamento efetuado" in texto
     assert "4 - CNPJ da Operadora 39.419.809/0001-98" in texto
     assert "33.198.800" not in texto
+
+    # The operator's débitos/créditos and bank data, from its report to both documents.
+    def no_dia_22() -> bytes | None:
+        response = clinica.get(
+            "/demonstrativos/pagamento/xml", params={"operadora": "331988", "data": "2031-03-22"}
+        )
+        return response.content if response.status_code == 200 else None
+
+    dia22 = etree.fromstring(wait_for(no_dia_22, what="o pagamento de 22/03/2031"))
+    assert schema.validate(dia22), schema.error_log
+    valores = [e.text for e in dia22.iterfind(".//ans:debitosCreditos/ans:valorDbCr", NS)]
+    indicadores = [e.text for e in dia22.iterfind(".//ans:debitosCreditos/ans:indicador", NS)]
+    assert (indicadores, valores) == (["1", "2"], ["1.00", "0.50"])
+    bruto = Decimal(dia22.findtext(".//ans:valorLiberadoBruto", namespaces=NS))
+    liquido = Decimal(dia22.findtext(".//ans:valorLiberadoDemonstrativo", namespaces=NS))
+    assert liquido == bruto - Decimal("0.50")
+    assert dia22.findtext(".//ans:dadosPagamento/ans:banco", namespaces=NS) == "341"
+    texto22 = pdf_text(pagamento("pdf", data="2031-03-22"))
+    assert "Banco 341 Agência 1234 Conta 56789-0" in texto22
+    assert "Débito (IRRF): IRRF retido -R$ 1,00" in texto22
+    assert "Crédito (Ajuste de pagamento anterior): Ajuste lote anterior R$ 0,50" in texto22
 
     vazio = clinica.get(
         "/demonstrativos/pagamento/pdf", params={"operadora": "331988", "data": "2031-03-12"}

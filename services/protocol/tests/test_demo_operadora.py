@@ -25,6 +25,19 @@ def test_reports_carry_values_and_date_only_where_they_belong() -> None:
     assert faturado.valor_liberado is None and faturado.guias == []
 
 
+def test_payment_reports_irrf_withheld_and_the_bank_account() -> None:
+    protocolo = {"peg": "2026000001", "valor_informado": "150.40", "valor_liberado": "140.00"}
+    faturado = report_for(protocolo, 3, date(2026, 11, 25))
+    [irrf] = faturado.debitos_creditos
+    assert (irrf.indicador, irrf.tipo, irrf.valor) == ("debito", "01", Decimal("2.10"))
+    assert irrf.descricao == "IRRF retido 1,5%"
+    assert faturado.dados_bancarios is not None and faturado.dados_bancarios.banco == "341"
+    # Only with the payment: the analysis and the final 6 carry none of their own.
+    for status in (2, 5, 6):
+        report = report_for(protocolo, status, date(2026, 11, 25))
+        assert report.debitos_creditos == [] and report.dados_bancarios is None
+
+
 def test_analysis_glosses_one_item_of_the_first_and_every_third_guide_with_a_reason() -> None:
     item = {"sequencial_item": 1, "codigo_procedimento": "81000065", "valor_total": "100.40"}
     guias = [

@@ -21,6 +21,8 @@ from lxml import etree
 from tissflow_contracts import (
     AnaliseGuia,
     AnaliseItem,
+    DadosBancarios,
+    DebitoCredito,
     GlosaAnalise,
     GuiaLote,
     ItemGuia,
@@ -243,6 +245,40 @@ def test_a_repeated_report_changes_nothing_and_another_date_is_a_conflict() -> N
         change(d, peg, 3, data_pagamento=date(2026, 12, 20))
 
 
+def test_debitos_creditos_and_bank_data_come_with_the_payment_and_reach_the_event() -> None:
+    d = deps()
+    peg = _at(d, 5)
+    irrf = DebitoCredito(indicador="debito", tipo="01", descricao="IRRF retido", valor=D("2.25"))
+    ajuste = DebitoCredito(indicador="credito", descricao="Ajuste lote anterior", valor=D("5"))
+    banco = DadosBancarios(banco="341", agencia="1234", conta="56789-0")
+    with pytest.raises(TransitionRefused, match="acompanham o pagamento"):
+        change(d, peg, 5, debitos_creditos=[irrf])
+    with pytest.raises(AnaliseInvalida, match="superam o valor liberado"):
+        demais = irrf.model_copy(update={"valor": D("160.00")})
+        change(d, peg, 3, data_pagamento=date(2026, 12, 10), debitos_creditos=[demais])
+    assert asyncio.run(d.repo.get(peg))["status"] == 5
+    paid = dict(data_pagamento=date(2026, 12, 10), debitos_creditos=[irrf, ajuste])
+    doc = change(d, peg, 3, dados_bancarios=banco, **paid)
+    assert doc["dados_bancarios"] == {"banco": "341", "agencia": "1234", "conta": "56789-0"}
+    faturado = events(d)[-1]
+    assert [(x["indicador"], x["tipo"], x["valor"]) for x in faturado["debitos_creditos"]] == [
+        ("debito", "01", "2.25"),
+        ("credito", "08", "5"),
+    ]
+    assert faturado["dados_bancarios"]["conta"] == "56789-0"
+    # Repeating the report changes nothing; other débitos at the same situation conflict.
+    published = len(events(d))
+    change(d, peg, 3, dados_bancarios=banco, **paid)
+    assert len(events(d)) == published
+    with pytest.raises(Conflict, match="outros débitos"):
+        change(d, peg, 3, data_pagamento=date(2026, 12, 10), debitos_creditos=[irrf])
+    # 6 Pagamento efetuado without them keeps what the payment reported.
+    change(d, peg, 6)
+    efetuado = events(d)[-1]
+    assert efetuado["status"] == 6 and len(efetuado["debitos_creditos"]) == 2
+    assert efetuado["dados_bancarios"]["banco"] == "341"
+
+
 def test_an_unreconciled_report_is_refused_and_changes_nothing() -> None:
     d = deps()
     peg = _at(d, 2)
@@ -390,6 +426,39 @@ def test_capa_do_lote_pdf_has_every_field_of_the_cover(tmp_path: Path) -> None:
     )
     assert (ARTIFACTS / "capa-do-lote.png").stat().st_size > 10_000
     assert Decimal(doc["valor_glosado"]) == Decimal("6.00")
+
+
+def test_capa_and_receipt_state_the_configured_operator() -> None:
+    """Another operator configured (settings, as the Kubernetes config sets them): the Capa
+    and the PROTOCOLO_RECEBIMENTO state it, and nothing of the demo operator is left."""
+    from tissflow_protocol.bootstrap import operadora_de
+    from tissflow_runtime.settings import ServiceSettings
+
+    conecta = operadora_de(
+        ServiceSettings(
+            operadora_registro_ans="419991",
+            operadora_nome="CONECTA",
+            operadora_razao_social="CONECTA SAUDE OPERADORA DE PLANOS S.A.",
+            operadora_nome_fantasia="Conecta Saúde",
+            operadora_cnpj="11444777000161",
+            operadora_endereco="Av. Paulista, 1000 - São Paulo/SP",
+        )
+    )
+    d = deps()
+    d.operadora = conecta
+    doc = asyncio.run(uc.receive_lote(d, lote_sent(), uuid.uuid4().hex, "cid"))
+    root = assert_valid_tiss(bytes(doc["recebimento_xml"]))
+    ns = {"ans": "http://www.ans.gov.br/padroes/tiss/schemas"}
+    assert root.findtext(".//ans:origem//ans:registroANS", namespaces=ns) == "419991"
+    pdf = capa_pdf.render_pdf(doc, conecta, NOW)
+    text = subprocess.run(
+        ["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    flat = " ".join(text.split())
+    assert "CONECTA SAUDE OPERADORA DE PLANOS S.A." in flat
+    assert "Conecta Saúde · ANS nº 419991 · CNPJ 11.444.777/0001-61" in flat
+    assert "Av. Paulista, 1000 - São Paulo/SP" in flat
+    assert "PASA" not in flat and "331988" not in flat and "39.419.809" not in flat
 
 
 def test_capa_route_prints_the_nf_the_gateway_passes() -> None:

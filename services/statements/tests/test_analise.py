@@ -285,3 +285,39 @@ async def test_a_statement_is_rendered_ahead_and_read_from_the_cache(deps: Depen
     assert await build.documento_bytes(deps, documento, "xml") == build.render(
         deps, documento, "xml"
     )
+
+
+async def test_the_configured_operator_is_who_issues_both_documents(
+    deps: Dependencias, ler
+) -> None:
+    """The operator is a configured record: another one configured, both documents state
+    it (fields 1, 3, 4, brand, address, footer), and nothing of the demo operator is left."""
+    from tissflow_statements.domain.operadora import Operadora
+
+    deps.operadora = Operadora(
+        registro_ans="419991",
+        razao_social="CONECTA SAUDE OPERADORA DE PLANOS S.A.",
+        nome_fantasia="Conecta Saúde",
+        cnpj="11444777000161",
+        endereco="Av. Paulista, 1000 - São Paulo/SP",
+        marca="CONECTA",
+    )
+    await protocolo_analisado(deps, "202600000610", "L610", n_guias=1, n_itens=1)
+    documento = await build.analise_de(deps, ["202600000610"])
+    texto = ler.pdf_text(build.render(deps, documento, "pdf"))
+    assert "1 - Registro ANS 419991" in texto
+    assert "3 - Nome da Operadora CONECTA SAUDE OPERADORA DE PLANOS S.A." in texto
+    assert "4 - CNPJ da Operadora 11.444.777/0001-61" in texto
+    assert texto.startswith("CONECTA DEMONSTRATIVO DE ANÁLISE DE CONTA")
+    assert "Av. Paulista, 1000 - São Paulo/SP" in texto
+    assert "Registro ANS 419991 · Demonstrativo de Análise de Conta" in texto  # footer
+    assert "PASA" not in texto and "331988" not in texto and "39.419.809" not in texto
+    xml = build.render(deps, documento, "xml")
+    assert erros_de_schema(xml) == []
+    hash_ok(xml)
+    dem = ".//ans:demonstrativoAnaliseConta/ans:cabecalhoDemonstrativo"
+    assert ler.xml_one(xml, f"{dem}/ans:registroANS") == "419991"
+    assert ler.xml_one(xml, f"{dem}/ans:nomeOperadora") == deps.operadora.razao_social
+    assert ler.xml_one(xml, f"{dem}/ans:numeroCNPJ") == "11444777000161"
+    assert ler.xml_one(xml, ".//ans:cabecalho/ans:origem/ans:registroANS") == "419991"
+    assert b"PASA" not in xml and b"39419809" not in xml

@@ -22,11 +22,14 @@ def descreve_glosa(codigo: str) -> str | None:
 
 
 def operadora_de(settings: ServiceSettings) -> Operadora:
+    """The operator record from settings: the Capa do Lote and every receipt state it."""
     return Operadora(
         registro_ans=settings.operadora_registro_ans,
         nome=settings.operadora_nome,
-        razao_social=getattr(settings, "operadora_razao_social", settings.operadora_nome),
+        razao_social=settings.operadora_razao_social,
         cnpj=settings.operadora_cnpj,
+        nome_fantasia=settings.operadora_nome_fantasia,
+        endereco=settings.operadora_endereco,
     )
 
 

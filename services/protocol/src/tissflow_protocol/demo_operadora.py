@@ -7,6 +7,8 @@ Faturamento → 3 Faturado (payment date: the next 10th) → 6 Pagamento efetuad
 every `TISSFLOW_DEMO_STAGE_SECONDS`. At 5 it reports its analysis per guide and item,
 from the lote as sent (the protocol's projection of `lote.sent`): the first guide, and
 every third after it, loses part of one item under a real table-38 code with a reason.
+At 3 it reports the payment's débitos (IRRF withheld at 1,5% of the released value) and
+the bank account it pays into, as the Demonstrativo de Pagamento shows them.
 It answers each clinic message with a canned reply.
 Run it with `python -m tissflow_protocol.demo_operadora`.
 """
@@ -22,7 +24,14 @@ from urllib.parse import quote
 
 import httpx
 from aiokafka import AIOKafkaProducer
-from tissflow_contracts import GuiaLote, OperadoraReport, Topic, new_envelope
+from tissflow_contracts import (
+    DadosBancarios,
+    DebitoCredito,
+    GuiaLote,
+    OperadoraReport,
+    Topic,
+    new_envelope,
+)
 from tissflow_contracts.events import AnaliseGuia, GlosaAnalise
 from tissflow_runtime.logs import setup_logging
 from tissflow_runtime.settings import ServiceSettings
@@ -38,6 +47,9 @@ GLOSAS_DEMO = (
     ("1801", "Procedimento sem cobertura no plano do beneficiário."),
     ("1819", "Procedimento não compatível com a hipótese diagnóstica informada."),
 )
+# The provider's account the demo operator pays into, and the income tax it withholds.
+CONTA_DEMO = DadosBancarios(banco="341", agencia="1234", conta="56789-0")
+IRRF = Decimal("0.015")
 RESPOSTA = (
     "Olá! Recebemos sua mensagem sobre este protocolo e a equipe de contas médicas já está "
     "analisando. Responderemos por aqui em até 2 dias úteis. — Operadora (resposta automática)"
@@ -81,6 +93,15 @@ def analise(guias: list[GuiaLote]) -> list[AnaliseGuia]:
     return out
 
 
+def debitos_do_pagamento(protocolo: dict[str, Any]) -> list[DebitoCredito]:
+    """IRRF withheld on the released value (1,5%, to the cent), when there is one."""
+    liberado = Decimal(protocolo.get("valor_liberado") or protocolo.get("valor_informado") or 0)
+    irrf = (liberado * IRRF).quantize(CENTAVO, ROUND_HALF_UP)
+    if irrf <= 0:
+        return []
+    return [DebitoCredito(indicador="debito", tipo="01", descricao="IRRF retido 1,5%", valor=irrf)]
+
+
 def report_for(protocolo: dict[str, Any], status: int, today: date) -> OperadoraReport:
     guias = [GuiaLote.model_validate(g) for g in protocolo.get("guias_lote") or []]
     por_guia = analise(guias) if status == 5 else []
@@ -93,6 +114,8 @@ def report_for(protocolo: dict[str, Any], status: int, today: date) -> Operadora
         valor_glosado=Decimal("0.00") if status == 5 and not por_guia else None,
         guias=por_guia,
         reported_by="demo-operadora",
+        debitos_creditos=debitos_do_pagamento(protocolo) if status == 3 else [],
+        dados_bancarios=CONTA_DEMO if status == 3 else None,
     )
 
 

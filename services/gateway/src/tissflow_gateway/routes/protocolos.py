@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
-from tissflow_contracts import AnaliseGuia, GlosaAnalise
+from tissflow_contracts import AnaliseGuia, DadosBancarios, DebitoCredito, GlosaAnalise
 
 from tissflow_gateway.auth import User
 from tissflow_gateway.core import ApiError, call, not_found, seg
@@ -437,6 +437,15 @@ class StatusChange(BaseModel):
     )
     glosas_protocolo: list[GlosaAnalise] = Field(
         default_factory=list, description="Glosas on the protocol as a whole (table 38)"
+    )
+    debitos_creditos: list[DebitoCredito] = Field(
+        default_factory=list,
+        description="With the payment (3 or 6) only: débitos (taxes withheld, discounts) and "
+        "créditos (adjustments), each with its dm_debitoCreditoTipo and description; the "
+        "Demonstrativo de Pagamento shows them and the net value",
+    )
+    dados_bancarios: DadosBancarios | None = Field(
+        default=None, description="With the payment (3 or 6) only: the bank account paid"
     )
 
 

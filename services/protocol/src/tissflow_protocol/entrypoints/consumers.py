@@ -30,6 +30,8 @@ def register(runtime: ServiceRuntime, deps: Deps) -> None:
             valor_glosado=report.valor_glosado,
             guias=report.guias,
             glosas_protocolo=report.glosas_protocolo,
+            debitos_creditos=report.debitos_creditos,
+            dados_bancarios=report.dados_bancarios,
         )
         try:
             await use_cases.change_status(deps, report.peg, change, event_id=str(envelope.event_id))

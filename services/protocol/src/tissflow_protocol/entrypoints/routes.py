@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from tissflow_contracts import AnaliseGuia, GlosaAnalise
+from tissflow_contracts import AnaliseGuia, DadosBancarios, DebitoCredito, GlosaAnalise
 from tissflow_runtime.errors import http_status
 from tissflow_tiss import tabela_38
 
@@ -38,6 +38,8 @@ class StatusIn(BaseModel):
     valor_glosado: Decimal | None = None
     guias: list[AnaliseGuia] = Field(default_factory=list)
     glosas_protocolo: list[GlosaAnalise] = Field(default_factory=list)
+    debitos_creditos: list[DebitoCredito] = Field(default_factory=list)
+    dados_bancarios: DadosBancarios | None = None
     by: str = Field(min_length=1)
 
 
@@ -137,8 +139,13 @@ def router(deps: Deps) -> APIRouter:
 
     @r.post("/protocolos/{peg}/status")
     async def post_status(peg: str, body: StatusIn) -> dict[str, Any]:
-        change = use_cases.StatusChange(**body.model_dump(exclude={"guias", "glosas_protocolo"}))
+        objetos = {"guias", "glosas_protocolo", "debitos_creditos", "dados_bancarios"}
+        change = use_cases.StatusChange(**body.model_dump(exclude=objetos))
         change.guias, change.glosas_protocolo = body.guias, body.glosas_protocolo
+        change.debitos_creditos, change.dados_bancarios = (
+            body.debitos_creditos,
+            body.dados_bancarios,
+        )
         return use_cases.public(await run(use_cases.change_status(deps, peg, change)))
 
     @r.post("/protocolos/{peg}/glosas")

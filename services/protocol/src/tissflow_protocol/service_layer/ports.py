@@ -61,10 +61,14 @@ EventFactory = Callable[[BaseModel, str, str], dict[str, Any]]
 
 @dataclass(frozen=True)
 class Operadora:
+    """The configured operator (`TISSFLOW_OPERADORA_*`) the Capa and the receipts state."""
+
     registro_ans: str
     nome: str
     razao_social: str
     cnpj: str
+    nome_fantasia: str = ""
+    endereco: str = ""
 
 
 @dataclass

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from tissflow_contracts import (
     AnaliseGuia,
+    DadosBancarios,
+    DebitoCredito,
     GlosaAnalise,
     GuiaLote,
     LoteSent,
@@ -111,6 +113,7 @@ def status_event(
         tipo_guia=doc.get("tipo_guia"),
         numero_lote_prestador=doc.get("numero_lote_prestador"),
         prestador=Prestador.model_validate(prestador) if prestador else None,
+        **pagamento_do_evento(doc),
     )
     return deps.event(payload, doc["_id"], doc["correlation_id"])
 
@@ -195,6 +198,8 @@ class StatusChange:
     valor_glosado: Decimal | None = None
     guias: list[AnaliseGuia] = field(default_factory=list)
     glosas_protocolo: list[GlosaAnalise] = field(default_factory=list)
+    debitos_creditos: list[DebitoCredito] = field(default_factory=list)
+    dados_bancarios: DadosBancarios | None = None
 
     @property
     def has_analysis(self) -> bool:
@@ -255,6 +260,7 @@ async def change_status(
     if event_id and event_id in (doc.get("handled") or []):
         return doc
     current = doc["status"]
+    extras = pagamento_informado(doc, change)
     checked: regras.Analise | None = None
     if change.has_analysis:
         if current in ANALYSIS_CLOSED or change.status in (1, 6, 7, 9):
@@ -283,6 +289,7 @@ async def change_status(
                 f"({doc['data_pagamento']}); a data não muda por repetição da situação.",
                 {"status": current},
             )
+        repetir_pagamento(doc, extras)
         if checked is None or _same_analysis(doc, change, checked):
             return doc  # a repeated report: nothing changes
         if current in ANALYSIS_CLOSED:
@@ -310,6 +317,8 @@ async def change_status(
         new.update(paid)
     if change.data_pagamento:
         sets["data_pagamento"] = new["data_pagamento"] = change.data_pagamento.isoformat()
+    sets.update(extras)
+    new.update(extras)
     texto = (
         f"Situação: {label(change.status)}"
         if current != change.status
@@ -337,6 +346,66 @@ async def change_status(
             return again
         raise ConcurrentChange("O protocolo mudou enquanto era alterado; tente de novo.")
     return updated
+
+
+# -- the payment's débitos/créditos and bank data -----------------------------------------
+PAGAMENTO = (3, 6)
+
+
+def pagamento_informado(doc: dict[str, Any], change: StatusChange) -> dict[str, Any]:
+    """The débitos/créditos and bank data a report carries, as the protocol stores them.
+
+    They come with the payment only (3 Liberado para pagamento, 6 Pagamento efetuado), and
+    the débitos cannot take more than the released value plus the créditos (a negative
+    net payment is the operator's mistake, refused with the figures)."""
+    if not change.debitos_creditos and change.dados_bancarios is None:
+        return {}
+    if change.status not in PAGAMENTO:
+        raise TransitionRefused(
+            "Débitos, créditos e dados bancários acompanham o pagamento "
+            f"({label(3)} ou {label(6)}), não a situação {label(change.status)}.",
+            {"status": change.status},
+        )
+    extras: dict[str, Any] = {}
+    if change.debitos_creditos:
+        liberado = _money(doc.get("valor_liberado") or doc.get("valor_informado")) or Decimal(0)
+        debitos = sum(
+            (d.valor for d in change.debitos_creditos if d.indicador == "debito"), Decimal(0)
+        )
+        creditos = sum(
+            (d.valor for d in change.debitos_creditos if d.indicador == "credito"), Decimal(0)
+        )
+        if debitos > liberado + creditos:
+            raise AnaliseInvalida(
+                f"Os débitos ({regras.brl(debitos)}) superam o valor liberado "
+                f"({regras.brl(liberado)}) mais os créditos ({regras.brl(creditos)}).",
+                {"debitos": str(debitos), "liberado": str(liberado), "creditos": str(creditos)},
+            )
+        extras["debitos_creditos"] = [d.model_dump(mode="json") for d in change.debitos_creditos]
+    if change.dados_bancarios is not None:
+        extras["dados_bancarios"] = change.dados_bancarios.model_dump(mode="json")
+    return extras
+
+
+def repetir_pagamento(doc: dict[str, Any], extras: dict[str, Any]) -> None:
+    """A repeated situation may repeat its débitos/créditos and bank data, not change them."""
+    if extras and _norm({k: doc.get(k) for k in extras}) != _norm(extras):
+        raise Conflict(
+            f"O protocolo já está em {label(doc['status'])} com outros débitos/créditos ou "
+            "dados bancários; eles mudam com a próxima situação (6 - Pagamento efetuado).",
+            {"status": doc["status"]},
+        )
+
+
+def pagamento_do_evento(doc: dict[str, Any]) -> dict[str, Any]:
+    """The `protocolo.status_changed` fields of the payment, as the protocol stores them."""
+    banco = doc.get("dados_bancarios")
+    return {
+        "debitos_creditos": [
+            DebitoCredito.model_validate(d) for d in doc.get("debitos_creditos") or []
+        ],
+        "dados_bancarios": DadosBancarios.model_validate(banco) if banco else None,
+    }
 
 
 async def glosar_item(
