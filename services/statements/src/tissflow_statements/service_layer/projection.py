@@ -99,6 +99,6 @@ async def reconcile(deps: Dependencias, protocolo: dict[str, Any], correlation_i
             **payload.model_dump(mode="json", exclude={"statement_id"}),
             "situacao": resumo["situacao"],
         }
-        changed |= await deps.statements.save(statement_id, stored, evento)
-    if changed:
-        deps.notify()
+        if await deps.statements.save(statement_id, stored, evento):
+            changed = True
+            deps.notify("demonstrativos", statement_id)
