@@ -78,7 +78,6 @@ async def reconcile(deps: Dependencias, protocolo: dict[str, Any], correlation_i
     if lote is None:
         return
     conta = conta_de(lote, protocolo)
-    changed = False
     for tipo in demonstrativos_devidos(conta):
         resumo = _resumo(tipo, conta, protocolo)
         statement_id = f"{tipo}-{conta.peg}"
@@ -100,5 +99,4 @@ async def reconcile(deps: Dependencias, protocolo: dict[str, Any], correlation_i
             "situacao": resumo["situacao"],
         }
         if await deps.statements.save(statement_id, stored, evento):
-            changed = True
             deps.notify("demonstrativos", statement_id)
