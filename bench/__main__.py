@@ -1,4 +1,5 @@
-"""`make bench`: `python -m bench [engine|pipeline|outbox|statements] [--uploads N]`."""
+"""`make bench`: `python -m bench [engine|pipeline|outbox|statements|seeded|profile|scale]`;
+`make test-load`: `python -m bench load --clinics 50 --duration 60`."""
 
 from __future__ import annotations
 
@@ -9,24 +10,44 @@ import sys
 
 from bench import engine, outbox, pipeline, statements
 
+BENCHES = ("pipeline", "engine", "outbox", "statements")
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
-        "which", nargs="*", metavar="engine|pipeline|outbox|statements", help="default: all"
+        "which",
+        nargs="*",
+        metavar="engine|pipeline|outbox|statements|load",
+        help="default: all but load",
     )
     parser.add_argument("--uploads", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=5)
+    load = parser.add_argument_group("load (make test-load)")
+    load.add_argument("--clinics", type=int, default=50, help="clínicas enviando em paralelo")
+    load.add_argument("--duration", type=float, default=60.0, help="segundos de envio, no máximo")
+    load.add_argument("--files", type=int, default=60, help="arquivos por clínica, no máximo")
+    load.add_argument("--large-every", type=int, default=20, help="um arquivo de ~1 MB a cada N")
+    load.add_argument("--browsers", type=int, default=2, help="usuários navegando no portal")
     args = parser.parse_args()
-    which = args.which or ["pipeline", "engine", "outbox", "statements"]
-    if set(which) - {"engine", "pipeline", "outbox", "statements"}:
-        parser.error("escolha engine, pipeline, outbox, statements ou nada (todos)")
+    which = args.which or list(BENCHES)
+    if set(which) - {*BENCHES, "load"}:
+        parser.error("escolha engine, pipeline, outbox, statements, load ou nada (todos)")
     print(
         f"# tissflow bench — {platform.machine()}, {os.cpu_count()} núcleos, "
         f"Python {platform.python_version()}; comando: {' '.join(sys.argv)}"
     )
     print("# máquinas compartilhadas e ruidosas: compare as razões, não os tempos absolutos")
+    if "load" in which:
+        from bench import load as load_bench
+
+        print(
+            load_bench.run(
+                args.clinics, args.duration, args.files, args.large_every, args.browsers
+            ),
+            flush=True,
+        )
     if "pipeline" in which:
         print(pipeline.run(args.uploads, args.concurrency), flush=True)
     if "engine" in which:

@@ -32,7 +32,7 @@ FERRETDB_MODULE=github.com/FerretDB/FerretDB
 # Our patches to its SQLite backend (deploy/local/ferretdb/*.patch, ADR 0015): lookups,
 # updates and deletes by _id use the _id index, and equality on a field that leads an
 # index reads that index instead of the whole table. Bump the suffix when they change.
-FERRETDB_BUILD="$FERRETDB_VERSION-tissflow.1"
+FERRETDB_BUILD="$FERRETDB_VERSION-tissflow.2"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
