@@ -77,7 +77,7 @@ bench: install ## benchmarks: tables with medians and ratios against a same-run 
 	@$(TEST_ENV) $(SERVERS) reset >/dev/null
 	@$(TEST_ENV) $(SERVERS) start
 	@trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
-	$(TEST_URLS) \
+	$(TEST_URLS) TISSFLOW_STATE_DIR=$(TEST_STATE_DIR) \
 	$(UV) run --frozen python -m bench $(BENCH_ARGS)
 
 LOAD_ARGS ?= --clinics 50 --duration 60 --files 60 --large-every 20

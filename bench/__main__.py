@@ -10,7 +10,7 @@ import sys
 
 from bench import engine, outbox, pipeline, statements
 
-BENCHES = ("pipeline", "engine", "outbox", "statements")
+BENCHES = ("seeded", "pipeline", "engine", "outbox", "statements")
 
 
 def main() -> int:
@@ -18,12 +18,14 @@ def main() -> int:
     parser.add_argument(
         "which",
         nargs="*",
-        metavar="engine|pipeline|outbox|statements|load",
+        metavar="seeded|pipeline|engine|outbox|statements|scale|load",
         help="default: all but load",
     )
     parser.add_argument("--uploads", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--seed-files", type=int, default=100_000, help="seeded: arquivos")
+    parser.add_argument("--scale-files", type=int, default=4, help="scale: arquivos por clínica")
     load = parser.add_argument_group("load (make test-load)")
     load.add_argument("--clinics", type=int, default=50, help="clínicas enviando em paralelo")
     load.add_argument("--duration", type=float, default=60.0, help="segundos de envio, no máximo")
@@ -32,8 +34,10 @@ def main() -> int:
     load.add_argument("--browsers", type=int, default=2, help="usuários navegando no portal")
     args = parser.parse_args()
     which = args.which or list(BENCHES)
-    if set(which) - {*BENCHES, "load"}:
-        parser.error("escolha engine, pipeline, outbox, statements, load ou nada (todos)")
+    if set(which) - {*BENCHES, "load", "scale"}:
+        parser.error(
+            "escolha seeded, pipeline, engine, outbox, statements, scale, load ou nada (todos)"
+        )
     print(
         f"# tissflow bench — {platform.machine()}, {os.cpu_count()} núcleos, "
         f"Python {platform.python_version()}; comando: {' '.join(sys.argv)}"
@@ -48,6 +52,14 @@ def main() -> int:
             ),
             flush=True,
         )
+    if "seeded" in which:
+        from bench import seeded
+
+        print(seeded.run(args.seed_files), flush=True)
+    if "scale" in which:
+        from bench import scale
+
+        print(scale.run(args.clinics, args.scale_files), flush=True)
     if "pipeline" in which:
         print(pipeline.run(args.uploads, args.concurrency), flush=True)
     if "engine" in which:
