@@ -49,6 +49,33 @@ GROWS = {
     "protocol": {"protocolos": 1.0, "arquivos": 1.0},
     "statements": {"demonstrativos": 1.0, "protocolos": 1.0, "lotes": 1.0},
 }
+
+
+def _demonstrativo(now: datetime) -> dict[str, Any]:
+    """A stored statement as `MongoStatements.save` writes it (the pipeline makes one only
+    after the operator's analysis, which the unloaded probe does not reach)."""
+    return {
+        "_id": "analise-seed",
+        "tipo": "analise",
+        "peg": "2026000001",
+        "lote_id": "seed",
+        "provider_id": CLINIC,
+        "registro_ans": "331988",
+        "numero_lote": "1",
+        "data_pagamento": None,
+        "valor_informado": "150.00",
+        "valor_liberado": "120.00",
+        "valor_glosado": "30.00",
+        "situacao": "Liberado para faturamento",
+        "created_at": now,
+        "updated_at": now,
+        "aberto_em": None,
+        "formatos": ["pdf", "xml"],
+        "outbox": [],
+    }
+
+
+SYNTHETIC = {("statements", "demonstrativos"): _demonstrativo}
 LISTS = [
     ("Histórico (GET /files)", "/files"),
     ("Pesquisa de Lotes (GET /lotes)", "/lotes"),
@@ -189,6 +216,8 @@ async def seed_bulk(mongo: str, prefix: str, files: int) -> list[list[str]]:
             for name, per_file in collections.items():
                 collection = db[name]
                 templates = [d async for d in collection.find({}).limit(20)]
+                if not templates and (service, name) in SYNTHETIC:
+                    templates = [SYNTHETIC[service, name](now)]
                 if not templates:
                     rows.append([f"{db.name}.{name}", "sem modelo", "—"])
                     continue
