@@ -23,7 +23,7 @@ FAULTS_PORT_OFFSET ?= 10500
 FAULTS_ENV := TISSFLOW_FAULTS_STATE_DIR=$(FAULTS_STATE_DIR) \
 	TISSFLOW_FAULTS_PORT_BASE=$(FAULTS_PORT_BASE) TISSFLOW_FAULTS_PORT_OFFSET=$(FAULTS_PORT_OFFSET)
 
-.PHONY: install run stop reset test test-unit test-faults test-security bench lint format \
+.PHONY: install run stop reset test test-unit test-faults test-security test-load bench lint format \
 	asyncapi image
 
 install: ## Python deps (uv), Kafka jars and FerretDB; cached after the first time
@@ -79,8 +79,16 @@ bench: install ## benchmarks: tables with medians and ratios against a same-run 
 	@$(TEST_ENV) $(SERVERS) reset >/dev/null
 	@$(TEST_ENV) $(SERVERS) start
 	@trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
-	$(TEST_URLS) \
+	$(TEST_URLS) TISSFLOW_STATE_DIR=$(TEST_STATE_DIR) \
 	$(UV) run --frozen python -m bench $(BENCH_ARGS)
+
+LOAD_ARGS ?= --clinics 50 --duration 60 --files 60 --large-every 20
+test-load: install ## load: 50 clinics upload for a minute while clerks browse; prints the table
+	@$(TEST_ENV) $(SERVERS) reset >/dev/null
+	@$(TEST_ENV) $(SERVERS) start
+	@trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
+	$(TEST_URLS) \
+	$(UV) run --frozen python -m bench load $(LOAD_ARGS)
 
 lint:
 	@$(UV) run --frozen ruff check .

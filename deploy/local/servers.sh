@@ -29,6 +29,10 @@ set -euo pipefail
 KAFKA_VERSION=4.1.1          # keep in step with kafka.version in pom.xml
 FERRETDB_VERSION=v1.24.2     # last FerretDB line with the embedded SQLite backend
 FERRETDB_MODULE=github.com/FerretDB/FerretDB
+# Our patches to its SQLite backend (deploy/local/ferretdb/*.patch, ADR 0015): lookups,
+# updates and deletes by _id use the _id index, and equality on a field that leads an
+# index reads that index instead of the whole table. Bump the suffix when they change.
+FERRETDB_BUILD="$FERRETDB_VERSION-tissflow.2"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
@@ -140,12 +144,12 @@ ferretdb_installed() {
     # Capture first (see kafka_ready on `| grep -q` under pipefail).
     local out
     [[ -x $FERRETDB_BIN ]] && out=$("$FERRETDB_BIN" --version 2>/dev/null) || return 1
-    [[ $'\n'$out$'\n' == *$'\n'"version: $FERRETDB_VERSION"$'\n'* ]]
+    [[ $'\n'$out$'\n' == *$'\n'"version: $FERRETDB_BUILD"$'\n'* ]]
 }
 
 install_ferretdb() {
     if ferretdb_installed; then
-        log "FerretDB $FERRETDB_VERSION: already built at $FERRETDB_BIN"
+        log "FerretDB $FERRETDB_BUILD: already built at $FERRETDB_BIN"
         return
     fi
     command -v go >/dev/null || die "go is needed to build FerretDB"
@@ -163,13 +167,18 @@ install_ferretdb() {
     mkdir -p "$(dirname "$FERRETDB_SRC")" "$(dirname "$FERRETDB_BIN")"
     cp -R "$dir" "$FERRETDB_SRC"
     chmod -R u+w "$FERRETDB_SRC"
-    printf '%s\n' "$FERRETDB_VERSION" >"$FERRETDB_SRC/build/version/version.txt"
+    local patch
+    for patch in "$SCRIPT_DIR"/ferretdb/*.patch; do
+        patch -s -p1 -d "$FERRETDB_SRC" <"$patch" >>"$go_log" 2>&1 \
+            || { tail -n 20 "$go_log" >&2; die "applying $patch to FerretDB failed"; }
+    done
+    printf '%s\n' "$FERRETDB_BUILD" >"$FERRETDB_SRC/build/version/version.txt"
     log "FerretDB $FERRETDB_VERSION: building (about a minute the first time)"
     (cd "$FERRETDB_SRC" && go build -o "$FERRETDB_BIN.tmp.$$" ./cmd/ferretdb) >>"$go_log" 2>&1 \
         || { tail -n 40 "$go_log" >&2; die "building FerretDB failed (log: $go_log)"; }
     mv "$FERRETDB_BIN.tmp.$$" "$FERRETDB_BIN"
-    ferretdb_installed || die "the FerretDB binary at $FERRETDB_BIN does not report $FERRETDB_VERSION"
-    log "FerretDB $FERRETDB_VERSION: built $FERRETDB_BIN"
+    ferretdb_installed || die "the FerretDB binary at $FERRETDB_BIN does not report $FERRETDB_BUILD"
+    log "FerretDB $FERRETDB_BUILD: built $FERRETDB_BIN"
 }
 
 cmd_install() {

@@ -50,7 +50,7 @@ async def _run(db_name: str) -> None:
     try:
         instances = []
         for client in clients:
-            repo = MongoProtocolos(client[db_name], asyncio.Lock(), lambda: None)
+            repo = MongoProtocolos(client[db_name], asyncio.Lock(), lambda *_: None)
             await repo.create_indexes()
             instances.append(Deps(repo, _event, OPERADORA, descreve_glosa))
         lotes = [f"L-{uuid.uuid4().hex[:8]}" for _ in range(12)]

@@ -147,3 +147,35 @@ async def test_racing_relays_lose_nothing() -> None:
         await b.drain_hinted()
     assert things.docs["d"]["outbox"] == []
     assert {e["event_id"] for e in entries} <= set(sent_a) | set(sent_b)
+
+
+async def test_named_documents_go_out_while_the_scan_fails() -> None:
+    """A scan reads every document: on a large collection it may fail (a deadline) again
+    and again; what writers name must still go out at once (issue 20)."""
+
+    class SlowToScan(FakeCollection):
+        def find(self, filter: dict[str, Any], projection: dict[str, Any]) -> Any:
+            self.scanned += 1
+            raise TimeoutError("the scan took too long")
+
+    things = SlowToScan()
+    sent: list[str] = []
+    relay = relay_over(things, sent, scan_seconds=3600)
+    relay.start()
+    try:
+        for _ in range(100):
+            if things.scanned:
+                break
+            await asyncio.sleep(0.01)
+        assert things.scanned, "the first round scans (and fails)"
+        fresh = entry(4)
+        things.docs["fresh"] = {"_id": "fresh", "outbox": [fresh]}
+        relay.notify("things", "fresh")
+        for _ in range(300):
+            if sent:
+                break
+            await asyncio.sleep(0.01)
+        assert sent == [fresh["event_id"]]
+        assert things.docs["fresh"]["outbox"] == []
+    finally:
+        await relay.stop()

@@ -12,8 +12,10 @@ years of files, and FerretDB answers a filter on anything but `_id` by reading e
 document). So the writer tells the relay which document it wrote (`notify(collection,
 doc_id)`) and the relay reads just that one by `_id`, at once. The scan of whole
 collections is the fallback for what no hint names: at start (entries a crashed process
-left behind), after a failed round, on a bare `notify()`, and every `scan_seconds` for
-entries another instance wrote and could not publish before it died.
+left behind), after a failed round, on a bare `notify()`, and every `scan_seconds` (5
+minutes by default) for entries another instance wrote and could not publish before it
+died. Named documents are always served before a scan, so a slow or failing scan (it still
+reads every document) never holds back a verdict (ADR 0015).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import pymongo
 from pydantic import BaseModel
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -59,13 +62,15 @@ class OutboxRelay:
         db: AsyncDatabase,
         collections: Sequence[str],
         publish: PublishFn,
-        scan_seconds: float = 30.0,
+        scan_seconds: float = 300.0,
         write_lock: asyncio.Lock | None = None,
+        scan_timeout: float = 600.0,
     ) -> None:
         self._db = db
         self.collections = list(collections)
         self._publish = publish
         self._scan_seconds = scan_seconds
+        self._scan_timeout = scan_timeout
         self._write_lock = write_lock or asyncio.Lock()
         self._wake = asyncio.Event()
         self._hints: dict[tuple[str, Any], None] = {}  # insertion-ordered set
@@ -143,12 +148,15 @@ class OutboxRelay:
         OUTBOX_PUBLISHED.labels(entry["topic"]).inc()
 
     async def _round(self) -> None:
+        # Named documents first, always: a scan that is slow (it reads every document)
+        # or failing must never hold back what writers just named.
+        await self.drain_hinted()
         if self._scan_requested:
             self._scan_requested = False
-            self._hints = {}  # the scan covers these; hints arriving meanwhile stay
-            await self.drain()
-        else:
-            await self.drain_hinted()
+            # Its own deadline: reading a large collection may take longer than one
+            # ordinary operation may (the client's timeoutMS).
+            with pymongo.timeout(self._scan_timeout):
+                await self.drain()
 
     async def _run(self) -> None:
         failures = 0

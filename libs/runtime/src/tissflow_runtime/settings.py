@@ -70,7 +70,7 @@ class ServiceSettings(BaseSettings):
     mongodb_timeout_ms: int = 15_000
     # The outbox relay publishes what writers name at once; this is how often it also scans
     # for entries nobody named (left by a crashed instance). See outbox.py.
-    outbox_poll_seconds: float = 30.0
+    outbox_poll_seconds: float = 300.0  # the fallback scan (ADR 0007, 0015)
     # Off only in tests that prove a crash between write and publish loses nothing.
     outbox_relay: bool = True
     # Internal base URLs of the services (claim check and gateway calls).

@@ -24,7 +24,7 @@ HEAVY = {**HIDDEN, "recebimento_xml": 0}
 
 
 class MongoProtocolos:
-    def __init__(self, db: AsyncDatabase, write_lock: asyncio.Lock, notify: Callable[[], None]):
+    def __init__(self, db: AsyncDatabase, write_lock: asyncio.Lock, notify: Callable[..., None]):
         self.protocolos = db["protocolos"]
         self.pegs = db["pegs"]
         self.files = db["arquivos"]
@@ -61,7 +61,7 @@ class MongoProtocolos:
             await self.protocolos.insert_one(doc)
         except DuplicateKeyError:
             return False
-        self._notify()
+        self._notify("protocolos", doc["_id"])
         return True
 
     async def update(
@@ -97,7 +97,7 @@ class MongoProtocolos:
             return None
         doc.pop("outbox", None)
         if "outbox" in pushes:
-            self._notify()
+            self._notify("protocolos", peg)
         return doc
 
     async def page(

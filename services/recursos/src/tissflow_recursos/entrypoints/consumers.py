@@ -47,7 +47,7 @@ def register(runtime: ServiceRuntime, repos: Repos, cfg: RecursosSettings) -> No
             )
         except RecursoError as exc:
             raise PermanentError(exc.message) from exc
-        runtime.relay.notify()
+        runtime.relay.notify("operadora_recursos", envelope.payload_as(RecursoSent).recurso_id)
 
     @consumers.on(Topic.RECURSO_RECEIVED)
     async def on_recurso_received(envelope: Envelope) -> None:

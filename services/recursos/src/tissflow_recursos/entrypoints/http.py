@@ -148,7 +148,7 @@ def build_router(runtime: ServiceRuntime, repos: Repos, cfg: RecursosSettings) -
                 repos, cfg, runtime, uc.utcnow(), recurso_id, body.provider_id, body.by, cid()
             )
         )
-        runtime.relay.notify()
+        runtime.relay.notify("recursos", recurso_id)
         return doc
 
     @router.post("/recursos/{recurso_id}/situacao")
@@ -199,7 +199,7 @@ def build_router(runtime: ServiceRuntime, repos: Repos, cfg: RecursosSettings) -
     @router.post("/operadora/recursos", status_code=201)
     async def operadora_receive(body: RecursoSent) -> dict[str, Any]:
         doc = await _run(uc.receber(repos, cfg, runtime, uc.utcnow(), body, cid()))
-        runtime.relay.notify()
+        runtime.relay.notify("operadora_recursos", body.recurso_id)
         doc = dict(doc)
         doc["recurso_id"] = doc.pop("_id")
         doc.pop("outbox", None)
@@ -221,7 +221,7 @@ def build_router(runtime: ServiceRuntime, repos: Repos, cfg: RecursosSettings) -
         doc = await _run(
             uc.responder(repos, cfg, runtime, uc.utcnow(), recurso_id, respostas, body.by, cid())
         )
-        runtime.relay.notify()
+        runtime.relay.notify("operadora_recursos", recurso_id)
         doc["recurso_id"] = doc.pop("_id")
         return doc
 

@@ -59,7 +59,7 @@ class Dependencias:
     renderer: PdfRenderer
     # (payload, key, correlation_id) -> outbox entry
     event: Callable[..., dict[str, Any]]
-    notify: Callable[[], None] = lambda: None
+    notify: Callable[..., None] = lambda *_: None
     cache: DocumentCache | None = None
     # Runs a coroutine off the consumer's path (the service); None: awaited in line (tests).
     background: Callable[[Awaitable[None]], None] | None = None

@@ -78,7 +78,6 @@ async def reconcile(deps: Dependencias, protocolo: dict[str, Any], correlation_i
     if lote is None:
         return
     conta = conta_de(lote, protocolo)
-    changed = False
     for tipo in demonstrativos_devidos(conta):
         resumo = _resumo(tipo, conta, protocolo)
         statement_id = f"{tipo}-{conta.peg}"
@@ -99,6 +98,5 @@ async def reconcile(deps: Dependencias, protocolo: dict[str, Any], correlation_i
             **payload.model_dump(mode="json", exclude={"statement_id"}),
             "situacao": resumo["situacao"],
         }
-        changed |= await deps.statements.save(statement_id, stored, evento)
-    if changed:
-        deps.notify()
+        if await deps.statements.save(statement_id, stored, evento):
+            deps.notify("demonstrativos", statement_id)

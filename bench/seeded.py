@@ -1,0 +1,381 @@
+"""Cost independent of stored data: the same measures on an empty and on a seeded database.
+
+One set of services, in one run: first on an empty database (the demo's seed only), then
+after 100,000 files and their lotes, protocols and statements were stored in bulk
+(`insert_many` straight into each service's own database: clones of the documents the
+pipeline itself wrote, spread over 50 clinics and a year). For both columns:
+
+- upload → `file.validated`, unloaded (one upload at a time), p50 and p95, and where that
+  time goes (the upload's HTTP answer, the relay's publication of `file.uploaded`, the
+  validation consumer up to `file.validated`), next to the machine's floors measured in
+  the same run (a bare Kafka round trip, the engine in process on the same file, the
+  claim-check fetch of the file's bytes, a bare FerretDB insert and `_id` read);
+- the portal's lists as a clinic pages them (Histórico, Pesquisa de Lotes,
+  Demonstrativos), p50 and p95;
+- CPU of every process (services, FerretDB, Kafka) while nothing happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+import random
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pymongo import AsyncMongoClient
+from tissflow_contracts import Topic
+from tissflow_demo.samples import build_lote
+from tissflow_validation.engine import OperatorContext, validate
+
+from bench.pipeline import Arrivals, kafka_round_trip
+from bench.report import median, ms, percentile, table, timed
+from bench.stack import ROOT, BenchStack
+
+CLINIC = "07906129000102"  # odontoarte, the clinic whose lists are paged
+CLINICS = [CLINIC] + [f"{10_000_000_000_000 + i * 7919:014d}" for i in range(49)]
+# Per service database: the collections that grow with every file, and how many
+# documents per file (statements: análise and pagamento per protocol).
+GROWS = {
+    "ingest": {"files": 1.0},
+    "validation": {"results": 1.0, "arquivos": 1.0, "guias": 1.0},
+    "batching": {"lotes": 1.0},
+    "protocol": {"protocolos": 1.0, "arquivos": 1.0},
+    "statements": {"demonstrativos": 1.0, "protocolos": 1.0, "lotes": 1.0},
+}
+
+
+def _demonstrativo(now: datetime) -> dict[str, Any]:
+    """A stored statement as `MongoStatements.save` writes it (the pipeline makes one only
+    after the operator's analysis, which the unloaded probe does not reach)."""
+    return {
+        "_id": "analise-seed",
+        "tipo": "analise",
+        "peg": "2026000001",
+        "lote_id": "seed",
+        "provider_id": CLINIC,
+        "registro_ans": "331988",
+        "numero_lote": "1",
+        "data_pagamento": None,
+        "valor_informado": "150.00",
+        "valor_liberado": "120.00",
+        "valor_glosado": "30.00",
+        "situacao": "Liberado para faturamento",
+        "created_at": now,
+        "updated_at": now,
+        "aberto_em": None,
+        "formatos": ["pdf", "xml"],
+        "outbox": [],
+    }
+
+
+SYNTHETIC = {("statements", "demonstrativos"): _demonstrativo}
+LISTS = [
+    ("Histórico (GET /files)", "/files"),
+    ("Pesquisa de Lotes (GET /lotes)", "/lotes"),
+    ("Demonstrativos (GET /demonstrativos)", "/demonstrativos"),
+]
+
+
+def _pid_file(name: str) -> int | None:
+    state = Path(os.environ.get("TISSFLOW_STATE_DIR", ".local/test"))
+    if not state.is_absolute():
+        state = ROOT / state
+    try:
+        return int((state / "run" / f"{name}.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+def idle_cpu(pids: dict[str, int], seconds: float = 10.0) -> dict[str, float]:
+    """Share of one core each process used over `seconds` with no traffic."""
+    before = {n: _cpu_seconds(p) for n, p in pids.items()}
+    time.sleep(seconds)
+    return {n: (_cpu_seconds(p) - before[n]) / seconds for n, p in pids.items()}
+
+
+class Probe:
+    """Uploads one file at a time and times each step from the outside."""
+
+    def __init__(self, stack: BenchStack, kafka: str) -> None:
+        self.stack, self.kafka = stack, kafka
+        token = httpx.post(
+            f"{stack.gateway}/api/v1/auth/token",
+            json={"username": "odontoarte", "password": "odontoarte123"},
+            timeout=60,
+        ).json()["access_token"]
+        self.api = httpx.Client(
+            base_url=f"{stack.gateway}/api/v1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+        )
+        self.uploaded = Arrivals(kafka, Topic.FILE_UPLOADED)
+        self.validated = Arrivals(kafka, Topic.FILE_VALIDATED)
+        for arrivals in (self.uploaded, self.validated):
+            arrivals.start()
+            arrivals.ready.wait(60)
+        self.number = 10**9 + random.randrange(10**8) * 10
+
+    def file(self) -> bytes:
+        self.number += 7
+        return build_lote("consulta", n_guias=1, numero_guia_inicial=self.number)
+
+    def one(self) -> dict[str, float]:
+        content = self.file()
+        t0 = time.perf_counter()
+        response = self.api.post(
+            "/uploads", files={"arquivo": ("bench.xml", content, "application/xml")}
+        )
+        t_http = time.perf_counter()
+        response.raise_for_status()
+        file_id = response.json()["file_id"]
+        while file_id not in self.validated.seen and time.perf_counter() - t0 < 120:
+            time.sleep(0.002)
+        t_up = self.uploaded.seen.get(file_id, t_http)
+        t_val = self.validated.seen[file_id]
+        return {
+            "total": t_val - t0,
+            "http": t_http - t0,
+            "relay": max(0.0, t_up - t_http),
+            "validation": t_val - max(t_up, t_http),
+            "file_id": file_id,  # type: ignore[dict-item]
+        }
+
+    def singles(self, n: int) -> list[dict[str, float]]:
+        for _ in range(2):  # warm-up
+            self.one()
+        return [self.one() for _ in range(n)]
+
+    def lists(self, repeat: int) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {}
+        for label, path in LISTS:
+            self.api.get(path, params={"page_size": 20}).raise_for_status()  # warm-up
+            for i in range(repeat):
+                t0 = time.perf_counter()
+                # The first pages, as a clerk pages back and forth.
+                response = self.api.get(path, params={"page_size": 20, "page": 1 + i % 3})
+                out.setdefault(label, []).append(time.perf_counter() - t0)
+                response.raise_for_status()
+        return out
+
+    def close(self) -> None:
+        for arrivals in (self.uploaded, self.validated):
+            arrivals.stop.set()
+        self.api.close()
+
+
+def _unique_fields(indexes: dict[str, Any]) -> list[str]:
+    fields: list[str] = []
+    for spec in indexes.values():
+        if spec.get("unique") and spec["key"][0][0] != "_id":
+            fields += [k for k, _ in spec["key"]]
+    return fields
+
+
+def _clone(template: dict[str, Any], i: int, unique: list[str], now: datetime) -> dict[str, Any]:
+    doc = copy.deepcopy(template)
+    tid = template["_id"]
+    doc["_id"] = 10**12 + i if isinstance(tid, int) else f"seed{i:07d}-{uuid.uuid4().hex[:6]}"
+    if "provider_id" in doc:
+        doc["provider_id"] = CLINICS[i % len(CLINICS)]
+    for field in ("created_at", "updated_at"):
+        if isinstance(doc.get(field), datetime):
+            doc[field] = now - timedelta(seconds=random.randrange(365 * 86400))
+    for field in unique:
+        value = doc.get(field)
+        if isinstance(value, int):
+            doc[field] = 10**12 + i
+        elif field in doc:
+            doc[field] = f"seed{i:07d}"
+    if "outbox" in doc:
+        doc["outbox"] = []
+    return doc
+
+
+async def seed_bulk(mongo: str, prefix: str, files: int) -> list[list[str]]:
+    """Store `files` files and what follows from them, cloned from the pipeline's own
+    documents; returns rows (database.collection, documents, seconds)."""
+    client: AsyncMongoClient = AsyncMongoClient(mongo)
+    rows = []
+    now = datetime.now(UTC)
+    try:
+        for service, collections in GROWS.items():
+            db = client[f"{prefix}_{service}"]
+            for name, per_file in collections.items():
+                collection = db[name]
+                templates = [d async for d in collection.find({}).limit(20)]
+                if not templates and (service, name) in SYNTHETIC:
+                    templates = [SYNTHETIC[service, name](now)]
+                if not templates:
+                    rows.append([f"{db.name}.{name}", "sem modelo", "—"])
+                    continue
+                unique = _unique_fields(await collection.index_information())
+                target = int(files * per_file)
+                t0 = time.perf_counter()
+                for start in range(0, target, 2000):
+                    batch = [
+                        _clone(templates[i % len(templates)], i, unique, now)
+                        for i in range(start, min(target, start + 2000))
+                    ]
+                    await collection.insert_many(batch, ordered=False)
+                rows.append(
+                    [f"{db.name}.{name}", f"{target:,}", f"{time.perf_counter() - t0:.0f} s"]
+                )
+    finally:
+        await client.close()
+    return rows
+
+
+async def db_floors(mongo: str, repeat: int = 20) -> tuple[float, float]:
+    client: AsyncMongoClient = AsyncMongoClient(mongo)
+    db = client[f"floor{uuid.uuid4().hex[:6]}"]
+    try:
+        insert, read = [], []
+        for i in range(repeat):
+            t0 = time.perf_counter()
+            await db.t.insert_one({"_id": f"k{i}", "provider_id": "p", "outbox": []})
+            insert.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            await db.t.find_one({"_id": f"k{i}"})
+            read.append(time.perf_counter() - t0)
+        return median(insert), median(read)
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
+
+
+def _pids(stack: BenchStack) -> dict[str, int]:
+    pids = stack.pids()
+    for server in ("ferretdb", "kafka"):
+        pid = _pid_file(server)
+        if pid is not None:
+            pids[server] = pid
+    return pids
+
+
+def _measure(probe: Probe, stack: BenchStack, singles: int, repeat: int) -> dict[str, Any]:
+    samples = probe.singles(singles)
+    lists = probe.lists(repeat)
+    time.sleep(3)  # let the last events settle before measuring idleness
+    return {"singles": samples, "lists": lists, "idle": idle_cpu(_pids(stack))}
+
+
+def _claim_check(probe: Probe, file_id: str, repeat: int = 10) -> float:
+    ingest = probe.stack.services.url("ingest")
+    url = f"{ingest}/internal/files/{file_id}/revisions/1/content"
+    with httpx.Client(timeout=60) as client:
+        return median(timed(lambda: client.get(url).raise_for_status(), repeat))
+
+
+def run(files: int = 100_000, singles: int = 15, repeat: int = 20) -> str:
+    kafka = os.environ.get("TISSFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+    mongo = os.environ.get("TISSFLOW_MONGODB_URL", "mongodb://127.0.0.1:27018")
+    stack = BenchStack("seeded")
+    stack.start()
+    probe = Probe(stack, kafka)
+    try:
+        empty = _measure(probe, stack, singles, repeat)
+        t0 = time.perf_counter()
+        seeded_rows = asyncio.run(seed_bulk(mongo, stack.prefix, files))
+        seed_s = time.perf_counter() - t0
+        full = _measure(probe, stack, singles, repeat)
+        # Floors, same run.
+        round_trip = median(asyncio.run(kafka_round_trip(kafka, 30)))
+        sample = probe.file()
+        engine_s = median(
+            timed(lambda: validate(sample, OperatorContext(registro_ans="331988")), 20)
+        )
+        claim_s = _claim_check(probe, str(full["singles"][-1]["file_id"]))
+        insert_s, read_s = asyncio.run(db_floors(mongo))
+    finally:
+        probe.close()
+        stack.stop()
+
+    def p(samples: list[dict[str, float]], key: str, pct: float = 50) -> float:
+        return percentile([s[key] for s in samples], pct)
+
+    e, f = empty["singles"], full["singles"]
+    rows = [
+        [
+            "upload → file.validated, sem carga, p50",
+            ms(p(e, "total")),
+            ms(p(f, "total")),
+            f"{p(f, 'total') / p(e, 'total'):.2f}× (meta ≤ 1.2×)",
+        ],
+        [
+            "upload → file.validated, sem carga, p95",
+            ms(p(e, "total", 95)),
+            ms(p(f, "total", 95)),
+            f"{p(f, 'total', 95) / p(e, 'total', 95):.2f}×",
+        ],
+        [
+            "  1. HTTP: gateway + ingest (GridFS, documento, outbox), p50",
+            ms(p(e, "http")),
+            ms(p(f, "http")),
+            f"piso: inserir {ms(insert_s)}",
+        ],
+        [
+            "  2. relay publica file.uploaded até chegar ao Kafka, p50",
+            ms(p(e, "relay")),
+            ms(p(f, "relay")),
+            f"piso: Kafka ida e volta {ms(round_trip)}",
+        ],
+        [
+            "  3. validação: consumo, claim check, motor, resultado, relay, p50",
+            ms(p(e, "validation")),
+            ms(p(f, "validation")),
+            f"pisos: claim check {ms(claim_s)}, motor {ms(engine_s)}, "
+            f"Kafka {ms(round_trip)}, leitura por _id {ms(read_s)}",
+        ],
+    ]
+    for label, _ in LISTS:
+        a, b = empty["lists"][label], full["lists"][label]
+        rows.append(
+            [
+                f"portal: {label}, p50 / p95",
+                f"{ms(median(a))} / {ms(percentile(a, 95))}",
+                f"{ms(median(b))} / {ms(percentile(b, 95))}",
+                "meta p95 < 300 ms",
+            ]
+        )
+    for name in empty["idle"]:
+        rows.append(
+            [
+                f"CPU parado: {name}",
+                f"{empty['idle'][name] * 100:.1f}%",
+                f"{full['idle'].get(name, 0) * 100:.1f}%",
+                "de um núcleo, 10 s sem tráfego",
+            ]
+        )
+    out = table(
+        f"Custo com dados guardados: banco vazio × {files:,} arquivos (mesmos serviços, "
+        "mesma execução)",
+        ["medida", "vazio", f"{files:,} arquivos", "razão / piso"],
+        rows,
+    )
+    out += "\n" + table(
+        f"Semeadura em massa ({seed_s:.0f} s)", ["coleção", "documentos", "tempo"], seeded_rows
+    )
+    figures = {
+        "empty_p50_ms": round(p(e, "total") * 1000, 1),
+        "seeded_p50_ms": round(p(f, "total") * 1000, 1),
+        "ratio": round(p(f, "total") / p(e, "total"), 2),
+        "lists_p95_ms_seeded": {
+            label: round(percentile(full["lists"][label], 95) * 1000, 1) for label, _ in LISTS
+        },
+        "kafka_round_trip_ms": round(round_trip * 1000, 1),
+        "engine_ms": round(engine_s * 1000, 1),
+    }
+    return out + "\n" + json.dumps(figures, ensure_ascii=False)
