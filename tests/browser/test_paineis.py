@@ -120,6 +120,16 @@ def test_operator_reads_the_glosa_panel_and_downloads_its_csv(
     browser: Browser, portal_url: str, clinica_api: Api, operadora_api: Api, shot: Shot
 ) -> None:
     peg, glosada, _ = analysed_and_paid(clinica_api, operadora_api)
+    # A file refused by validation: its critique is among those the clinics get most.
+    ruim = build_lote(
+        n_guias=1,
+        numero_lote="940002",
+        numero_guia_inicial=fresh_guia(),
+        carteiras=["00000000000001"],
+    )
+    file_id = clinica_api.upload(ruim, filename="lote-940002.xml").json()["file_id"]
+    assert clinica_api.wait_file(file_id)["status"] == "invalido"
+    critica = clinica_api.get(f"/files/{file_id}/criticas").json()["result"]["critiques"][0]
     wait_for(
         lambda: any(
             r.startswith(CNPJ) and peg in r
@@ -139,6 +149,7 @@ def test_operator_reads_the_glosa_panel_and_downloads_its_csv(
         expect(page.locator("#tabela-prestador")).to_contain_text(CNPJ)
         expect(page.locator("#tabela-glosas")).to_contain_text("1801")
         expect(page.locator("#tabela-tipo")).to_contain_text("SP/SADT")
+        expect(page.locator("#tabela-criticas")).to_contain_text(critica["codigo"])
         page.wait_for_load_state("networkidle")
         assert page.locator('img[src^="/analises/glosas/grafico.svg"]').evaluate(
             "img => img.complete && img.naturalWidth > 0"

@@ -37,6 +37,7 @@ STYLE = Style(
     legend_font_size=16,
     title_font_size=19,
     value_font_size=14,
+    no_data_font_size=22,
 )
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
@@ -66,6 +67,14 @@ def _contagens(chart: Any, maximo: float) -> None:
     chart.y_labels = list(range(0, int(maximo) + passo + 1, passo))
 
 
+def _escala(chart: Any, maximo: float) -> None:
+    """About five round labels (1, 2 or 5 times a power of ten) from zero past `maximo`."""
+    bruto = max(maximo, 1e-9) / 5
+    potencia = 10 ** math.floor(math.log10(bruto))
+    passo = next(m * potencia for m in (1, 2, 5, 10) if m * potencia >= bruto)
+    chart.y_labels = [round(i * passo, 6) for i in range(math.ceil(maximo / passo) + 1)]
+
+
 def _rotulo(inicio: str, passo: str) -> str:
     at = datetime.fromisoformat(inicio).astimezone(LOCAL)
     return at.strftime("%d/%m %Hh") if passo == "hora" else at.strftime("%d/%m")
@@ -93,6 +102,7 @@ def latencia(stats: dict[str, Any] | None) -> str:
         "Tempo do envio ao veredito (segundos)",
         allow_interruptions=True,
         include_x_axis=True,
+        value_formatter=lambda v: f"{v:g}".replace(".", ","),
     )
     if stats:
         serie = stats["serie"]
@@ -103,6 +113,7 @@ def latencia(stats: dict[str, Any] | None) -> str:
         if any(p["latencia_mediana"] is not None for p in serie):
             chart.add("Mediana", [p["latencia_mediana"] for p in serie])
             chart.add("Percentil 95", [p["latencia_p95"] for p in serie])
+            _escala(chart, max(p["latencia_p95"] or 0 for p in serie))
     return chart.render(is_unicode=True)
 
 
