@@ -104,8 +104,8 @@ def test_every_operation_is_typed_and_described(openapi: dict[str, Any]) -> None
             assert "content" not in response, f"{where}: 204 sem corpo, mas documenta um"
             continue  # No Content (e.g. revoking a token): nothing to type
         content = response["content"]
-        if content.keys() & {"application/xml", "application/pdf"}:
-            continue  # a document's bytes (TISS XML, PDF)
+        if content.keys() & {"application/xml", "application/pdf", "text/csv"}:
+            continue  # a document's bytes (TISS XML, PDF) or a CSV export
         schema = content["application/json"]["schema"]
         assert "$ref" in schema, f"{where}: resposta sem tipo ({schema})"
     schemas = openapi["components"]["schemas"]

@@ -46,6 +46,7 @@ async def painel_glosa(
 
 @router.get(
     "/analises/glosas.csv",
+    response_class=Response,
     responses={
         **errors(403),
         200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV"},

@@ -60,7 +60,9 @@ def build_router(db: AsyncDatabase) -> APIRouter:
         periodo = {**({"$gte": de} if de else {}), **({"$lte": ate} if ate else {})}
         if periodo:
             query["validated_at"] = periodo
-        cursor = db["results"].find(query, {"provider_id": 1, "validated_at": 1, "result": 1})
+        # Only what is counted: a result also holds every guide of the file.
+        campos = {"provider_id": 1, "validated_at": 1, "result.critiques": 1, "result.tipo_guia": 1}
+        cursor = db["results"].find(query, campos)
         return {"items": contar_criticas([doc async for doc in cursor])}
 
     return router
