@@ -294,3 +294,17 @@ async def test_a_recurso_accepted_is_credited_in_the_next_payment(
     ]
     janeiro = await build.pagamento_de(deps, samples.ODONTO_ARTE, build.periodo_de(None, "2027-01"))
     assert ler.xml_all(build.render(deps, janeiro, "xml"), ".//ans:valorDbCr") == ["7.00"]
+
+
+def test_a_credit_names_the_guide_or_the_protocol_glosa_it_recovered() -> None:
+    from datetime import date
+
+    from tissflow_statements.domain.documentos import CreditoRecurso
+
+    def credito(guia: str) -> str:
+        return CreditoRecurso(
+            "R1", "2026000001", guia, "RG7", Decimal("2.00"), date(2026, 12, 1)
+        ).credito.descricao
+
+    assert credito("7001") == "Recurso RG7 guia 7001"
+    assert credito("") == "Recurso RG7 glosa do protocolo"

@@ -171,13 +171,18 @@ class CreditoRecurso:
     respondido_em: date
 
     @property
+    def objeto(self) -> str:
+        """What the recurso appealed: a guide, or the protocol's own glosa (no guide)."""
+        if self.numero_guia_prestador:
+            return f"guia {self.numero_guia_prestador}"
+        return "glosa do protocolo"
+
+    @property
     def credito(self) -> DebitoCredito:
         return DebitoCredito(
             debito=False,
             tipo="08",
-            descricao=f"Recurso {self.numero_protocolo_recurso} guia {self.numero_guia_prestador}"[
-                :40
-            ],
+            descricao=f"Recurso {self.numero_protocolo_recurso} {self.objeto}"[:40],
             valor=self.valor,
         )
 
