@@ -11,6 +11,8 @@ def test_money_has_dots_for_thousands_and_a_decimal_comma() -> None:
     assert numero_br(Decimal("0")) == "0,00"
     assert numero_br(Decimal("-10")) == "-10,00"
     assert numero_br(Decimal("417.625")) == "417,62"  # half-even, as Decimal rounds
+    assert numero_br(1234.5) == "1.234,50"  # a chart's float
+    assert numero_br(7) == "7,00"
 
 
 def test_dates_are_day_month_year() -> None:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 def numero_br(value: Decimal | int | float) -> str:
     """Two decimals, dot for thousands and comma for cents: 1234.5 → '1.234,50'."""
-    return f"{Decimal(str(value)):,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    return f"{value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
 
 
 def data_br(value: date) -> str:

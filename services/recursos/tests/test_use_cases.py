@@ -342,7 +342,7 @@ async def test_an_item_claimed_by_a_concurrent_appeal_is_refused_and_nothing_is_
         await uc.abrir(
             repos, CFG, NOW, provider_id=CNPJ, peg="2026000001", linha_ids=None, by="ana"
         )
-    assert refused.value.status == 409 and refused.value.code == "item_ja_em_recurso"
+    assert refused.value.kind == "conflict" and refused.value.code == "item_ja_em_recurso"
     assert "ao mesmo tempo" in refused.value.message
     # What this request had claimed (guide 9001's items) is given back; no draft written.
     assert list(repos.claims) == ["2026000001|9002:G1705|0"] and not repos.recursos

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pygal
 from pygal.style import Style
+from tissflow_contracts.formato import numero_br
 
 LOCAL = ZoneInfo("America/Sao_Paulo")
 STATUS = (
@@ -160,8 +161,7 @@ def mensagens_paradas(resumos: list[dict[str, Any]]) -> str:
 
 
 def _reais(valor: float) -> str:
-    texto = f"{valor:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return f"R$ {texto}"
+    return f"R$ {numero_br(valor)}"
 
 
 def glosa_por_mes(meses: list[dict[str, Any]]) -> str:
