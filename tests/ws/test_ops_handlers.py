@@ -226,7 +226,7 @@ def test_demonstrativos_de_analise_e_pagamento_pelo_web_service(
         return (answer,) if found else None
 
     try:
-        (answer,) = wait_for(analisado, timeout=90, what="o demonstrativo de análise")
+        (answer,) = wait_for(analisado, timeout=180, what="o demonstrativo de análise")
     except AssertionError:
         raise AssertionError(ultima) from None
     assert answer.findtext(".//ans:tipoTransacao", namespaces=ANS) == "DEMONSTRATIVO_ANALISE_CONTA"
@@ -246,7 +246,9 @@ def test_demonstrativos_de_analise_e_pagamento_pelo_web_service(
         answer = responder(stack, pedido_pagamento(CLINICA, **periodo))
         return (answer,) if peg in protocolos_em(answer) else None
 
-    (por_data,) = wait_for(lambda: pago(dataPagamento="2026-12-17"), what="o pagamento por data")
+    (por_data,) = wait_for(
+        lambda: pago(dataPagamento="2026-12-17"), timeout=180, what="o pagamento por data"
+    )
     assert por_data.findtext(".//ans:tipoTransacao", namespaces=ANS) == "DEMONSTRATIVO_PAGAMENTO"
     assert por_data.findtext(".//ans:dataPagamento", namespaces=ANS) == "2026-12-17"
     assert pago(competencia="202612") is not None
