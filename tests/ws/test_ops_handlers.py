@@ -217,12 +217,18 @@ def test_demonstrativos_de_analise_e_pagamento_pelo_web_service(
         response = operadora.post(f"/operadora/protocolos/{peg}/status", json=body)
         assert response.status_code == 200, response.text
 
+    ultima: list[bytes] = []
+
     def analisado() -> tuple[etree._Element] | None:
         answer = responder(stack, pedido_analise(CLINICA, peg))
+        ultima[:] = [etree.tostring(answer)]
         found = answer.find(".//ans:demonstrativoAnaliseConta", ANS) is not None
         return (answer,) if found else None
 
-    (answer,) = wait_for(analisado, timeout=60, what="o demonstrativo de análise")
+    try:
+        (answer,) = wait_for(analisado, timeout=180, what="o demonstrativo de análise")
+    except AssertionError:
+        raise AssertionError(ultima) from None
     assert answer.findtext(".//ans:tipoTransacao", namespaces=ANS) == "DEMONSTRATIVO_ANALISE_CONTA"
     assert peg in protocolos_em(answer)
     # The same document the portal gives: its XML's demonstrativo, element for element.
@@ -240,7 +246,9 @@ def test_demonstrativos_de_analise_e_pagamento_pelo_web_service(
         answer = responder(stack, pedido_pagamento(CLINICA, **periodo))
         return (answer,) if peg in protocolos_em(answer) else None
 
-    (por_data,) = wait_for(lambda: pago(dataPagamento="2026-12-17"), what="o pagamento por data")
+    (por_data,) = wait_for(
+        lambda: pago(dataPagamento="2026-12-17"), timeout=180, what="o pagamento por data"
+    )
     assert por_data.findtext(".//ans:tipoTransacao", namespaces=ANS) == "DEMONSTRATIVO_PAGAMENTO"
     assert por_data.findtext(".//ans:dataPagamento", namespaces=ANS) == "2026-12-17"
     assert pago(competencia="202612") is not None

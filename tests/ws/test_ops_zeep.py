@@ -138,7 +138,7 @@ def test_recurso_situacao_e_demonstrativo_pelo_wsdl_com_zeep(
         answer = analise(odonto, CLINICA)
         return (answer,) if answer.find(".//ans:demonstrativoAnaliseConta", A) is not None else None
 
-    (doc,) = wait_for(demonstrativo, timeout=60, what="o demonstrativo de análise")
+    (doc,) = wait_for(demonstrativo, timeout=180, what="o demonstrativo de análise")
     assert peg in {e.text for e in doc.iterfind(".//ans:numeroProtocolo", A)}
     alheio = analise(sorriso, OUTRA)
     assert codigo_erro(alheio) == "3291"

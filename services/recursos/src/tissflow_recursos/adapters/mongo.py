@@ -149,17 +149,22 @@ class Repos:
 
     # -- files --------------------------------------------------------------------------
     async def put_file(self, file_id: str, content: bytes, media_type: str, **meta: Any) -> None:
-        await self.arquivos.replace_one(
-            {"_id": file_id},
-            {
-                "content": Binary(content),
-                "size": len(content),
-                "media_type": media_type,
-                "stored_at": datetime.now(UTC),
-                **meta,
-            },
-            upsert=True,
-        )
+        try:
+            await self.arquivos.replace_one(
+                {"_id": file_id},
+                {
+                    "content": Binary(content),
+                    "size": len(content),
+                    "media_type": media_type,
+                    "stored_at": datetime.now(UTC),
+                    **meta,
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            # Two upserts of one id at once (the same recurso sent twice at once): the
+            # other one inserted it; files are named by their content, so it holds these.
+            pass
 
     async def get_file(self, file_id: str) -> dict[str, Any] | None:
         return await self.arquivos.find_one({"_id": file_id})

@@ -60,9 +60,15 @@ def _embutir(tipo: str, documento: bytes) -> Reply:
     return Reply(tipo, retorno)
 
 
-async def _situacao(call: Call, peg: str) -> Reply:
-    """`situacaoDemonstrativoRetorno`: the protocol is the clinic's but not analysed yet."""
-    protocolo = await protocolos.get_protocolo(call.user, peg)
+async def _situacao(call: Call, peg: str) -> Reply | None:
+    """`situacaoDemonstrativoRetorno`: the protocol is the clinic's but has no Análise de
+    Conta yet (not analysed, or not yet known to the statements service); None when it is
+    not the clinic's protocol (the protocol service answers 404 for another's)."""
+    try:
+        protocolo = await protocolos.get_protocolo(call.user, peg)
+    except HTTPException as exc:
+        motivo(exc)
+        return None
     retorno = etree.Element(q("demonstrativoRetorno"), nsmap={"ans": NS})
     situacao = el(retorno, "situacaoDemonstrativoRetorno")
     el(situacao, "identificacaoOperadora", settings.operadora_registro_ans)
@@ -84,10 +90,18 @@ async def _analise(call: Call, pedido: etree._Element) -> Reply:
         response = await demonstrativos.analise_document(call.user, pegs, "xml")
     except HTTPException as exc:
         code, message = motivo(exc)
+        detail: dict[str, Any] = exc.detail if isinstance(exc.detail, dict) else {}
         if code == "protocolo_nao_analisado":
-            detail: dict[str, Any] = exc.detail if isinstance(exc.detail, dict) else {}
             pendentes: list[str] = detail.get("details") or []
-            return await _situacao(call, str(pendentes[0]) if pendentes else pegs[0])
+            situacao = await _situacao(call, str(pendentes[0]) if pendentes else pegs[0])
+            if situacao is not None:
+                return situacao
+        elif code == "demonstrativo_nao_encontrado":
+            # Received a moment ago, the statements service may not know it yet.
+            faltas = detail.get("details")
+            faltam = (faltas.get("protocolos") if isinstance(faltas, dict) else None) or []
+            if len(faltam) == 1 and (situacao := await _situacao(call, str(faltam[0]))):
+                return situacao
         return _erro(ANALISE, CODIGOS.get(code, "5007"), message)
     return _embutir(ANALISE, bytes(response.body))
 
