@@ -201,6 +201,11 @@ class MongoDocumentCache:
         return bytes(doc["content"]) if doc else None
 
     async def put(self, key: str, content: bytes) -> None:
-        await self.col.replace_one(
-            {"_id": key}, {"content": Binary(content), "size": len(content)}, upsert=True
-        )
+        try:
+            await self.col.replace_one(
+                {"_id": key}, {"content": Binary(content), "size": len(content)}, upsert=True
+            )
+        except DuplicateKeyError:
+            # Two renders of one fingerprint raced to insert it: rendering is
+            # deterministic, so the document the other one stored has these bytes.
+            return
