@@ -32,6 +32,7 @@ def run(clinics: int = 50, files: int = 4) -> str:
                 run_load(stack.gateway, kafka, clinics, 600, files, 0, 1, verdict_timeout=600)
             )
             results.append((instances, summary(out)))
+            print(f"# {instances} instância(s): {json.dumps(summary(out))}", flush=True)
     finally:
         stack.stop()
     rows = []
