@@ -40,14 +40,14 @@ from bench.stack import ROOT, BenchStack
 
 CLINIC = "07906129000102"  # odontoarte, the clinic whose lists are paged
 CLINICS = [CLINIC] + [f"{10_000_000_000_000 + i * 7919:014d}" for i in range(49)]
-# Per service database: the collections that grow with every file, and how many
-# documents per file (statements: análise and pagamento per protocol).
+# Per service database: the collections that grow with every file and that an upload or
+# a list reads, and how many documents per file.
 GROWS = {
     "ingest": {"files": 1.0},
-    "validation": {"results": 1.0, "arquivos": 1.0, "guias": 1.0},
+    "validation": {"results": 1.0, "guias": 1.0},
     "batching": {"lotes": 1.0},
-    "protocol": {"protocolos": 1.0, "arquivos": 1.0},
-    "statements": {"demonstrativos": 1.0, "protocolos": 1.0, "lotes": 1.0},
+    "protocol": {"protocolos": 1.0},
+    "statements": {"demonstrativos": 1.0},
 }
 
 
@@ -272,10 +272,21 @@ def _measure(probe: Probe, stack: BenchStack, singles: int, repeat: int) -> dict
     return {"singles": samples, "lists": lists, "idle": idle_cpu(_pids(stack))}
 
 
+def _brief(measured: dict[str, Any]) -> str:
+    totals = [s["total"] for s in measured["singles"]]
+    lists = {k: round(percentile(v, 95) * 1000) for k, v in measured["lists"].items()}
+    return json.dumps(
+        {"p50_ms": round(median(totals) * 1000), "lists_p95_ms": lists}, ensure_ascii=False
+    )
+
+
 def _claim_check(probe: Probe, file_id: str, repeat: int = 10) -> float:
     ingest = probe.stack.services.url("ingest")
     url = f"{ingest}/internal/files/{file_id}/revisions/1/content"
-    with httpx.Client(timeout=60) as client:
+    from tissflow_runtime.settings import ServiceSettings
+
+    token = ServiceSettings().internal_token
+    with httpx.Client(timeout=60, headers={"X-Internal-Token": token}) as client:
         return median(timed(lambda: client.get(url).raise_for_status(), repeat))
 
 
@@ -287,10 +298,12 @@ def run(files: int = 100_000, singles: int = 15, repeat: int = 20) -> str:
     probe = Probe(stack, kafka)
     try:
         empty = _measure(probe, stack, singles, repeat)
+        print(f"# vazio: {_brief(empty)}", flush=True)
         t0 = time.perf_counter()
         seeded_rows = asyncio.run(seed_bulk(mongo, stack.prefix, files))
         seed_s = time.perf_counter() - t0
         full = _measure(probe, stack, singles, repeat)
+        print(f"# {files:,} arquivos: {_brief(full)}", flush=True)
         # Floors, same run.
         round_trip = median(asyncio.run(kafka_round_trip(kafka, 30)))
         sample = probe.file()

@@ -8,6 +8,7 @@ the same consumer group), seeds the demo's clinics and yields the gateway's URL;
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -68,7 +69,9 @@ class BenchStack:
 
     def add_validation(self, n: int) -> None:
         """Another validation process in the same consumer group (its own HTTP port)."""
-        port = int(self.env["TISSFLOW_VALIDATION_URL"].rsplit(":", 1)[1]) + 50 * n
+        with socket.socket() as probe:  # a port nobody holds now
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
         env = {**self.env, "TISSFLOW_VALIDATION_URL": f"http://127.0.0.1:{port}"}
         extra = ServiceSet(env=env, log_dir=self.services.log_dir / f"validation-{n}")
         extra.start("validation")
