@@ -121,7 +121,7 @@ async def _run(db_name: str) -> None:
         lost = [r for r in results if isinstance(r, Conflito)]
         assert won, "no clerk got the item"
         assert len(won) + len(lost) == len(pedidos)
-        assert all(e.status == 409 and e.code.startswith("item_ja") for e in lost)
+        assert all(e.kind == "conflict" and e.code.startswith("item_ja") for e in lost)
         assert all("recurso" in e.message for e in lost)
 
         stored = await instances[1].recursos_of({"peg": peg})
