@@ -146,7 +146,7 @@ tissflow está no ar.
     operações:                                         ops / ops123
 
   Web services TISS (SOAP 1.1; WSDL em {gateway}/ws/tissLoteGuias?wsdl):
-    {gateway}/ws/tissLoteGuias, {gateway}/ws/tissSolicitacaoStatusProtocolo, ...
+    {gateway}/ws/tissLoteGuias, {gateway}/ws/tissRecursoGlosa, ... (todos na página Web Services)
     loginSenhaPrestador de ODONTO ARTE: odontoarte-ws / odontoarte-ws123 (senhaPrestador =
     MD5 da senha); a equipe da operadora emite outras em Operadora → Web Services.
 

@@ -73,6 +73,9 @@ def test_the_portal_page_issues_a_credential_and_shows_its_password_once(stack: 
         page = portal.get("/operadora/webservices")
         assert page.status_code == 200
         assert "Web Services TISS" in page.text and 'href="/operadora/webservices"' in page.text
+        # Every operation the door serves is listed with its WSDL, the recurso's too.
+        for servico in ("tissLoteGuias", "tissRecursoGlosa", "tissVerificaElegibilidade"):
+            assert f"/ws/{servico}?wsdl" in page.text, servico
         assert "/ws/tissLoteGuias?wsdl" in page.text
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
         login = f"ws-page-{uuid.uuid4().hex[:6]}"

@@ -12,11 +12,10 @@ from fastapi.responses import Response
 from tissflow_gateway import operadora
 from tissflow_gateway.core import ApiError
 from tissflow_gateway.portal import PortalSession, render, require_csrf
-from tissflow_gateway.ws import credentials
+from tissflow_gateway.ws import credentials, registry
 
 router = APIRouter(include_in_schema=False)
 CRUMBS = [("Operadora", None), ("Web Services TISS", None)]
-SERVICOS = ("tissLoteGuias", "tissSolicitacaoStatusProtocolo")
 
 
 async def _page(
@@ -32,7 +31,8 @@ async def _page(
         crumbs=CRUMBS,
         credenciais=await credentials.list_all(),
         base=base,
-        servicos=SERVICOS,
+        # Every registered operation, as the door serves it: one URL and WSDL each.
+        servicos=sorted({op.name for op in registry.load().values()}),
         **context,
     )
 
