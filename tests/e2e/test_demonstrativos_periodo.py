@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 from tissflow_demo.samples import build_lote
 
-from tests.support import Api, fresh_guia, wait_for
+from tests.support import Api, Stack, fresh_guia, wait_for
 
 pytestmark = pytest.mark.e2e
 NS = {"ans": "http://www.ans.gov.br/padroes/tiss/schemas"}
@@ -192,3 +192,73 @@ def test_statements_by_period_and_of_several_protocols(
     assert statement["novo"] is True
     assert clinica.get(f"/demonstrativos/{statement['statement_id']}/pdf").status_code == 200
     assert analise_de_p1()["novo"] is False  # type: ignore[index]
+
+
+def test_the_operators_mover_etapa_form_reports_debits_credits_and_the_bank(
+    stack: Stack, clinica: Api, operadora: Api
+) -> None:
+    """The operator's staff, on the portal's Mover etapa form, give the payment its
+    débitos/créditos and bank account; the Demonstrativo de Pagamento shows them."""
+    import httpx
+
+    peg = protocolo_enviado(clinica, "900404")
+    situacoes(operadora, peg, {"status": 2}, {"status": 5, "valor_glosado": "2.00"})
+    base = stack.services.url("gateway")
+    with httpx.Client(base_url=base, timeout=60, headers={"Accept": "text/html"}) as web:
+        login = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/login").text)
+        assert login
+        entrou = web.post(
+            "/login",
+            data={"username": "operadora", "password": "operadora123", "csrf_token": login[1]},
+        )
+        assert entrou.status_code == 303
+        pagina = web.get(f"/operadora/protocolos/{peg}").text
+        assert "Débitos, créditos e dados bancários" in pagina and "01 – IRRF" in pagina
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', pagina)
+        assert csrf
+        form = {
+            "csrf_token": csrf[1],
+            "status": "3",
+            "data_pagamento": "23/03/2031",
+            "dc_indicador": ["debito", "credito", "debito"],
+            "dc_tipo": ["02", "08", "01"],
+            "dc_descricao": ["ISS retido", "Ajuste", ""],
+            "dc_valor": ["1,25", "0,75", ""],
+            "banco": "001",
+            "agencia": "4321",
+            "conta": "9876-5",
+        }
+        # A row with a description and no value is refused with its number, in pt-BR.
+        ruim = web.post(
+            f"/operadora/protocolos/{peg}/status",
+            data={**form, "dc_valor": ["1,25", "", ""]},
+        )
+        assert ruim.status_code == 422 and "Débito/crédito 2" in ruim.text
+        feito = web.post(f"/operadora/protocolos/{peg}/status", data=form)
+        assert feito.status_code == 303, feito.text
+
+    def no_dia_23() -> bytes | None:
+        response = clinica.get(
+            "/demonstrativos/pagamento/xml", params={"operadora": "331988", "data": "2031-03-23"}
+        )
+        return response.content if response.status_code == 200 else None
+
+    doc = etree.fromstring(wait_for(no_dia_23, what="o pagamento de 23/03/2031"))
+    schema = xsd()
+    assert schema.validate(doc), schema.error_log
+    linhas = [
+        (e.findtext("ans:indicador", namespaces=NS), e.findtext("ans:valorDbCr", namespaces=NS))
+        for e in doc.iterfind(".//ans:debitosCreditos", NS)
+    ]
+    assert linhas == [("1", "1.25"), ("2", "0.75")]
+    texto = pdf_text(pagamento_pdf(clinica, "2031-03-23"))
+    assert "ISS retido" in texto and "Ajuste" in texto
+    assert "Banco 001 Agência 4321 Conta 9876-5" in texto
+
+
+def pagamento_pdf(clinica: Api, data: str) -> bytes:
+    response = clinica.get(
+        "/demonstrativos/pagamento/pdf", params={"operadora": "331988", "data": data}
+    )
+    assert response.status_code == 200, response.text
+    return response.content

@@ -41,3 +41,16 @@ SITUACAO_ARQUIVO: dict[str, str] = {
     "invalido": "Inválido",
 }
 """A file's status (ingest's `FileStatus`) as the portal names it."""
+
+DEBITO_CREDITO_TIPO: dict[str, str] = {
+    "01": "IRRF",
+    "02": "ISS",
+    "03": "INSS",
+    "04": "PIS",
+    "05": "COFINS",
+    "06": "CSLL",
+    "07": "Descontos financeiros",
+    "08": "Ajuste de pagamento anterior",
+    "09": "Outros",
+}
+"""`dm_debitoCreditoTipo`: the kinds of débito/crédito on a Demonstrativo de Pagamento."""

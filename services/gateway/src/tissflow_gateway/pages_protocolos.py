@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from tissflow_contracts.dominios import STATUS_PROTOCOLO
+from tissflow_contracts.dominios import DEBITO_CREDITO_TIPO, STATUS_PROTOCOLO
 
 from tissflow_gateway.core import ApiError, call, seg
 from tissflow_gateway.portal import PortalSession, parse_data, render, require_csrf
@@ -301,6 +301,7 @@ async def _pagina_operadora(
         flash=flash,
         erro=erro,
         pode_alterar=pode_alterar,
+        tipos_debito_credito=DEBITO_CREDITO_TIPO,
     )
 
 
@@ -315,6 +316,44 @@ async def _back_with_error(
     )
 
 
+MAX_LINHAS_DC = 10
+"""Rows of débito/crédito one Mover etapa form may carry (the form shows three)."""
+
+
+def _debitos_creditos(
+    indicadores: list[str], tipos: list[str], descricoes: list[str], valores: list[str]
+) -> list[dict[str, str]]:
+    """The payment's débitos/créditos rows the operator filled in (blank rows skipped);
+    the protocol service checks them against the payment as it does the API's."""
+    linhas = []
+    for n, (indicador, tipo, descricao, valor) in enumerate(
+        zip(indicadores, tipos, descricoes, valores, strict=False), start=1
+    ):
+        if not (descricao.strip() or valor.strip()):
+            continue
+        if len(valor) > 20 or len(descricao) > 200:
+            raise ApiError(422, "dados_invalidos", f"Débito/crédito {n}: texto longo demais.")
+        try:
+            amount = Decimal(valor.strip().replace(".", "").replace(",", "."))
+        except InvalidOperation:
+            amount = Decimal(-1)
+        if not amount.is_finite() or amount <= 0 or not descricao.strip():
+            raise ApiError(
+                422,
+                "dados_invalidos",
+                f"Débito/crédito {n}: informe a descrição e um valor maior que zero (1.234,56).",
+            )
+        linhas.append(
+            {
+                "indicador": "credito" if indicador == "credito" else "debito",
+                "tipo": tipo if tipo in DEBITO_CREDITO_TIPO else "09",
+                "descricao": descricao.strip()[:40],
+                "valor": str(amount.quantize(Decimal("0.01"))),
+            }
+        )
+    return linhas
+
+
 @router.post("/operadora/protocolos/{peg}/status")
 async def operadora_status(
     request: Request,
@@ -324,6 +363,13 @@ async def operadora_status(
     csrf_token: Annotated[str, Form(max_length=100)] = "",
     data_pagamento: Annotated[str, Form(max_length=10)] = "",
     voltar: Annotated[str, Form(max_length=20)] = "",
+    dc_indicador: Annotated[list[str] | None, Form(max_length=MAX_LINHAS_DC)] = None,
+    dc_tipo: Annotated[list[str] | None, Form(max_length=MAX_LINHAS_DC)] = None,
+    dc_descricao: Annotated[list[str] | None, Form(max_length=MAX_LINHAS_DC)] = None,
+    dc_valor: Annotated[list[str] | None, Form(max_length=MAX_LINHAS_DC)] = None,
+    banco: Annotated[str, Form(max_length=4)] = "",
+    agencia: Annotated[str, Form(max_length=7)] = "",
+    conta: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     require_csrf(session, csrf_token)
     _operadora(session)
@@ -336,6 +382,16 @@ async def operadora_status(
             raise ApiError(
                 422, "dados_invalidos", "Data de pagamento inválida (dd/mm/aaaa)."
             ) from None
+        if linhas := _debitos_creditos(
+            dc_indicador or [], dc_tipo or [], dc_descricao or [], dc_valor or []
+        ):
+            change["debitos_creditos"] = linhas
+        if any(v.strip() for v in (banco, agencia, conta)):
+            change["dados_bancarios"] = {
+                "banco": banco.strip() or None,
+                "agencia": agencia.strip() or None,
+                "conta": conta.strip() or None,
+            }
         await uc.change_status(session.user, peg, change)
     except ApiError as exc:
         return await _back_with_error(request, peg, session, exc)

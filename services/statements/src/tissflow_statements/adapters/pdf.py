@@ -15,22 +15,11 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from tissflow_contracts.dominios import DEBITO_CREDITO_TIPO
 from tissflow_contracts.formato import numero_br
 
 from tissflow_statements.domain.documentos import SITUACAO, Analise, Pagamento
 from tissflow_statements.domain.xml import OBSERVACAO_SEM_GUIAS
-
-DEBITO_CREDITO_TIPO = {
-    "01": "IRRF",
-    "02": "ISS",
-    "03": "INSS",
-    "04": "PIS",
-    "05": "COFINS",
-    "06": "CSLL",
-    "07": "Descontos financeiros",
-    "08": "Ajuste de pagamento anterior",
-    "09": "Outros",
-}
 
 
 def moeda(value: Decimal | int | None) -> str:
