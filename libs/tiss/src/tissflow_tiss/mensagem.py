@@ -66,6 +66,30 @@ def _parte(parent: etree._Element, parte: Parte) -> None:
         raise ValueError("Parte sem registro ANS nem identificação do prestador")
 
 
+def _cabecalho(
+    root: etree._Element,
+    tipo_transacao: str,
+    sequencial: str,
+    quando: datetime,
+    origem: Parte,
+    destino: Parte,
+    versao: str,
+    falha_negocio: str | None,
+) -> None:
+    """The `cabecalho` (cabecalhoTransacao) every message and web-service message opens with."""
+    cab = el(root, "cabecalho")
+    ident = el(cab, "identificacaoTransacao")
+    el(ident, "tipoTransacao", tipo_transacao)
+    el(ident, "sequencialTransacao", sequencial[-12:])
+    el(ident, "dataRegistroTransacao", quando.date().isoformat())
+    el(ident, "horaRegistroTransacao", quando.strftime("%H:%M:%S"))
+    if falha_negocio is not None:
+        el(cab, "falhaNegocio", falha_negocio)
+    _parte(el(cab, "origem"), origem)
+    _parte(el(cab, "destino"), destino)
+    el(cab, "Padrao", versao)
+
+
 def mensagem(
     tipo_transacao: str,
     sequencial: str,
@@ -78,15 +102,7 @@ def mensagem(
     """A `mensagemTISS` with its header; returns (root, body) where body is
     `operadoraParaPrestador` or `prestadorParaOperadora` by the direction of `origem`."""
     root = etree.Element(f"{{{NS}}}mensagemTISS", nsmap={"ans": NS})
-    cab = el(root, "cabecalho")
-    ident = el(cab, "identificacaoTransacao")
-    el(ident, "tipoTransacao", tipo_transacao)
-    el(ident, "sequencialTransacao", sequencial[-12:])
-    el(ident, "dataRegistroTransacao", quando.date().isoformat())
-    el(ident, "horaRegistroTransacao", quando.strftime("%H:%M:%S"))
-    _parte(el(cab, "origem"), origem)
-    _parte(el(cab, "destino"), destino)
-    el(cab, "Padrao", versao)
+    _cabecalho(root, tipo_transacao, sequencial, quando, origem, destino, versao, None)
     sentido = "operadoraParaPrestador" if origem.registro_ans else "prestadorParaOperadora"
     return root, el(root, sentido)
 
@@ -132,17 +148,7 @@ def mensagem_ws(
     (e.g. `recebimentoLote`) and then calls `finalizar_ws`. `falha_negocio` is the
     header's table-38 code when the whole transaction is refused."""
     root = etree.Element(f"{{{NS}}}{elemento}", nsmap={"ans": NS})
-    cab = el(root, "cabecalho")
-    ident = el(cab, "identificacaoTransacao")
-    el(ident, "tipoTransacao", tipo_transacao)
-    el(ident, "sequencialTransacao", sequencial[-12:])
-    el(ident, "dataRegistroTransacao", quando.date().isoformat())
-    el(ident, "horaRegistroTransacao", quando.strftime("%H:%M:%S"))
-    if falha_negocio is not None:
-        el(cab, "falhaNegocio", falha_negocio)
-    _parte(el(cab, "origem"), origem)
-    _parte(el(cab, "destino"), destino)
-    el(cab, "Padrao", versao)
+    _cabecalho(root, tipo_transacao, sequencial, quando, origem, destino, versao, falha_negocio)
     return root
 
 
