@@ -316,6 +316,15 @@ async def _back_with_error(
     )
 
 
+def _valor_br(text: str) -> Decimal | None:
+    """A value typed the pt-BR way ("1.234,56"); None when it is not a number."""
+    try:
+        value = Decimal(text.strip().replace(".", "").replace(",", "."))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
 MAX_LINHAS_DC = 10
 """Rows of débito/crédito one Mover etapa form may carry (the form shows three)."""
 
@@ -333,11 +342,8 @@ def _debitos_creditos(
             continue
         if len(valor) > 20 or len(descricao) > 200:
             raise ApiError(422, "dados_invalidos", f"Débito/crédito {n}: texto longo demais.")
-        try:
-            amount = Decimal(valor.strip().replace(".", "").replace(",", "."))
-        except InvalidOperation:
-            amount = Decimal(-1)
-        if not amount.is_finite() or amount <= 0 or not descricao.strip():
+        amount = _valor_br(valor)
+        if amount is None or amount <= 0 or not descricao.strip():
             raise ApiError(
                 422,
                 "dados_invalidos",
@@ -417,10 +423,9 @@ async def operadora_glosa(
     try:
         # The picker gives "1705 - VALOR APRESENTADO A MAIOR": the code is the first word.
         code = (codigo.strip().split() or [""])[0]
-        try:
-            amount = Decimal(valor.strip().replace(".", "").replace(",", "."))
-        except InvalidOperation:
-            raise ApiError(422, "dados_invalidos", "Valor da glosa inválido.") from None
+        amount = _valor_br(valor)
+        if amount is None:
+            raise ApiError(422, "dados_invalidos", "Valor da glosa inválido.")
         if not (code.isdigit() and len(code) == 4):
             raise ApiError(
                 422, "dados_invalidos", "Escolha o código da glosa na tabela 38 (4 dígitos)."

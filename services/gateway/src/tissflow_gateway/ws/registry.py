@@ -16,6 +16,7 @@ import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from lxml import etree
@@ -103,9 +104,15 @@ def operation(name: str, *, request: str, response: str) -> Callable[[Handler], 
 
 
 def load() -> dict[str, Operation]:
-    """Import every module of `operations/` (each registers itself) and return the table."""
+    """The table, after every module of `operations/` has registered itself (imported
+    once per process: the door calls this on every request)."""
+    _import_operations()
+    return OPERATIONS
+
+
+@cache
+def _import_operations() -> None:
     from tissflow_gateway.ws import operations
 
     for info in pkgutil.iter_modules(operations.__path__):
         importlib.import_module(f"{operations.__name__}.{info.name}")
-    return OPERATIONS
