@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 from tissflow_demo.statement_samples import PASA
 from tissflow_statements.adapters.memory import MemoryProjection, MemoryStatements
-from tissflow_statements.adapters.pdf import WeasyPrintRenderer
+from tissflow_statements.adapters.pdf import shared_renderer
 from tissflow_statements.service_layer.ports import Dependencias
 from tissflow_tiss import NS
 
@@ -32,7 +32,7 @@ def deps() -> Dependencias:
         projection=MemoryProjection(),
         statements=MemoryStatements(),
         operadora=PASA,
-        renderer=WeasyPrintRenderer(),
+        renderer=shared_renderer(),
         event=outbox_entry,
     )
 
@@ -46,6 +46,16 @@ class Leitor:
         pages = ["-f", str(page), "-l", str(page)] if page else []
         raw = subprocess.run(
             ["pdftotext", "-raw", *pages, "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        return re.sub(r"\s+", " ", raw).strip()
+
+    @staticmethod
+    def pdf_top(pdf: bytes, points: int = 60) -> str:
+        """The text of the first page's top band (`points` high): what heads the document,
+        whatever order the engine draws the page's footer in."""
+        crop = ["-f", "1", "-l", "1", "-x", "0", "-y", "0", "-W", "2000", "-H", str(points)]
+        raw = subprocess.run(
+            ["pdftotext", "-raw", *crop, "-", "-"], input=pdf, capture_output=True, check=True
         ).stdout.decode()
         return re.sub(r"\s+", " ", raw).strip()
 

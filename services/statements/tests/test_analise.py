@@ -304,11 +304,12 @@ async def test_the_configured_operator_is_who_issues_both_documents(
     )
     await protocolo_analisado(deps, "202600000610", "L610", n_guias=1, n_itens=1)
     documento = await build.analise_de(deps, ["202600000610"])
-    texto = ler.pdf_text(build.render(deps, documento, "pdf"))
+    pdf = build.render(deps, documento, "pdf")
+    texto = ler.pdf_text(pdf)
     assert "1 - Registro ANS 419991" in texto
     assert "3 - Nome da Operadora CONECTA SAUDE OPERADORA DE PLANOS S.A." in texto
     assert "4 - CNPJ da Operadora 11.444.777/0001-61" in texto
-    assert texto.startswith("CONECTA DEMONSTRATIVO DE ANÁLISE DE CONTA")
+    assert ler.pdf_top(pdf).startswith("CONECTA DEMONSTRATIVO DE ANÁLISE DE CONTA")
     assert "Av. Paulista, 1000 - São Paulo/SP" in texto
     assert "Registro ANS 419991 · Demonstrativo de Análise de Conta" in texto  # footer
     assert "PASA" not in texto and "331988" not in texto and "39.419.809" not in texto

@@ -11,7 +11,7 @@ from collections.abc import Awaitable
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
 
-from tissflow_statements.adapters.pdf import WeasyPrintRenderer
+from tissflow_statements.adapters.pdf import shared_renderer
 from tissflow_statements.adapters.repository import (
     MongoDocumentCache,
     MongoProjection,
@@ -64,7 +64,7 @@ deps = Dependencias(
     projection=MongoProjection(runtime.db),
     statements=MongoStatements(runtime.db, runtime.write_lock),
     operadora=operadora_de(settings),
-    renderer=WeasyPrintRenderer(),
+    renderer=shared_renderer(),
     event=runtime.event,
     notify=runtime.relay.notify,
     cache=MongoDocumentCache(runtime.db),

@@ -1,17 +1,33 @@
-"""The demonstrativos as PDFs people print: Jinja2 templates printed by WeasyPrint.
+"""The demonstrativos as PDFs people print: Jinja2 templates printed by headless Chromium.
 
 pt-BR figures (R$ 1.234,56; a negative as -R$ 10,00), dates dd/mm/aaaa, A4 with page
-numbers; tables repeat their header on every page and a guide's header is never left at
-the foot of a page without its items (CSS `break-*` rules in `_base.html`). WeasyPrint
-needs Pango at run time (Debian: libpango-1.0-0, libpangoft2-1.0-0) and a font
-(fonts-dejavu-core). Rendering is CPU work: callers run it off the event loop.
+numbers (CSS `@page` margin boxes); tables repeat their header on every page and a guide's
+header is never left at the foot of a page without its items (CSS `break-*` rules in
+`_base.html`). ADR 0017: Chromium prints the 100 × 20 Análise in about 2 s where WeasyPrint
+took 18–36 s.
+
+One browser per process, launched on the first PDF, driven by Playwright's async API on a
+thread of its own (its event loop is never the service's), relaunched when it died; every
+render gets a fresh context (JavaScript off, offline) closed afterwards, and at most
+`max_concurrent` renders run at once. When Chromium cannot be started or does not answer,
+`GeradorPdfIndisponivel` says so in pt-BR (a 503, never a stack trace). Production needs
+the `chromium` and `fonts-dejavu-core` Debian packages (see the Dockerfile);
+`TISSFLOW_CHROMIUM` points at another binary.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import concurrent.futures
+import contextlib
+import logging
+import os
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -19,6 +35,7 @@ from tissflow_contracts.dominios import DEBITO_CREDITO_TIPO
 from tissflow_contracts.formato import numero_br
 
 from tissflow_statements.domain.documentos import SITUACAO, Analise, Pagamento
+from tissflow_statements.domain.errors import GeradorPdfIndisponivel
 from tissflow_statements.domain.xml import OBSERVACAO_SEM_GUIAS
 
 
@@ -84,19 +101,175 @@ def render_html(d: Analise | Pagamento) -> str:
     return _env().get_template(template).render(d=d)
 
 
-def html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # heavy import (Pango): only where a PDF is made
+CHROMIUM = os.environ.get("TISSFLOW_CHROMIUM", "/usr/bin/chromium")
+# No sandbox: the pod runs unprivileged without user namespaces, and what is printed is our
+# own template (autoescaped values), with JavaScript off and the network cut.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-extensions",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--mute-audio",
+]
+INDISPONIVEL = (
+    "O gerador de PDF dos demonstrativos está indisponível no momento; tente novamente em "
+    "instantes (o XML do demonstrativo continua disponível)."
+)
+log = logging.getLogger(__name__)
 
-    pdf: bytes = HTML(string=html).write_pdf()
-    return pdf
+
+class ChromiumRenderer:
+    """The PDF port the service layer takes: HTML printed by one long-lived headless
+    Chromium (a fake in unit tests of the use cases may render nothing)."""
+
+    def __init__(
+        self,
+        executable: str = CHROMIUM,
+        *,
+        max_concurrent: int = 2,
+        timeout_s: float = 120.0,
+    ) -> None:
+        self.executable = executable
+        self.max_concurrent = max_concurrent
+        self.timeout_s = timeout_s
+        self._start_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._launching: asyncio.Lock | None = None
+        self._slots: asyncio.Semaphore | None = None
+
+    # -- the port ----------------------------------------------------------------------
+    def pdf(self, documento: Any) -> bytes:
+        return self.html_to_pdf(render_html(documento))
+
+    def html_to_pdf(self, html: str) -> bytes:
+        """Print `html` to an A4 PDF (blocking: call it off the event loop)."""
+        future = asyncio.run_coroutine_threadsafe(self._print(html), self._engine_loop())
+        try:
+            return future.result(self.timeout_s)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            log.error("Chromium não imprimiu o PDF em %.0f s", self.timeout_s)
+            raise GeradorPdfIndisponivel(INDISPONIVEL, {"motivo": "tempo esgotado"}) from None
+
+    def browser_pids(self) -> list[int]:
+        """The browser's process id (its renderers are its children): for the benchmark."""
+        process = getattr(self._browser, "process", None)
+        return [process.pid] if process is not None else []
+
+    def close(self) -> None:
+        """Close the browser and the engine's thread (at exit; a later PDF starts again)."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self._discard(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        self._loop = None
+
+    # -- the engine's own thread and event loop --------------------------------------------
+    def _engine_loop(self) -> asyncio.AbstractEventLoop:
+        with self._start_lock:
+            if self._loop is None or not self._loop.is_running():
+                loop = asyncio.new_event_loop()
+                started = threading.Event()
+
+                def run() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(started.set)
+                    loop.run_forever()
+
+                threading.Thread(target=run, name="chromium-pdf", daemon=True).start()
+                started.wait()
+                self._loop = loop
+                self._launching = None
+                self._slots = None
+                atexit.register(self.close)
+            return self._loop
+
+    async def _print(self, html: str) -> bytes:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_concurrent)
+        async with self._slots:
+            from playwright.async_api import Error as PlaywrightError
+
+            for tentativa in (1, 2):
+                browser = await self._browser_up()
+                try:
+                    return await self._print_on(browser, html)
+                except PlaywrightError as exc:
+                    if browser.is_connected() or tentativa == 2:
+                        log.error("Chromium falhou ao imprimir o PDF: %s", exc)
+                        raise GeradorPdfIndisponivel(
+                            INDISPONIVEL, {"motivo": "falha do Chromium"}
+                        ) from None
+                    log.warning("Chromium caiu durante a impressão; relançando")
+            raise AssertionError("unreachable")
+
+    async def _print_on(self, browser: Any, html: str) -> bytes:
+        timeout_ms = self.timeout_s * 1000
+        context = await browser.new_context(java_script_enabled=False, offline=True)
+        try:
+            context.set_default_timeout(timeout_ms)
+            page = await context.new_page()
+            await page.set_content(html, wait_until="load")
+            pdf: bytes = await page.pdf(prefer_css_page_size=True, print_background=True)
+            return pdf
+        finally:
+            with contextlib.suppress(Exception):
+                await context.close()
+
+    async def _browser_up(self) -> Any:
+        if self._launching is None:
+            self._launching = asyncio.Lock()
+        async with self._launching:
+            if self._browser is not None and self._browser.is_connected():
+                return self._browser
+            await self._discard()
+            if not Path(self.executable).exists():
+                log.error("Chromium ausente em %s", self.executable)
+                raise GeradorPdfIndisponivel(INDISPONIVEL, {"motivo": "Chromium ausente"})
+            try:
+                from playwright.async_api import async_playwright
+
+                self._playwright = await async_playwright().start()
+                self._browser = await self._playwright.chromium.launch(
+                    executable_path=self.executable, args=CHROMIUM_ARGS, timeout=60_000
+                )
+            except Exception as exc:
+                log.error("Chromium não iniciou: %s", exc)
+                await self._discard()
+                raise GeradorPdfIndisponivel(
+                    INDISPONIVEL, {"motivo": "Chromium não iniciou"}
+                ) from None
+            return self._browser
+
+    async def _discard(self) -> None:
+        browser, playwright = self._browser, self._playwright
+        self._browser = self._playwright = None
+        if browser is not None:
+            with contextlib.suppress(Exception):
+                await browser.close()
+        if playwright is not None:
+            with contextlib.suppress(Exception):
+                await playwright.stop()
+
+
+@cache
+def shared_renderer() -> ChromiumRenderer:
+    """This process's one Chromium renderer."""
+    return ChromiumRenderer()
+
+
+def html_to_pdf(html: str) -> bytes:
+    """`html` printed by this process's one Chromium."""
+    return shared_renderer().html_to_pdf(html)
 
 
 def render_pdf(d: Analise | Pagamento) -> bytes:
     return html_to_pdf(render_html(d))
-
-
-class WeasyPrintRenderer:
-    """The PDF port the service layer takes (a fake in unit tests renders nothing)."""
-
-    def pdf(self, d: Any) -> bytes:
-        return render_pdf(d)

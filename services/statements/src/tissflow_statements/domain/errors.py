@@ -40,3 +40,10 @@ class NadaPago(DemonstrativoError):
 class PedidoInvalido(DemonstrativoError):
     kind = "invalid"
     code = "dados_invalidos"
+
+
+class GeradorPdfIndisponivel(DemonstrativoError):
+    """The PDF engine (headless Chromium) cannot print now: the XML still can be had."""
+
+    kind = "unavailable"
+    code = "gerador_pdf_indisponivel"
