@@ -27,7 +27,6 @@ import threading
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -149,6 +148,9 @@ class ChromiumRenderer:
 
     def html_to_pdf(self, html: str) -> bytes:
         """Print `html` to an A4 PDF (blocking: call it off the event loop)."""
+        if not os.access(self.executable, os.X_OK):
+            log.error("Chromium ausente em %s", self.executable)
+            raise GeradorPdfIndisponivel(INDISPONIVEL, {"motivo": "Chromium ausente"})
         future = asyncio.run_coroutine_threadsafe(self._print(html), self._engine_loop())
         try:
             return future.result(self.timeout_s)
@@ -156,11 +158,6 @@ class ChromiumRenderer:
             future.cancel()
             log.error("Chromium não imprimiu o PDF em %.0f s", self.timeout_s)
             raise GeradorPdfIndisponivel(INDISPONIVEL, {"motivo": "tempo esgotado"}) from None
-
-    def browser_pids(self) -> list[int]:
-        """The browser's process id (its renderers are its children): for the benchmark."""
-        process = getattr(self._browser, "process", None)
-        return [process.pid] if process is not None else []
 
     def close(self) -> None:
         """Close the browser and the engine's thread (at exit; a later PDF starts again)."""
@@ -230,10 +227,9 @@ class ChromiumRenderer:
         async with self._launching:
             if self._browser is not None and self._browser.is_connected():
                 return self._browser
+            if self._browser is not None:
+                log.warning("Chromium caiu; relançando")
             await self._discard()
-            if not Path(self.executable).exists():
-                log.error("Chromium ausente em %s", self.executable)
-                raise GeradorPdfIndisponivel(INDISPONIVEL, {"motivo": "Chromium ausente"})
             try:
                 from playwright.async_api import async_playwright
 

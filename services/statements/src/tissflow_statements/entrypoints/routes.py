@@ -40,6 +40,8 @@ async def _documento(
                 "details": str(exc),
             },
         ) from None
+    except DemonstrativoError as exc:  # the PDF engine unavailable: a 503 in pt-BR
+        raise _erro(exc) from None
     nome = f"{documento.tipo}-{documento.numero}.{formato}"
     return Response(
         content,
