@@ -8,8 +8,8 @@ took 18–36 s.
 
 One browser per process, launched on the first PDF, driven by Playwright's async API on a
 thread of its own (its event loop is never the service's), relaunched when it died; every
-render gets a fresh context (JavaScript off, offline) closed afterwards, and at most
-`max_concurrent` renders run at once. When Chromium cannot be started or does not answer,
+render gets a fresh page (in one context with JavaScript off and no network) closed
+afterwards, and at most `max_concurrent` renders run at once. When Chromium cannot be started or does not answer,
 `GeradorPdfIndisponivel` says so in pt-BR (a 503, never a stack trace). Production needs
 the `chromium` and `fonts-dejavu-core` Debian packages (see the Dockerfile);
 `TISSFLOW_CHROMIUM` points at another binary.
@@ -139,6 +139,7 @@ class ChromiumRenderer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._playwright: Any = None
         self._browser: Any = None
+        self._context: Any = None
         self._launching: asyncio.Lock | None = None
         self._slots: asyncio.Semaphore | None = None
 
@@ -196,9 +197,9 @@ class ChromiumRenderer:
             from playwright.async_api import Error as PlaywrightError
 
             for tentativa in (1, 2):
-                browser = await self._browser_up()
+                browser, context = await self._browser_up()
                 try:
-                    return await self._print_on(browser, html)
+                    return await self._print_on(context, html)
                 except PlaywrightError as exc:
                     if browser.is_connected() or tentativa == 2:
                         log.error("Chromium falhou ao imprimir o PDF: %s", exc)
@@ -208,25 +209,22 @@ class ChromiumRenderer:
                     log.warning("Chromium caiu durante a impressão; relançando")
             raise AssertionError("unreachable")
 
-    async def _print_on(self, browser: Any, html: str) -> bytes:
-        timeout_ms = self.timeout_s * 1000
-        context = await browser.new_context(java_script_enabled=False, offline=True)
+    async def _print_on(self, context: Any, html: str) -> bytes:
+        page = await context.new_page()
         try:
-            context.set_default_timeout(timeout_ms)
-            page = await context.new_page()
             await page.set_content(html, wait_until="load")
             pdf: bytes = await page.pdf(prefer_css_page_size=True, print_background=True)
             return pdf
         finally:
             with contextlib.suppress(Exception):
-                await context.close()
+                await page.close()
 
-    async def _browser_up(self) -> Any:
+    async def _browser_up(self) -> tuple[Any, Any]:
         if self._launching is None:
             self._launching = asyncio.Lock()
         async with self._launching:
             if self._browser is not None and self._browser.is_connected():
-                return self._browser
+                return self._browser, self._context
             if self._browser is not None:
                 log.warning("Chromium caiu; relançando")
             await self._discard()
@@ -237,17 +235,23 @@ class ChromiumRenderer:
                 self._browser = await self._playwright.chromium.launch(
                     executable_path=self.executable, args=CHROMIUM_ARGS, timeout=60_000
                 )
+                # One context for the browser's life (a page per render): JavaScript off,
+                # no network; what a page needs is in its HTML.
+                self._context = await self._browser.new_context(
+                    java_script_enabled=False, offline=True
+                )
+                self._context.set_default_timeout(self.timeout_s * 1000)
             except Exception as exc:
                 log.error("Chromium não iniciou: %s", exc)
                 await self._discard()
                 raise GeradorPdfIndisponivel(
                     INDISPONIVEL, {"motivo": "Chromium não iniciou"}
                 ) from None
-            return self._browser
+            return self._browser, self._context
 
     async def _discard(self) -> None:
         browser, playwright = self._browser, self._playwright
-        self._browser = self._playwright = None
+        self._browser = self._playwright = self._context = None
         if browser is not None:
             with contextlib.suppress(Exception):
                 await browser.close()
