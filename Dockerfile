@@ -1,7 +1,8 @@
 # One image runs every tissflow service: the Deployment's command picks which
 # (`python -m tissflow_<service>`). Build: `make image` (docker or podman).
 # Stage 1 resolves the locked dependencies with uv into /app/.venv (no dev group); stage 2
-# is the slim runtime: Python, the venv, Pango and fonts for the PDFs, a non-root user.
+# is the slim runtime: Python, the venv, Chromium, Pango and fonts for the PDFs, a
+# non-root user.
 # The base is pinned by digest (the multi-arch index of python:3.11-slim-bookworm, Python
 # 3.11.16, as docker-library/repo-info lists it); bump tag and digest together.
 
@@ -30,16 +31,18 @@ COPY services services
 RUN uv sync --frozen --no-dev --no-editable
 
 FROM python:3.11-slim-bookworm@sha256:0bee7276f83efd4a1ee05bbbf4281d95ed28e079220a9457f25a93e3f1e3c31b
-# WeasyPrint renders the demonstrativos and the Capa do Lote: Pango, HarfBuzz and fonts.
+# Headless Chromium prints the demonstrativos (statements, ADR 0017; Playwright's driver
+# comes in the venv, the browser is Debian's, never a downloaded one); WeasyPrint prints the
+# Capa do Lote (protocol): Pango, HarfBuzz. Both use DejaVu Sans.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --gid 10001 tissflow \
     && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin tissflow
 COPY --from=build --chown=root:root /app/.venv /app/.venv
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
-    TISSFLOW_HTTP_HOST=0.0.0.0
+    TISSFLOW_HTTP_HOST=0.0.0.0 TISSFLOW_CHROMIUM=/usr/bin/chromium
 USER 10001:10001
 WORKDIR /tmp
 # The Deployment overrides the command; this default runs the public gateway.

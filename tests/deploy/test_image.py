@@ -63,8 +63,10 @@ def test_runtime_stage_runs_as_the_manifests_user_with_pdf_libraries() -> None:
     users = [i.split()[1] for i in runtime if i.startswith("USER ")]
     assert users == ["10001:10001"], "run as the non-root user the Deployments expect"
     apt = " ".join(i for i in runtime if "apt-get install" in i)
-    for package in ("libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"):
+    for package in ("chromium", "libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"):
         assert package in apt, f"the PDFs need {package}"
+    env = " ".join(i for i in runtime if i.startswith("ENV "))
+    assert "TISSFLOW_CHROMIUM=/usr/bin/chromium" in env, "statements prints with Debian's"
     assert "--from=build" in " ".join(runtime), "the runtime copies the built venv only"
     assert not any("uv " in i or "pip install" in i for i in runtime), "no installs at run time"
     _, objs = render("production")
