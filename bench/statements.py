@@ -160,9 +160,13 @@ def run(repeat: int = 5) -> str:
         return f"{len(content) // 1024} kB"  # type: ignore[arg-type]
 
     def razao(wall: float, cpu: float) -> str:
-        return f"{wall / t_bare:.2f}× (CPU {cpu / (c_bare + k_bare):.2f}×)"
+        texto = f"{wall / t_bare:.2f}× (CPU {cpu / (c_bare + k_bare):.2f}×)"
+        return texto.replace(".", ",")
 
-    veredito = "ok" if t_both < 3 else "ACIMA"
+    def veredito(seconds: float) -> str:
+        return "ok" if seconds < 3 else "ACIMA"
+
+    carga = os.getloadavg()[0]
     rows = [
         [
             "Lançar o Chromium (1× por processo)",
@@ -201,13 +205,14 @@ def run(repeat: int = 5) -> str:
             "1,00×",
         ],
         [
-            f"  Análise XML + PDF (meta < 3 s: {veredito})",
+            f"  Análise XML + PDF (meta < 3 s: tempo {veredito(t_both)}, "
+            f"CPU {veredito(c_both + k_both)})",
             "de ponta a ponta",
             ms(t_both),
             ms(c_both),
             ms(k_both),
             "—",
-            "—",
+            razao(t_both, c_both + k_both),
         ],
         [
             "Pagamento, XML (competência)",
@@ -230,7 +235,8 @@ def run(repeat: int = 5) -> str:
     ]
     return table(
         f"Demonstrativos (mediana de {repeat}; PDF pelo Chromium headless; razão: tempo do "
-        "PDF / tempo do HTML cru no mesmo motor, e a de CPU somando Python e Chromium)",
+        "PDF / tempo do HTML cru no mesmo motor, e a de CPU somando Python e Chromium; "
+        f"carga média da máquina no fim: {carga:.1f} em {os.cpu_count()} núcleos)",
         ["o quê", "tamanho", "tempo", "CPU Python", "CPU Chromium", "bytes", "razão"],
         rows,
     )
