@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 UV := python3 -m uv
 SERVERS := bash deploy/local/servers.sh
-# Debian's Chromium drives the browser tests; pango renders PDFs; poppler reads them in tests.
+# Debian's Chromium prints the demonstrativos and drives the browser tests; pango renders the
+# Capa do Lote; poppler reads PDFs in tests.
 DEBIAN_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
 	fonts-dejavu-core poppler-utils
 # The test suite's own servers, isolated from `make run`'s.
