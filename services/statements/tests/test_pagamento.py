@@ -308,3 +308,32 @@ def test_a_credit_names_the_guide_or_the_protocol_glosa_it_recovered() -> None:
 
     assert credito("7001") == "Recurso RG7 guia 7001"
     assert credito("") == "Recurso RG7 glosa do protocolo"
+
+
+async def test_a_long_payment_statement_breaks_pages_between_protocols(
+    deps: Dependencias, ler
+) -> None:
+    """60 protocols paid on one date: several A4 pages, each numbered, each continuing with
+    the column header and then a protocol's own row (never its guides line or the day's
+    total alone under a repeated header)."""
+    pegs = [await protocolo(deps, 100 + n, [analisado(), faturado(15)]) for n in range(60)]
+    documento = await build.pagamento_de(
+        deps, samples.ODONTO_ARTE, build.periodo_de(date(2026, 12, 15), None)
+    )
+    pdf = build.render(deps, documento, "pdf")
+    paginas = ler.pdf_pages(pdf)
+    assert paginas >= 2
+    assert len(ler.save_pngs(pdf, "pagamento-multipagina")) == paginas
+    cabecalho = "Protocolo Data do Protocolo Nº Lote Situação Valor Informado"
+    continuadas = 0
+    for n in range(1, paginas + 1):
+        texto = ler.pdf_text(pdf, page=n)
+        assert f"Página {n} de {paginas}" in texto
+        if n > 1 and cabecalho in texto:
+            seguinte = texto.split(cabecalho, 1)[1].split("Valor Líquido ", 1)[1]
+            assert seguinte[:12] in pegs, (n, seguinte[:80])
+            continuadas += 1
+    assert continuadas >= 1
+    texto = ler.pdf_text(pdf)
+    assert all(peg in texto for peg in pegs)
+    assert "Total em 15/12/2026 R$ 24.000,00 R$ 24.000,00 R$ 240,00 R$ 23.760,00" in texto

@@ -9,10 +9,10 @@ took 18–36 s.
 One browser per process, launched on the first PDF, driven by Playwright's async API on a
 thread of its own (its event loop is never the service's), relaunched when it died; every
 render gets a fresh page (in one context with JavaScript off and no network) closed
-afterwards, and at most `max_concurrent` renders run at once. When Chromium cannot be started or does not answer,
-`GeradorPdfIndisponivel` says so in pt-BR (a 503, never a stack trace). Production needs
-the `chromium` and `fonts-dejavu-core` Debian packages (see the Dockerfile);
-`TISSFLOW_CHROMIUM` points at another binary.
+afterwards, and at most `max_concurrent` renders run at once. When Chromium cannot be
+started or does not answer, `GeradorPdfIndisponivel` says so in pt-BR (a 503, never a
+stack trace). Production needs the `chromium` and `fonts-dejavu-core` Debian packages (see
+the Dockerfile); `TISSFLOW_CHROMIUM` points at another binary.
 """
 
 from __future__ import annotations
