@@ -2,8 +2,8 @@
 
 pt-BR figures (R$ 1.234,56; a negative as -R$ 10,00), dates dd/mm/aaaa, A4 with page
 numbers (CSS `@page` margin boxes); tables repeat their header on every page and a guide's
-header is never left at the foot of a page without its items (CSS `break-*` rules in
-`_base.html`). ADR 0017: Chromium prints the 100 × 20 Análise in about 2 s where WeasyPrint
+header is never left at the foot of a page without its items (CSS `break-*` rules in the
+templates). ADR 0017: Chromium prints the 100 × 20 Análise in about 2 s where WeasyPrint
 took 18–36 s.
 
 One browser per process, launched on the first PDF, driven by Playwright's async API on a
