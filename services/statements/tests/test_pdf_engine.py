@@ -83,3 +83,17 @@ async def test_without_chromium_the_pdf_is_a_pt_br_503_and_the_xml_still_comes(
     assert "Traceback" not in pdf.text
     assert xml.status_code == 200
     assert b"DEMONSTRATIVO_ANALISE_CONTA" in xml.content
+
+
+def test_each_print_has_only_its_own_statement(ler) -> None:
+    """Pages are reused between prints: nothing of one statement is left in the next."""
+    renderer = ChromiumRenderer()
+    try:
+        longo = "".join(f"<p>Conteúdo A linha {n}</p>" for n in range(400))
+        primeiro = renderer.html_to_pdf(longo)
+        segundo = renderer.html_to_pdf("<p>Conteúdo B</p>")
+        assert ler.pdf_pages(primeiro) > 1
+        assert ler.pdf_pages(segundo) == 1
+        assert ler.pdf_text(segundo) == "Conteúdo B"
+    finally:
+        renderer.close()

@@ -7,9 +7,11 @@ templates). ADR 0017: Chromium prints the 100 × 20 Análise in about 2 s where 
 took 18–36 s.
 
 One browser per process, launched on the first PDF, driven by Playwright's async API on a
-thread of its own (its event loop is never the service's), relaunched when it died; every
-render gets a fresh page (in one context with JavaScript off and no network) closed
-afterwards, and at most `max_concurrent` renders run at once. When Chromium cannot be
+thread of its own (its event loop is never the service's), relaunched when it died. Pages
+(in one context with JavaScript off and no network) are reused: each print takes an idle
+page or opens one, and leaves it on about:blank for the next (a new page starts a renderer
+process: ~0.9 s of CPU here); a page is closed after `PAGE_REUSES` prints or a failure. At
+most `max_concurrent` prints run at once, so at most that many pages exist. When Chromium cannot be
 started or does not answer, `GeradorPdfIndisponivel` says so in pt-BR (a 503, never a
 stack trace). Production needs the `chromium` and `fonts-dejavu-core` Debian packages (see
 the Dockerfile); `TISSFLOW_CHROMIUM` points at another binary.
@@ -114,6 +116,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--mute-audio",
 ]
+# A page prints this many statements (cleared to about:blank in between), then is closed.
+PAGE_REUSES = 50
 INDISPONIVEL = (
     "O gerador de PDF dos demonstrativos está indisponível no momento; tente novamente em "
     "instantes (o XML do demonstrativo continua disponível)."
@@ -140,6 +144,7 @@ class ChromiumRenderer:
         self._playwright: Any = None
         self._browser: Any = None
         self._context: Any = None
+        self._idle: list[tuple[Any, int]] = []  # pages between prints, with their use count
         self._launching: asyncio.Lock | None = None
         self._slots: asyncio.Semaphore | None = None
 
@@ -201,23 +206,37 @@ class ChromiumRenderer:
                 try:
                     return await self._print_on(context, html)
                 except PlaywrightError as exc:
-                    if browser.is_connected() or tentativa == 2:
+                    # A crashed page or browser: once more on a new page (and a relaunched
+                    # browser if it died), then the engine is unavailable.
+                    if tentativa == 2:
                         log.error("Chromium falhou ao imprimir o PDF: %s", exc)
                         raise GeradorPdfIndisponivel(
                             INDISPONIVEL, {"motivo": "falha do Chromium"}
                         ) from None
-                    log.warning("Chromium caiu durante a impressão; relançando")
+                    log.warning(
+                        "Chromium falhou ao imprimir (navegador %s); tentando de novo: %s",
+                        "vivo" if browser.is_connected() else "caído",
+                        exc,
+                    )
             raise AssertionError("unreachable")
 
     async def _print_on(self, context: Any, html: str) -> bytes:
-        page = await context.new_page()
+        # A page left from an earlier print, else a new one: a new page starts a renderer
+        # process, which costs more CPU than printing the 100 × 20 Análise itself.
+        page, uses = self._idle.pop() if self._idle else (await context.new_page(), 0)
+        kept = False
         try:
             await page.set_content(html, wait_until="load")
             pdf: bytes = await page.pdf(prefer_css_page_size=True, print_background=True)
+            if uses + 1 < PAGE_REUSES:
+                await page.goto("about:blank")  # the statement leaves the page's memory
+                self._idle.append((page, uses + 1))
+                kept = True
             return pdf
         finally:
-            with contextlib.suppress(Exception):
-                await page.close()
+            if not kept:
+                with contextlib.suppress(Exception):
+                    await page.close()
 
     async def _browser_up(self) -> tuple[Any, Any]:
         if self._launching is None:
@@ -252,6 +271,7 @@ class ChromiumRenderer:
     async def _discard(self) -> None:
         browser, playwright = self._browser, self._playwright
         self._browser = self._playwright = self._context = None
+        self._idle = []
         if browser is not None:
             with contextlib.suppress(Exception):
                 await browser.close()
