@@ -3,8 +3,8 @@
 pt-BR figures (R$ 1.234,56; a negative as -R$ 10,00), dates dd/mm/aaaa, A4 with page
 numbers (CSS `@page` margin boxes); tables repeat their header on every page and a guide's
 header is never left at the foot of a page without its items (CSS `break-*` rules in the
-templates). ADR 0017: Chromium prints the 100 × 20 Análise in about 2 s where WeasyPrint
-took 18–36 s.
+templates). ADR 0017: Chromium prints the 100 × 20 Análise with ~1,3 s of CPU where
+WeasyPrint took 18–36 s.
 
 One browser per process, launched on the first PDF, driven by Playwright's async API on a
 thread of its own (its event loop is never the service's), relaunched when it died. Pages
