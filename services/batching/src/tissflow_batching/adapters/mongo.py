@@ -41,6 +41,9 @@ class MongoLoteRepository:
     async def create_indexes(self) -> None:
         c = self.collection
         await c.create_index([("provider_id", ASCENDING), ("created_at", DESCENDING)])
+        # The Pesquisa de Lotes counts a clinic's lotes but the excluded ones: with `status`
+        # in an index the local FerretDB counts them in SQLite (ADR 0015).
+        await c.create_index([("provider_id", ASCENDING), ("status", ASCENDING)])
         await c.create_index([("protocolo.peg", ASCENDING)])
         await c.create_index([("file_id", ASCENDING)])
         # Second line behind the counter: a portal number names one lote per operator.
