@@ -19,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from tissflow_runtime.consumer import mark_handled, not_handled
 from tissflow_runtime.listing import HIDDEN
+from tissflow_runtime.outbox import marked
 
 from tissflow_batching.domain import ConfigOperadora
 from tissflow_batching.service_layer.ports import Pesquisa
@@ -59,7 +60,7 @@ class MongoLoteRepository:
 
     async def add(self, doc: dict[str, Any]) -> bool:
         try:
-            await self.collection.insert_one(doc)
+            await self.collection.insert_one(marked(doc))
         except DuplicateKeyError:
             return False
         return True
@@ -78,7 +79,7 @@ class MongoLoteRepository:
         async with self.lock:
             return await self.collection.find_one_and_update(
                 {"_id": lote_id, "status": {"$in": from_states}},
-                {"$set": sets, "$push": push},
+                marked({"$set": sets, "$push": push}),
                 return_document=ReturnDocument.AFTER,
             )
 

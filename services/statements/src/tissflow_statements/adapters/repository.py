@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from tissflow_runtime.consumer import mark_handled, not_handled
 from tissflow_runtime.listing import page_of
+from tissflow_runtime.outbox import marked
 
 from tissflow_statements.domain.documentos import TITULOS
 
@@ -147,15 +148,17 @@ class MongoStatements:
             if atual is None:
                 try:
                     await self.col.insert_one(
-                        {
-                            "_id": statement_id,
-                            **resumo,
-                            "created_at": now,
-                            "updated_at": now,
-                            "aberto_em": None,
-                            "formatos": ["pdf", "xml"],
-                            "outbox": [evento],
-                        }
+                        marked(
+                            {
+                                "_id": statement_id,
+                                **resumo,
+                                "created_at": now,
+                                "updated_at": now,
+                                "aberto_em": None,
+                                "formatos": ["pdf", "xml"],
+                                "outbox": [evento],
+                            }
+                        )
                     )
                 except DuplicateKeyError:
                     return False
@@ -164,10 +167,12 @@ class MongoStatements:
                 return False
             await self.col.update_one(
                 {"_id": statement_id},
-                {
-                    "$set": {**resumo, "updated_at": now, "aberto_em": None},
-                    "$push": {"outbox": evento},
-                },
+                marked(
+                    {
+                        "$set": {**resumo, "updated_at": now, "aberto_em": None},
+                        "$push": {"outbox": evento},
+                    }
+                ),
             )
             return True
 
