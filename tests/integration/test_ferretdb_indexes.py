@@ -160,6 +160,7 @@ def test_sorted_pages_and_counts_answer_as_mongodb_does(
         {"provider_id": "p2", "status": {"$ne": "excluido"}},
         {"provider_id": "p3", "status": "protocolado"},
         {"provider_id": "p9"},  # sort values that are not recent dates: sorted in memory
+        {"provider_id": "p9", "status": {"$ne": "enviado"}},  # `status` missing: counted
         {"provider_id": {"$in": ["p0", "p9"]}},
         {"numero": {"$lt": 500}},  # no index: everything is read
     ]
@@ -175,6 +176,7 @@ def test_sorted_pages_and_counts_answer_as_mongodb_does(
         assert lotes.count_documents(flt) == counted, flt
     assert lotes.count_documents({"provider_id": "p2", "status": {"$ne": "excluido"}}) > 0
     assert lotes.count_documents({"provider_id": "nenhum"}) == 0
+    assert lotes.count_documents({"provider_id": "p9", "status": {"$ne": "enviado"}}) == 60
     if is_ferretdb:
         explained = lotes.database.command(
             "explain",

@@ -46,6 +46,9 @@ class MongoGuides:
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("provider_id", ASCENDING)])
+        # `presented_elsewhere` on every file: the clinic's guides by number, not all of
+        # them (at 2,000 guides per clinic it read each one: ADR 0018).
+        await self.collection.create_index([("provider_id", ASCENDING), ("numero_guia", ASCENDING)])
 
     async def claim(self, doc: dict[str, Any]) -> bool:
         return await _insert(self.collection, doc)
