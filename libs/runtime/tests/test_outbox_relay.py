@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 from typing import Any
 
+import pytest
 from tissflow_contracts import OperadoraReport
 from tissflow_runtime.outbox import MARKED, PENDING_FIELD, OutboxRelay, marked, outbox_entry
 
@@ -306,3 +308,17 @@ def test_marked_marks_writes_that_add_entries_only() -> None:
     assert marked({"$push": {"log": 1}}) == {"$push": {"log": 1}}
     assert marked({"_id": "x", "outbox": [e]})[PENDING_FIELD] is True
     assert PENDING_FIELD not in marked({"_id": "x", "outbox": []})
+
+
+async def test_a_writer_that_forgets_the_mark_is_named_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    things = FakeCollection()
+    forgotten = entry(2)
+    things.docs["d"] = {"_id": "d", "outbox": [forgotten]}  # pushed without `marked`
+    sent: list[str] = []
+    relay = relay_over(things, sent)
+    relay.notify("things", "d")
+    with caplog.at_level(logging.WARNING, logger="tissflow_runtime.outbox"):
+        assert await relay.drain_hinted() == 1
+    assert "outbox entries in things without the pending mark" in caplog.text

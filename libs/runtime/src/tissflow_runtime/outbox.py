@@ -107,6 +107,7 @@ class OutboxRelay:
         self._scan_requested = True  # the first round scans: a crash may have left entries
         self._prepared = False
         self._unmarked: set[str] = set()  # collections to read whole once (see _prepare)
+        self._unmarked_writers: set[str] = set()  # warned about once
         self._task: asyncio.Task[None] | None = None
 
     def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
@@ -162,8 +163,15 @@ class OutboxRelay:
         for n, (name, doc_id) in enumerate(hints):
             try:
                 # `_id` alone: the one filter FerretDB answers without reading every document.
-                doc = await self._db[name].find_one({"_id": doc_id}, {"outbox": 1})
+                doc = await self._db[name].find_one(
+                    {"_id": doc_id}, {"outbox": 1, PENDING_FIELD: 1}
+                )
                 if doc is not None and doc.get("outbox"):
+                    if not doc.get(PENDING_FIELD) and name not in self._unmarked_writers:
+                        # A writer that forgot `marked(...)`: had its process died before
+                        # this round, the scan would never have found these entries.
+                        self._unmarked_writers.add(name)
+                        log.warning("outbox entries in %s without the pending mark", name)
                     sent += await self._publish_document(name, doc)
             except BaseException:
                 # Keep what was not done for the next round (publish is idempotent).
