@@ -108,6 +108,7 @@ def lotes() -> Iterator[Collection[dict[str, Any]]]:
     lotes = db["lotes"]
     lotes.create_index([("provider_id", ASCENDING), ("created_at", DESCENDING)])
     lotes.create_index([("provider_id", ASCENDING), ("status", ASCENDING)])
+    lotes.create_index([("created_at", DESCENDING)])  # the operator's pages, every clinic
     base = datetime(2026, 3, 1, tzinfo=UTC)
     rng = random.Random(20)
     docs: list[dict[str, Any]] = [
@@ -162,7 +163,8 @@ def test_sorted_pages_and_counts_answer_as_mongodb_does(
         {"provider_id": "p9"},  # sort values that are not recent dates: sorted in memory
         {"provider_id": "p9", "status": {"$ne": "enviado"}},  # `status` missing: counted
         {"provider_id": {"$in": ["p0", "p9"]}},
-        {"numero": {"$lt": 500}},  # no index: everything is read
+        {"numero": {"$lt": 500}},  # filtered in memory, read in `created_at`'s order
+        {},  # every clinic
     ]
     for flt in filters:
         for sort in sorts:
@@ -190,3 +192,8 @@ def test_sorted_pages_and_counts_answer_as_mongodb_does(
         plan = " ".join(explained["queryPlanner"]["Plan"])
         assert "USING INDEX" in plan and "provider_id_1_created_at_-1" in plan, plan
         assert "TEMP B-TREE" not in plan, plan  # read in the index's order, not sorted
+        explained = lotes.database.command(
+            "explain", {"find": lotes.name, "filter": {}, "sort": {"created_at": -1}, "limit": 20}
+        )
+        plan = " ".join(explained["queryPlanner"]["Plan"])
+        assert "USING INDEX" in plan and "created_at_-1" in plan, plan

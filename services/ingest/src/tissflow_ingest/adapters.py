@@ -29,6 +29,8 @@ class MongoFileRepository:
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("provider_id", ASCENDING), ("created_at", DESCENDING)])
+        # The operator's pages (no clinic filter) walk this one, newest first (ADR 0018).
+        await self.collection.create_index([("created_at", DESCENDING)])
         await self.collection.create_index(
             [("provider_id", ASCENDING), ("idempotency_key", ASCENDING)]
         )

@@ -42,6 +42,8 @@ class MongoLoteRepository:
     async def create_indexes(self) -> None:
         c = self.collection
         await c.create_index([("provider_id", ASCENDING), ("created_at", DESCENDING)])
+        # The operator's pages (no clinic filter) walk this one, newest first (ADR 0018).
+        await c.create_index([("created_at", DESCENDING)])
         # The Pesquisa de Lotes counts a clinic's lotes but the excluded ones: with `status`
         # in an index the local FerretDB counts them in SQLite (ADR 0015).
         await c.create_index([("provider_id", ASCENDING), ("status", ASCENDING)])

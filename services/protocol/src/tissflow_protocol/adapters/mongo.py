@@ -35,6 +35,8 @@ class MongoProtocolos:
     async def create_indexes(self) -> None:
         await self.protocolos.create_index([("lote_id", ASCENDING)], unique=True)
         await self.protocolos.create_index([("provider_id", ASCENDING), ("created_at", DESCENDING)])
+        # The operator's pages (no clinic filter) walk this one, newest first (ADR 0018).
+        await self.protocolos.create_index([("created_at", DESCENDING)])
         await self.pegs.create_index([("lote_id", ASCENDING)], unique=True)
         await self.files.create_index([("peg", ASCENDING)])
 

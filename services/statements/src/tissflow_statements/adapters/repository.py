@@ -41,6 +41,8 @@ async def create_indexes(db: AsyncDatabase) -> None:
     await db["demonstrativos"].create_index(
         [("provider_id", ASCENDING), ("created_at", DESCENDING)]
     )
+    # The operator's pages (no clinic filter) walk this one, newest first (ADR 0018).
+    await db["demonstrativos"].create_index([("created_at", DESCENDING)])
 
 
 class MongoProjection:
