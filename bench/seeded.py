@@ -18,7 +18,6 @@ pipeline itself wrote, spread over 50 clinics and a year). For both columns:
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import os
 import random
@@ -30,8 +29,10 @@ from typing import Any
 
 import httpx
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from tissflow_contracts import Topic
 from tissflow_demo.samples import build_lote
+from tissflow_runtime.outbox import PENDING_FIELD
 from tissflow_validation.engine import OperatorContext, validate
 
 from bench.pipeline import Arrivals, kafka_round_trip
@@ -75,7 +76,51 @@ def _demonstrativo(now: datetime) -> dict[str, Any]:
     }
 
 
-SYNTHETIC = {("statements", "demonstrativos"): _demonstrativo}
+def _protocolo(now: datetime) -> dict[str, Any]:
+    """A protocol as `receive_lote` stores it, analysed and paid (the unloaded probe's
+    lotes are not sent to the operator, so there is none to clone)."""
+    guia = {
+        "numero_guia_prestador": "1",
+        "valor_informado": "150.00",
+        "itens": [{"codigo": "10101012", "quantidade": "1", "valor": "150.00"}],
+    }
+    return {
+        "_id": "2026000001",
+        "lote_id": "seed",
+        "provider_id": CLINIC,
+        "registro_ans": "331988",
+        "numero_lote": "1",
+        "numero_lote_prestador": "1",
+        "file_id": "seed",
+        "canal": "upload",
+        "tipo_guia": "consulta",
+        "versao_tiss": "4.03.00",
+        "quantidade_guias": 1,
+        "valor_informado": "150.00",
+        "guias_lote": [guia],
+        "sent_at": now,
+        "status": 6,
+        "created_at": now,
+        "updated_at": now,
+        "data_pagamento": "2026-11-30",
+        "valor_processado": "150.00",
+        "valor_liberado": "120.00",
+        "valor_glosado": "30.00",
+        "guias": [],
+        "glosas_protocolo": [],
+        "historico": [{"status": 1, "at": now, "by": "operadora"}],
+        "log": [{"tipo": "envio", "at": now, "by": "odontoarte", "texto": "Lote 1 enviado."}],
+        "mensagens": [],
+        "situacoes": [],
+        "handled": [],
+        "outbox": [],
+    }
+
+
+SYNTHETIC = {
+    ("statements", "demonstrativos"): _demonstrativo,
+    ("protocol", "protocolos"): _protocolo,
+}
 LISTS = [
     ("Histórico (GET /files)", "/files"),
     ("Pesquisa de Lotes (GET /lotes)", "/lotes"),
@@ -184,8 +229,16 @@ def _unique_fields(indexes: dict[str, Any]) -> list[str]:
     return fields
 
 
+# Documents per `insert_many`; each collection is filled by its own task (one SQLite file
+# per service database on the local FerretDB: they fill side by side).
+BATCH = 1_000
+
+
 def _clone(template: dict[str, Any], i: int, unique: list[str], now: datetime) -> dict[str, Any]:
-    doc = copy.deepcopy(template)
+    """The template with its own `_id`, clinic, dates and unique fields: a shallow copy
+    (nested values are shared; the driver only encodes them), so that building 100,000
+    documents costs little next to storing them."""
+    doc = dict(template)
     tid = template["_id"]
     doc["_id"] = 10**12 + i if isinstance(tid, int) else f"seed{i:07d}-{uuid.uuid4().hex[:6]}"
     if "provider_id" in doc:
@@ -200,42 +253,55 @@ def _clone(template: dict[str, Any], i: int, unique: list[str], now: datetime) -
         elif field in doc:
             doc[field] = f"seed{i:07d}"
     if "outbox" in doc:
-        doc["outbox"] = []
+        doc["outbox"] = []  # published long ago: nothing pending, no mark
+    doc.pop(PENDING_FIELD, None)
     return doc
+
+
+async def _seed_collection(
+    collection: AsyncCollection, target: int, now: datetime, synthetic: Any
+) -> list[str]:
+    templates = [d async for d in collection.find({}).limit(20)]
+    if not templates and synthetic is not None:
+        templates = [synthetic(now)]
+    name = f"{collection.database.name}.{collection.name}"
+    if not templates:
+        return [name, "sem modelo", "—"]
+    unique = _unique_fields(await collection.index_information())
+    t0 = time.perf_counter()
+    for start in range(0, target, BATCH):
+        batch = [
+            _clone(templates[i % len(templates)], i, unique, now)
+            for i in range(start, min(target, start + BATCH))
+        ]
+        await collection.insert_many(batch, ordered=False)
+    seconds = time.perf_counter() - t0
+    return [name, f"{target:,}", f"{seconds:.0f} s ({target / max(seconds, 1e-9):,.0f}/s)"]
 
 
 async def seed_bulk(mongo: str, prefix: str, files: int) -> list[list[str]]:
     """Store `files` files and what follows from them, cloned from the pipeline's own
-    documents; returns rows (database.collection, documents, seconds)."""
+    documents, every collection at once; returns rows (database.collection, documents,
+    time)."""
     client: AsyncMongoClient = AsyncMongoClient(mongo)
-    rows = []
     now = datetime.now(UTC)
     try:
-        for service, collections in GROWS.items():
-            db = client[f"{prefix}_{service}"]
-            for name, per_file in collections.items():
-                collection = db[name]
-                templates = [d async for d in collection.find({}).limit(20)]
-                if not templates and (service, name) in SYNTHETIC:
-                    templates = [SYNTHETIC[service, name](now)]
-                if not templates:
-                    rows.append([f"{db.name}.{name}", "sem modelo", "—"])
-                    continue
-                unique = _unique_fields(await collection.index_information())
-                target = int(files * per_file)
-                t0 = time.perf_counter()
-                for start in range(0, target, 2000):
-                    batch = [
-                        _clone(templates[i % len(templates)], i, unique, now)
-                        for i in range(start, min(target, start + 2000))
-                    ]
-                    await collection.insert_many(batch, ordered=False)
-                rows.append(
-                    [f"{db.name}.{name}", f"{target:,}", f"{time.perf_counter() - t0:.0f} s"]
+        return list(
+            await asyncio.gather(
+                *(
+                    _seed_collection(
+                        client[f"{prefix}_{service}"][name],
+                        int(files * per_file),
+                        now,
+                        SYNTHETIC.get((service, name)),
+                    )
+                    for service, collections in GROWS.items()
+                    for name, per_file in collections.items()
                 )
+            )
+        )
     finally:
         await client.close()
-    return rows
 
 
 async def db_floors(mongo: str, repeat: int = 20) -> tuple[float, float]:

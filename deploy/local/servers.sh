@@ -30,9 +30,11 @@ KAFKA_VERSION=4.1.1          # keep in step with kafka.version in pom.xml
 FERRETDB_VERSION=v1.24.2     # last FerretDB line with the embedded SQLite backend
 FERRETDB_MODULE=github.com/FerretDB/FerretDB
 # Our patches to its SQLite backend (deploy/local/ferretdb/*.patch, ADR 0015): lookups,
-# updates and deletes by _id use the _id index, and equality on a field that leads an
-# index reads that index instead of the whole table. Bump the suffix when they change.
-FERRETDB_BUILD="$FERRETDB_VERSION-tissflow.2"
+# updates and deletes by _id use the _id index, equality on a field that leads an
+# index reads that index instead of the whole table, a sorted page is read in the order
+# of an index up to its end, and a count the index decides is SQLite's COUNT. Bump the
+# suffix when they change.
+FERRETDB_BUILD="$FERRETDB_VERSION-tissflow.3"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"

@@ -10,7 +10,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from tissflow_contracts import OperadoraReport
 from tissflow_runtime.backlog import dead_letter_counts, outbox_backlog
-from tissflow_runtime.outbox import outbox_entry
+from tissflow_runtime.outbox import marked, outbox_entry
 
 from tests.conftest import MONGO
 
@@ -27,7 +27,7 @@ async def test_backlog_counts_pending_entries_and_ages_the_oldest() -> None:
             )
             for s in (2, 5)
         ]
-        await db.things.insert_one({"_id": "a", "outbox": entries})
+        await db.things.insert_one(marked({"_id": "a", "outbox": entries}))
         await db.things.insert_one({"_id": "b", "outbox": []})  # published: not a backlog
         await db.empty.insert_one({"_id": "c"})
         await db.dead_letters.insert_many(

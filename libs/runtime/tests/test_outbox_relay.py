@@ -4,49 +4,99 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 from typing import Any
 
+import pytest
 from tissflow_contracts import OperadoraReport
-from tissflow_runtime.outbox import OutboxRelay, outbox_entry
+from tissflow_runtime.outbox import MARKED, PENDING_FIELD, OutboxRelay, marked, outbox_entry
+
+
+def _matches(doc: dict[str, Any], filter: dict[str, Any]) -> bool:
+    for key, want in filter.items():
+        if key == "outbox.0":
+            if bool(doc.get("outbox")) != want["$exists"]:
+                return False
+        elif isinstance(want, dict) and "$size" in want:
+            if len(doc.get(key) or []) != want["$size"]:
+                return False
+        elif doc.get(key) != want:
+            return False
+    return True
 
 
 class FakeCollection:
     """Enough of a PyMongo async collection for the relay (copies out, like a server),
-    counting what it reads."""
+    counting the documents it reads: a scan for the mark reads only marked documents
+    (its index), any other scan reads them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, indexed: bool = True) -> None:
         self.docs: dict[Any, dict[str, Any]] = {}
+        self.indexes = {"_id_": {}, "outbox_pending_1": {}} if indexed else {"_id_": {}}
         self.scanned = 0
         self.by_id = 0
 
+    async def index_information(self) -> dict[str, Any]:
+        return dict(self.indexes)
+
+    async def create_index(self, key: str) -> str:
+        self.indexes[f"{key}_1"] = {}
+        return f"{key}_1"
+
     def find(self, filter: dict[str, Any], projection: dict[str, Any]) -> Any:
         docs = list(self.docs.values())
+        if filter == MARKED:
+            docs = [d for d in docs if d.get(PENDING_FIELD)]
 
         async def gen() -> Any:
             for doc in docs:
                 self.scanned += 1
-                if doc.get("outbox"):
+                if _matches(doc, filter):
                     yield copy.deepcopy(doc)
 
         return gen()
 
     async def find_one(self, filter: dict[str, Any], projection: dict[str, Any]) -> Any:
-        assert set(filter) == {"_id"}, "FerretDB scans for any other filter"
+        assert set(filter) == {"_id"}, "named documents are read by `_id`"
         self.by_id += 1
         doc = self.docs.get(filter["_id"])
         return copy.deepcopy(doc) if doc and doc.get("outbox") else None
 
+    def _update(self, doc: dict[str, Any], update: dict[str, Any]) -> None:
+        for op, fields in update.items():
+            for key, value in fields.items():
+                if op == "$pop":
+                    doc[key].pop(0)
+                elif op == "$unset":
+                    doc.pop(key, None)
+                elif op == "$set":
+                    doc[key] = value
+                elif op == "$push":
+                    doc.setdefault(key, []).append(value)
+
     async def find_one_and_update(
         self, filter: dict[str, Any], update: dict[str, Any], **kwargs: Any
     ) -> Any:
-        assert set(filter) == {"_id"}, "FerretDB scans for any other filter"
         doc = self.docs.get(filter["_id"])
-        if doc is None:
+        if doc is None or not _matches(doc, filter):
             return None
         before = copy.deepcopy(doc)
         if doc["outbox"]:
-            doc["outbox"].pop(0)
+            self._update(doc, update)
         return before
+
+    async def update_one(self, filter: dict[str, Any], update: dict[str, Any]) -> None:
+        doc = self.docs.get(filter["_id"])
+        if doc is not None and _matches(doc, filter):
+            self._update(doc, update)
+
+    def write(self, doc_id: Any, *entries: dict[str, Any]) -> None:
+        """A writer: pushes entries and marks the document, in one update."""
+        if doc_id not in self.docs:
+            self.docs[doc_id] = marked({"_id": doc_id, "outbox": list(entries)})
+            return
+        for e in entries:
+            self._update(self.docs[doc_id], marked({"$push": {"outbox": e}}))
 
 
 def entry(status: int) -> dict[str, Any]:
@@ -68,7 +118,7 @@ async def test_a_named_document_is_read_by_id_not_by_scanning() -> None:
     sent: list[str] = []
     relay = relay_over(things, sent)
     first, second = entry(2), entry(5)
-    things.docs["new"] = {"_id": "new", "outbox": [first, second]}
+    things.write("new", first, second)
     relay.notify("things", "new")
     assert await relay.drain_hinted() == 2
     assert sent == [first["event_id"], second["event_id"]]
@@ -80,7 +130,7 @@ async def test_a_named_document_is_read_by_id_not_by_scanning() -> None:
 async def test_running_relay_scans_at_start_then_follows_hints() -> None:
     things = FakeCollection()
     left = entry(2)  # left behind by a crashed process: nobody will name it
-    things.docs["old"] = {"_id": "old", "outbox": [left]}
+    things.write("old", left)
     for i in range(100):
         things.docs[i] = {"_id": i, "outbox": []}
     sent: list[str] = []
@@ -94,7 +144,7 @@ async def test_running_relay_scans_at_start_then_follows_hints() -> None:
         assert sent == [left["event_id"]]
         scanned = things.scanned
         fresh = entry(3)
-        things.docs["fresh"] = {"_id": "fresh", "outbox": [fresh]}
+        things.write("fresh", fresh)
         relay.notify("things", "fresh")
         for _ in range(100):
             if len(sent) == 2:
@@ -109,7 +159,7 @@ async def test_running_relay_scans_at_start_then_follows_hints() -> None:
 async def test_a_bare_notify_still_scans_everything() -> None:
     things = FakeCollection()
     pending = entry(5)
-    things.docs["x"] = {"_id": "x", "outbox": [pending]}
+    things.write("x", pending)
     sent: list[str] = []
     relay = relay_over(things, sent, scan_seconds=3600)
     relay.start()
@@ -119,7 +169,7 @@ async def test_a_bare_notify_still_scans_everything() -> None:
                 break
             await asyncio.sleep(0.01)
         again = entry(6)
-        things.docs["y"] = {"_id": "y", "outbox": [again]}
+        things.write("y", again)
         relay.notify()
         for _ in range(100):
             if len(sent) == 2:
@@ -135,7 +185,7 @@ async def test_racing_relays_lose_nothing() -> None:
     goes out at least once (consumers skip repeats) and the outbox ends empty."""
     things = FakeCollection()
     entries = [entry(s) for s in (2, 5, 3, 6)]
-    things.docs["d"] = {"_id": "d", "outbox": list(entries)}
+    things.write("d", *entries)
     sent_a: list[str] = []
     sent_b: list[str] = []
     a, b = relay_over(things, sent_a), relay_over(things, sent_b)
@@ -169,7 +219,7 @@ async def test_named_documents_go_out_while_the_scan_fails() -> None:
             await asyncio.sleep(0.01)
         assert things.scanned, "the first round scans (and fails)"
         fresh = entry(4)
-        things.docs["fresh"] = {"_id": "fresh", "outbox": [fresh]}
+        things.write("fresh", fresh)
         relay.notify("things", "fresh")
         for _ in range(300):
             if sent:
@@ -179,3 +229,96 @@ async def test_named_documents_go_out_while_the_scan_fails() -> None:
         assert things.docs["fresh"]["outbox"] == []
     finally:
         await relay.stop()
+
+
+async def test_the_scan_reads_only_marked_documents_and_the_last_pop_clears_the_mark() -> None:
+    things = FakeCollection()
+    for i in range(1_000):  # a year of published documents: no mark
+        things.docs[i] = {"_id": i, "outbox": []}
+    first, second = entry(2), entry(5)
+    things.write("d", first, second)
+    sent: list[str] = []
+    relay = relay_over(things, sent)
+    assert await relay.drain() == 2
+    assert sent == [first["event_id"], second["event_id"]]
+    assert things.scanned == 1
+    assert things.docs["d"]["outbox"] == [] and PENDING_FIELD not in things.docs["d"]
+    assert await relay.drain() == 0
+    assert things.scanned == 1  # nothing marked is left to read
+
+
+async def test_a_push_racing_the_relays_pops_keeps_the_document_marked() -> None:
+    """The writer pushes while the relay publishes: the entry the relay did not see keeps
+    the mark, whether it came before the relay's last pop or after it."""
+    things = FakeCollection()
+    e1, e2, e3 = entry(2), entry(5), entry(3)
+    things.write("d", e1)
+    sent: list[str] = []
+    relay = relay_over(things, sent)
+    seen = copy.deepcopy(things.docs["d"])  # the relay read [e1]...
+    things.write("d", e2)  # ...then the writer pushed e2
+    await relay._publish_document("things", seen)  # publishes e1 and pops it
+    assert things.docs["d"]["outbox"] == [e2] and things.docs["d"][PENDING_FIELD] is True
+    relay._hints.clear()  # the writer's process died before it named the document
+    assert await relay.drain() == 1  # the fallback scan finds e2 through the mark
+    assert PENDING_FIELD not in things.docs["d"]
+    things.write("d", e3)  # a push after the pop that cleared the mark sets it again
+    assert await relay.drain() == 1
+    assert sent == [e1["event_id"], e2["event_id"], e3["event_id"]]
+    assert things.docs["d"]["outbox"] == [] and PENDING_FIELD not in things.docs["d"]
+
+
+async def test_a_collection_without_the_marks_index_is_read_whole_once() -> None:
+    """Entries written before the mark existed: the relay that creates the index reads
+    every document once, then only marked ones."""
+    things = FakeCollection(indexed=False)
+    old = entry(2)
+    things.docs["old"] = {"_id": "old", "outbox": [old]}  # no mark
+    for i in range(50):
+        things.docs[i] = {"_id": i, "outbox": []}
+    sent: list[str] = []
+    relay = relay_over(things, sent, scan_seconds=3600)
+    relay.start()
+    try:
+        for _ in range(100):
+            if sent:
+                break
+            await asyncio.sleep(0.01)
+        assert sent == [old["event_id"]]
+        assert "outbox_pending_1" in things.indexes
+        scanned = things.scanned
+        assert scanned == 51
+        things.write("new", entry(4))
+        relay.notify()  # a bare notify: a scan, of the marked documents only
+        for _ in range(100):
+            if len(sent) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert len(sent) == 2 and things.scanned == scanned + 1
+    finally:
+        await relay.stop()
+
+
+def test_marked_marks_writes_that_add_entries_only() -> None:
+    e = entry(2)
+    assert marked({"$set": {"a": 1}, "$push": {"outbox": e}}) == {
+        "$set": {"a": 1, PENDING_FIELD: True},
+        "$push": {"outbox": e},
+    }
+    assert marked({"$push": {"log": 1}}) == {"$push": {"log": 1}}
+    assert marked({"_id": "x", "outbox": [e]})[PENDING_FIELD] is True
+    assert PENDING_FIELD not in marked({"_id": "x", "outbox": []})
+
+
+async def test_a_writer_that_forgets_the_mark_is_named_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    things = FakeCollection()
+    forgotten = entry(2)
+    things.docs["d"] = {"_id": "d", "outbox": [forgotten]}  # pushed without `marked`
+    sent: list[str] = []
+    relay = relay_over(things, sent)
+    relay.notify("things", "d")
+    with caplog.at_level(logging.WARNING, logger="tissflow_runtime.outbox"):
+        assert await relay.drain_hinted() == 1
+    assert "outbox entries in things without the pending mark" in caplog.text

@@ -2,20 +2,29 @@
 
 FerretDB has no multi-document transactions, so a state change and the events it causes
 are written in the same document: the writer `$push`es `outbox_entry(...)` into the
-document's `outbox` array in the same update that changes the state. The relay publishes
-each pending entry (waiting for the broker's acknowledgement) and only then removes it.
-A crash between publish and removal publishes the entry again with the same `event_id`, which
-consumers skip: at-least-once delivery, exactly-once effect.
+document's `outbox` array in the same update that changes the state, and marks the
+document pending (`marked(update)`: `outbox_pending: true`, an indexed field) in that
+same update. The relay publishes each pending entry (waiting for the broker's
+acknowledgement) and only then removes it; the removal that empties the outbox clears the
+mark in the same update. A crash between publish and removal publishes the entry again
+with the same `event_id`, which consumers skip: at-least-once delivery, exactly-once effect.
 
 Finding the pending entries must not cost more as documents pile up (an operator keeps
-years of files, and FerretDB answers a filter on anything but `_id` by reading every
-document). So the writer tells the relay which document it wrote (`notify(collection,
-doc_id)`) and the relay reads just that one by `_id`, at once. The scan of whole
-collections is the fallback for what no hint names: at start (entries a crashed process
-left behind), after a failed round, on a bare `notify()`, and every `scan_seconds` (5
-minutes by default) for entries another instance wrote and could not publish before it
-died. Named documents are always served before a scan, so a slow or failing scan (it still
-reads every document) never holds back a verdict (ADR 0015).
+years of files). So the writer tells the relay which document it wrote (`notify(collection,
+doc_id)`) and the relay reads just that one by `_id`, at once. The scan is the fallback
+for what no hint names: at start (entries a crashed process left behind), after a failed
+round, on a bare `notify()`, and every `scan_seconds` (5 minutes by default) for entries
+another instance wrote and could not publish before it died. It reads only the documents
+marked pending, through the mark's index; once per collection (when the relay first
+creates that index) it reads every document, for entries written before the mark existed.
+Named documents are always served before a scan (ADR 0015).
+
+Why the mark cannot lose an entry: the writer sets it in the update that pushes the entry,
+and the relay clears it only in a `$pop` whose filter asks the outbox to hold exactly the
+one entry it removes (`{_id, outbox: {$size: 1}}`), so a push that came first keeps it
+set and a push that comes later sets it again. Both are single-document updates under
+the service's write lock (FerretDB does not isolate concurrent updates of a document:
+ADR 0005).
 """
 
 from __future__ import annotations
@@ -36,7 +45,28 @@ from tissflow_runtime.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED, OUTBOX_S
 log = logging.getLogger(__name__)
 
 PublishFn = Callable[[str, str, bytes, dict[str, str]], Awaitable[None]]
-PENDING = {"outbox.0": {"$exists": True}}
+PENDING_FIELD = "outbox_pending"
+# What the fallback scan reads (through the index on the mark).
+MARKED = {PENDING_FIELD: True}
+# Documents with entries not yet published.
+PENDING = {PENDING_FIELD: True, "outbox.0": {"$exists": True}}
+# Before the mark existed (see `OutboxRelay._prepare`).
+_UNMARKED = {"outbox.0": {"$exists": True}}
+
+
+def marked(write: dict[str, Any]) -> dict[str, Any]:
+    """The same write with the document marked pending when it adds outbox entries: an
+    update with `$push: {outbox: ...}` gets `$set: {outbox_pending: true}`, a document to
+    insert with a non-empty `outbox` gets `outbox_pending: true`. Every writer of an
+    outbox collection passes its update (or new document) through this."""
+    push = write.get("$push")
+    if push is not None:
+        if "outbox" not in push:
+            return write
+        return {**write, "$set": {**write.get("$set", {}), PENDING_FIELD: True}}
+    if write.get("outbox"):
+        return {**write, PENDING_FIELD: True}
+    return write
 
 
 def outbox_entry(
@@ -75,6 +105,9 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._hints: dict[tuple[str, Any], None] = {}  # insertion-ordered set
         self._scan_requested = True  # the first round scans: a crash may have left entries
+        self._prepared = False
+        self._unmarked: set[str] = set()  # collections to read whole once (see _prepare)
+        self._unmarked_writers: set[str] = set()  # warned about once
         self._task: asyncio.Task[None] | None = None
 
     def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
@@ -88,16 +121,39 @@ class OutboxRelay:
         self._wake.set()
 
     async def drain(self) -> int:
-        """Publish everything pending now, scanning every collection; returns how many
-        entries went out."""
+        """Publish everything pending now, scanning every collection's marked documents;
+        returns how many entries went out."""
         sent = 0
         for name in self.collections:
+            unmarked = name in self._unmarked
             found = 0
-            async for doc in self._db[name].find(PENDING, {"outbox": 1}):
-                found += len(doc["outbox"])
-                sent += await self._publish_document(name, doc)
+            async for doc in self._db[name].find(_UNMARKED if unmarked else MARKED, {"outbox": 1}):
+                if doc.get("outbox"):
+                    found += len(doc["outbox"])
+                    sent += await self._publish_document(name, doc)
+                else:
+                    await self._clear_mark(name, doc["_id"])
+            self._unmarked.discard(name)
             OUTBOX_SCAN_PENDING.labels(name).set(found)
         return sent
+
+    async def _prepare(self) -> None:
+        """Index the mark. A collection whose index the relay creates now may hold entries
+        written before the mark existed: its next scan reads every document, once."""
+        for name in self.collections:
+            collection = self._db[name]
+            if f"{PENDING_FIELD}_1" not in await collection.index_information():
+                await collection.create_index(PENDING_FIELD)
+                self._unmarked.add(name)
+        self._prepared = True
+
+    async def _clear_mark(self, name: str, doc_id: Any) -> None:
+        # Marked with nothing to publish (an insert that was marked with an empty outbox,
+        # say): clear it unless an entry arrived meanwhile.
+        async with self._write_lock:
+            await self._db[name].update_one(
+                {"_id": doc_id, "outbox.0": {"$exists": False}}, {"$unset": {PENDING_FIELD: ""}}
+            )
 
     async def drain_hinted(self) -> int:
         """Publish the pending entries of the documents writers named since the last round,
@@ -107,8 +163,15 @@ class OutboxRelay:
         for n, (name, doc_id) in enumerate(hints):
             try:
                 # `_id` alone: the one filter FerretDB answers without reading every document.
-                doc = await self._db[name].find_one({"_id": doc_id}, {"outbox": 1})
+                doc = await self._db[name].find_one(
+                    {"_id": doc_id}, {"outbox": 1, PENDING_FIELD: 1}
+                )
                 if doc is not None and doc.get("outbox"):
+                    if not doc.get(PENDING_FIELD) and name not in self._unmarked_writers:
+                        # A writer that forgot `marked(...)`: had its process died before
+                        # this round, the scan would never have found these entries.
+                        self._unmarked_writers.add(name)
+                        log.warning("outbox entries in %s without the pending mark", name)
                     sent += await self._publish_document(name, doc)
             except BaseException:
                 # Keep what was not done for the next round (publish is idempotent).
@@ -123,17 +186,23 @@ class OutboxRelay:
         for entry in doc["outbox"]:
             await self._send(entry)
             sent += 1
-            # Remove the head by `_id` alone: FerretDB reads every document to apply an
-            # update whose filter has more than `_id`, so the guard is the returned head
-            # instead. Writers only append to the tail; if the head was not this entry,
-            # another relay removed ours first and we removed one it may not have
-            # published yet: publish that one too (consumers skip repeats), and re-read.
+            # Remove the head; the guard is the returned head. Writers only append to the
+            # tail; if the head was not this entry, another relay removed ours first and
+            # we removed one it may not have published yet: publish that one too
+            # (consumers skip repeats), and re-read.
+            # The last entry's removal also clears the mark, in the same update.
             async with self._write_lock:
                 before = await collection.find_one_and_update(
-                    {"_id": doc["_id"]},
-                    {"$pop": {"outbox": -1}},
+                    {"_id": doc["_id"], "outbox": {"$size": 1}},
+                    {"$pop": {"outbox": -1}, "$unset": {PENDING_FIELD: ""}},
                     return_document=ReturnDocument.BEFORE,  # (FerretDB: no projection here)
                 )
+                if before is None:
+                    before = await collection.find_one_and_update(
+                        {"_id": doc["_id"]},
+                        {"$pop": {"outbox": -1}},
+                        return_document=ReturnDocument.BEFORE,
+                    )
             head = ((before or {}).get("outbox") or [None])[0]
             if head is None or head["event_id"] != entry["event_id"]:
                 if head is not None:
@@ -151,6 +220,8 @@ class OutboxRelay:
         # Named documents first, always: a scan that is slow (it reads every document)
         # or failing must never hold back what writers just named.
         await self.drain_hinted()
+        if not self._prepared:
+            await self._prepare()
         if self._scan_requested:
             self._scan_requested = False
             # Its own deadline: reading a large collection may take longer than one

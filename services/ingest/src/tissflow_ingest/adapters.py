@@ -14,6 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import FileValidated
 from tissflow_runtime.consumer import mark_handled, not_handled
 from tissflow_runtime.listing import match, page_of
+from tissflow_runtime.outbox import marked
 
 from tissflow_ingest.domain import public
 
@@ -28,6 +29,8 @@ class MongoFileRepository:
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("provider_id", ASCENDING), ("created_at", DESCENDING)])
+        # The operator's pages (no clinic filter) walk this one, newest first (ADR 0018).
+        await self.collection.create_index([("created_at", DESCENDING)])
         await self.collection.create_index(
             [("provider_id", ASCENDING), ("idempotency_key", ASCENDING)]
         )
@@ -38,7 +41,7 @@ class MongoFileRepository:
 
     async def insert(self, doc: dict[str, Any]) -> bool:
         try:
-            await self.collection.insert_one(doc)
+            await self.collection.insert_one(marked(doc))
         except DuplicateKeyError:
             return False
         return True
@@ -54,7 +57,7 @@ class MongoFileRepository:
         async with self._lock:
             doc: dict[str, Any] | None = await self.collection.find_one_and_update(
                 {"_id": file_id, "current_revision": base_revision},
-                {"$set": fields, "$push": {"revisions": revision, "outbox": event}},
+                marked({"$set": fields, "$push": {"revisions": revision, "outbox": event}}),
                 return_document=ReturnDocument.AFTER,
             )
         return doc

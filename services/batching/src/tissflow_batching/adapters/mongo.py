@@ -19,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from tissflow_runtime.consumer import mark_handled, not_handled
 from tissflow_runtime.listing import HIDDEN
+from tissflow_runtime.outbox import marked
 
 from tissflow_batching.domain import ConfigOperadora
 from tissflow_batching.service_layer.ports import Pesquisa
@@ -41,6 +42,11 @@ class MongoLoteRepository:
     async def create_indexes(self) -> None:
         c = self.collection
         await c.create_index([("provider_id", ASCENDING), ("created_at", DESCENDING)])
+        # The operator's pages (no clinic filter) walk this one, newest first (ADR 0018).
+        await c.create_index([("created_at", DESCENDING)])
+        # The Pesquisa de Lotes counts a clinic's lotes but the excluded ones: with `status`
+        # in an index the local FerretDB counts them in SQLite (ADR 0015).
+        await c.create_index([("provider_id", ASCENDING), ("status", ASCENDING)])
         await c.create_index([("protocolo.peg", ASCENDING)])
         await c.create_index([("file_id", ASCENDING)])
         # Second line behind the counter: a portal number names one lote per operator.
@@ -56,7 +62,7 @@ class MongoLoteRepository:
 
     async def add(self, doc: dict[str, Any]) -> bool:
         try:
-            await self.collection.insert_one(doc)
+            await self.collection.insert_one(marked(doc))
         except DuplicateKeyError:
             return False
         return True
@@ -75,7 +81,7 @@ class MongoLoteRepository:
         async with self.lock:
             return await self.collection.find_one_and_update(
                 {"_id": lote_id, "status": {"$in": from_states}},
-                {"$set": sets, "$push": push},
+                marked({"$set": sets, "$push": push}),
                 return_document=ReturnDocument.AFTER,
             )
 

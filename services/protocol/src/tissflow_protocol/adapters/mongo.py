@@ -19,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from tissflow_runtime.consumer import mark_handled, not_handled
 from tissflow_runtime.listing import HIDDEN
+from tissflow_runtime.outbox import marked
 
 HEAVY = {**HIDDEN, "recebimento_xml": 0}
 
@@ -34,6 +35,8 @@ class MongoProtocolos:
     async def create_indexes(self) -> None:
         await self.protocolos.create_index([("lote_id", ASCENDING)], unique=True)
         await self.protocolos.create_index([("provider_id", ASCENDING), ("created_at", DESCENDING)])
+        # The operator's pages (no clinic filter) walk this one, newest first (ADR 0018).
+        await self.protocolos.create_index([("created_at", DESCENDING)])
         await self.pegs.create_index([("lote_id", ASCENDING)], unique=True)
         await self.files.create_index([("peg", ASCENDING)])
 
@@ -58,7 +61,7 @@ class MongoProtocolos:
 
     async def insert(self, doc: dict[str, Any]) -> bool:
         try:
-            await self.protocolos.insert_one(doc)
+            await self.protocolos.insert_one(marked(doc))
         except DuplicateKeyError:
             return False
         self._notify("protocolos", doc["_id"])
@@ -91,7 +94,7 @@ class MongoProtocolos:
         async with self._lock:
             # No projection: FerretDB does not implement one on findAndModify.
             doc = await self.protocolos.find_one_and_update(
-                query, update, return_document=ReturnDocument.AFTER
+                query, marked(update), return_document=ReturnDocument.AFTER
             )
         if doc is None:
             return None

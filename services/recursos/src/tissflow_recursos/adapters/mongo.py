@@ -23,6 +23,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from tissflow_runtime.consumer import mark_handled, not_handled
+from tissflow_runtime.outbox import marked
 
 
 class Repos:
@@ -90,13 +91,15 @@ class Repos:
         return await self.recursos.find_one({"_id": recurso_id}, {"outbox": 0})
 
     async def insert_recursos(self, docs: list[dict[str, Any]]) -> None:
-        await self.recursos.insert_many(docs)
+        await self.recursos.insert_many([marked(d) for d in docs])
 
     async def update_recurso(
         self, recurso_id: str, condition: dict[str, Any], update: dict[str, Any]
     ) -> bool:
         async with self.lock:
-            result = await self.recursos.update_one({"_id": recurso_id, **condition}, update)
+            result = await self.recursos.update_one(
+                {"_id": recurso_id, **condition}, marked(update)
+            )
         return result.modified_count > 0
 
     # -- claims: one recurso per glossed line and round -----------------------------------
@@ -128,7 +131,7 @@ class Repos:
 
     async def insert_operadora(self, doc: dict[str, Any]) -> bool:
         try:
-            await self.operadora.insert_one(doc)
+            await self.operadora.insert_one(marked(doc))
         except DuplicateKeyError:
             return False
         return True
@@ -144,7 +147,9 @@ class Repos:
         self, recurso_id: str, condition: dict[str, Any], update: dict[str, Any]
     ) -> bool:
         async with self.lock:
-            result = await self.operadora.update_one({"_id": recurso_id, **condition}, update)
+            result = await self.operadora.update_one(
+                {"_id": recurso_id, **condition}, marked(update)
+            )
         return result.modified_count > 0
 
     # -- files --------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from tissflow_runtime.consumer import mark_handled, not_handled
 from tissflow_runtime.listing import page_of
+from tissflow_runtime.outbox import marked
 
 from tissflow_statements.domain.documentos import TITULOS
 
@@ -40,6 +41,8 @@ async def create_indexes(db: AsyncDatabase) -> None:
     await db["demonstrativos"].create_index(
         [("provider_id", ASCENDING), ("created_at", DESCENDING)]
     )
+    # The operator's pages (no clinic filter) walk this one, newest first (ADR 0018).
+    await db["demonstrativos"].create_index([("created_at", DESCENDING)])
 
 
 class MongoProjection:
@@ -147,15 +150,17 @@ class MongoStatements:
             if atual is None:
                 try:
                     await self.col.insert_one(
-                        {
-                            "_id": statement_id,
-                            **resumo,
-                            "created_at": now,
-                            "updated_at": now,
-                            "aberto_em": None,
-                            "formatos": ["pdf", "xml"],
-                            "outbox": [evento],
-                        }
+                        marked(
+                            {
+                                "_id": statement_id,
+                                **resumo,
+                                "created_at": now,
+                                "updated_at": now,
+                                "aberto_em": None,
+                                "formatos": ["pdf", "xml"],
+                                "outbox": [evento],
+                            }
+                        )
                     )
                 except DuplicateKeyError:
                     return False
@@ -164,10 +169,12 @@ class MongoStatements:
                 return False
             await self.col.update_one(
                 {"_id": statement_id},
-                {
-                    "$set": {**resumo, "updated_at": now, "aberto_em": None},
-                    "$push": {"outbox": evento},
-                },
+                marked(
+                    {
+                        "$set": {**resumo, "updated_at": now, "aberto_em": None},
+                        "$push": {"outbox": evento},
+                    }
+                ),
             )
             return True
 

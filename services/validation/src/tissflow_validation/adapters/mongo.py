@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from tissflow_runtime.outbox import marked
 
 
 async def _insert(collection: Any, doc: dict[str, Any]) -> bool:
@@ -30,7 +31,7 @@ class MongoResults:
         return await self.collection.find_one({"_id": result_id}, {"_id": 1}) is not None
 
     async def insert(self, doc: dict[str, Any]) -> bool:
-        return await _insert(self.collection, doc)
+        return await _insert(self.collection, marked(doc))
 
     async def latest(self, file_id: str) -> dict[str, Any] | None:
         doc: dict[str, Any] | None = await self.collection.find_one(
@@ -45,6 +46,9 @@ class MongoGuides:
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("provider_id", ASCENDING)])
+        # `presented_elsewhere` on every file: the clinic's guides by number, not all of
+        # them (at 2,000 guides per clinic it read each one: ADR 0018).
+        await self.collection.create_index([("provider_id", ASCENDING), ("numero_guia", ASCENDING)])
 
     async def claim(self, doc: dict[str, Any]) -> bool:
         return await _insert(self.collection, doc)
