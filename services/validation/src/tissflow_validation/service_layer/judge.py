@@ -58,8 +58,10 @@ async def operator_context(
     provider_id: str,
     file_id: str,
     content: bytes,
+    estado: dict[str, Any] | None = None,
 ) -> OperatorContext:
-    """The operator data the engine needs for this file; an empty registry skips its check."""
+    """The operator data the engine needs for this file; an empty registry skips its check.
+    `estado` is the file's correction state when the caller has just read it."""
     loop = asyncio.get_running_loop()
 
     async def fetch_guias(keys: list[str]) -> dict[str, Any]:
@@ -85,7 +87,8 @@ async def operator_context(
         bene = await lazy_registry(carteiras_in(content), registry.beneficiarios_by_keys, loop)
     seen = await lazy_registry(guias_in(content), fetch_guias, loop)
     settings = contexto_regras(await rules.all())
-    estado = await states.get(file_id)
+    if estado is None:
+        estado = await states.get(file_id)
 
     def ja_apresentada(prestador: str, numero_guia: str) -> bool:
         return numero_guia in seen
@@ -228,12 +231,22 @@ async def judge_revision(
 ) -> None:
     """Judge one stored revision once (a redelivery finds its result and stops)."""
     # A reprocess whose caller died after ingest stored the revision: finish it here.
-    await corrections.conclude_if_revision(states, event.file_id, event.revision, event.sha256)
+    estado = await corrections.conclude_if_revision(
+        states, event.file_id, event.revision, event.sha256
+    )
     if await results.exists(f"{event.file_id}:{event.revision}"):
         return  # already judged: a redelivery
     content = await fetch_content(ingest, event)
     context = await operator_context(
-        registro_ans, registry, guides, rules, states, event.provider_id, event.file_id, content
+        registro_ans,
+        registry,
+        guides,
+        rules,
+        states,
+        event.provider_id,
+        event.file_id,
+        content,
+        estado=estado or {},
     )
     result = await asyncio.to_thread(validate, content, context)
     if result.valido:
