@@ -62,12 +62,16 @@ class MongoGuides:
     async def presented_elsewhere(
         self, provider_id: str, file_id: str, numeros: list[str]
     ) -> set[str]:
-        query = {
-            "provider_id": provider_id,
-            "numero_guia": {"$in": numeros},
-            "file_id": {"$ne": file_id},
+        # By `_id` (`provider:numero`), the one filter our FerretDB reads through an index
+        # whatever the collection holds; by `provider_id` it read the clinic's whole
+        # history of guides for every file (ADR 0019).
+        keys = [f"{provider_id}:{n}" for n in numeros]
+        query = {"_id": {"$in": keys}}
+        return {
+            d["numero_guia"]
+            async for d in self.collection.find(query, {"numero_guia": 1, "file_id": 1})
+            if d.get("file_id") != file_id
         }
-        return {d["numero_guia"] async for d in self.collection.find(query, {"numero_guia": 1})}
 
 
 class MongoRegistry:
