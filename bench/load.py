@@ -46,6 +46,9 @@ class Outcome:
     sizes: dict[str, int] = field(default_factory=dict)
     logins: dict[str, str] = field(default_factory=dict)  # file_id → who uploaded it
     verdicts: dict[str, float] = field(default_factory=dict)  # file_id → first verdict
+    # file_id → first `file.uploaded` read (ingest stored it and its relay published it)
+    queued: dict[str, float] = field(default_factory=dict)
+    accepted: dict[str, float] = field(default_factory=dict)  # file_id → upload answered
     verdict_events: dict[str, set[str]] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)  # uploads the API did not accept
     browse: dict[str, list[float]] = field(default_factory=dict)
@@ -70,6 +73,23 @@ class Outcome:
             if f in self.verdicts and (large is None or (self.sizes[f] > 100_000) == large)
         ]
 
+    def stages(self) -> dict[str, list[float]]:
+        """Where an upload's time goes: the HTTP upload (gateway, ingest: bytes, document,
+        outbox), ingest's relay until `file.uploaded` is read, then validation (fetch,
+        claim check, engine, result, its relay) until `file.validated` is read."""
+        done = [f for f in self.uploaded if f in self.verdicts and f in self.queued]
+        return {
+            "1. upload HTTP (gateway + ingest)": [
+                self.accepted[f] - self.uploaded[f] for f in done if f in self.accepted
+            ],
+            "2. resposta → file.uploaded lido": [
+                max(0.0, self.queued[f] - self.accepted[f]) for f in done if f in self.accepted
+            ],
+            "3. file.uploaded → file.validated (validação)": [
+                self.verdicts[f] - self.queued[f] for f in done
+            ],
+        }
+
     @property
     def files_per_s(self) -> float:
         judged = [self.verdicts[f] for f in self.uploaded if f in self.verdicts]
@@ -79,12 +99,14 @@ class Outcome:
 
 
 class Verdicts:
-    """Reads `file.validated` from its current end: first arrival and event ids per file."""
+    """Reads `file.validated` (and `file.uploaded`, for where the time goes) from their
+    current end: first arrival and event ids per file."""
 
     def __init__(self, kafka: str, outcome: Outcome) -> None:
         self.kafka, self.outcome = kafka, outcome
         self.consumer = AIOKafkaConsumer(
             Topic.FILE_VALIDATED,
+            Topic.FILE_UPLOADED,
             bootstrap_servers=kafka,
             group_id=f"load-{uuid.uuid4().hex}",
             auto_offset_reset="latest",
@@ -107,6 +129,9 @@ class Verdicts:
             for records in batches.values():
                 for record in records:
                     key = record.key.decode() if record.key else ""
+                    if record.topic == Topic.FILE_UPLOADED:
+                        self.outcome.queued.setdefault(key, now)
+                        continue
                     headers = {k: v.decode() for k, v in record.headers or ()}
                     event_id = headers.get("event_id") or json.loads(record.value)["event_id"]
                     self.outcome.verdicts.setdefault(key, now)
@@ -188,6 +213,7 @@ async def _clinic(
             out.refused.append(f"{name}: HTTP {response.status_code} {response.text[:200]}")
             continue
         file_id = response.json()["file_id"]
+        out.accepted[file_id] = time.perf_counter()
         out.uploaded[file_id] = t0
         out.sizes[file_id] = len(content)
         out.logins[file_id] = login
@@ -292,6 +318,15 @@ def report(out: Outcome, title: str = "") -> str:
                     "meta p95: ≤ 2 s" if label != "todos" else f"{len(samples)} arquivos",
                 ]
             )
+    for label, samples in out.stages().items():
+        if samples:
+            rows.append(
+                [
+                    f"  {label}, p50 / p95",
+                    f"{ms(median(samples))} / {ms(percentile(samples, 95))}",
+                    "onde o tempo vai",
+                ]
+            )
     for label, samples in sorted(out.browse.items()):
         rows.append(
             [
@@ -315,6 +350,9 @@ def summary(out: Outcome) -> dict[str, Any]:
         "files_per_s": round(out.files_per_s, 1),
         "p50_ms": round(median(lat) * 1000, 1) if lat else None,
         "p95_ms": round(percentile(lat, 95) * 1000, 1) if lat else None,
+        "stages_p50_ms": {
+            k.split(".")[0]: round(median(v) * 1000, 1) for k, v in out.stages().items() if v
+        },
     }
 
 

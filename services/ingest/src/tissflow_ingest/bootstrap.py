@@ -51,7 +51,8 @@ def build(
     store = store or ContentDocuments(runtime.db)
     publisher = publisher or RuntimePublisher(runtime)
     for topic, handler in build_consumers(files).items():
-        runtime.consumers.register(topic, handler)
+        # Verdicts in batches: a file's in order, one commit per batch (ADR 0019).
+        runtime.consumers.register(topic, handler, batch=32)
     app = runtime.create_app(
         [build_router(files, store, publisher), estatisticas.build_router(runtime.db)]
     )
