@@ -13,6 +13,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import FileValidated
+from tissflow_runtime.coalesce import KeyBatcher
 from tissflow_runtime.consumer import mark_handled, not_handled
 from tissflow_runtime.listing import match, page_of
 
@@ -24,6 +25,7 @@ class MongoFileRepository:
 
     def __init__(self, db: AsyncDatabase, write_lock: asyncio.Lock) -> None:
         self.collection = db["files"]
+        self._by_id: KeyBatcher[str, dict[str, Any]] = KeyBatcher(self._find_many)
         # FerretDB: every update of a document that may carry an outbox takes this lock.
         self._lock = write_lock
 
@@ -34,8 +36,12 @@ class MongoFileRepository:
         )
 
     async def get(self, file_id: str) -> dict[str, Any] | None:
-        doc: dict[str, Any] | None = await self.collection.find_one({"_id": file_id})
+        # Claim checks arrive together (validation judges a batch at once): one query.
+        doc: dict[str, Any] | None = await self._by_id.get(file_id)
         return doc
+
+    async def _find_many(self, ids: list[str]) -> dict[str, Any]:
+        return {d["_id"]: d async for d in self.collection.find({"_id": {"$in": ids}})}
 
     async def insert(self, doc: dict[str, Any]) -> bool:
         try:
@@ -126,7 +132,13 @@ class ContentDocuments:
 
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db["conteudos"]
+        # Concurrent claim checks read their parts in one query (the cursor returns them
+        # in batches; validation asks for at most one batch of files at a time).
+        self._parts: KeyBatcher[str, dict[str, Any]] = KeyBatcher(self._find_parts, max_keys=32)
         self.bucket = AsyncGridFSBucket(db, bucket_name="xml")
+
+    async def _find_parts(self, ids: list[str]) -> dict[str, Any]:
+        return {d["_id"]: d async for d in self.collection.find({"_id": {"$in": ids}})}
 
     async def put(self, file_id: str, revision: int, content: bytes) -> Any:
         # Unique per call: two requests racing for one revision (the same idempotency
@@ -144,10 +156,10 @@ class ContentDocuments:
             content: bytes = await stream.read()
             return content
         ids = [f"{ref['conteudo']}.{n}" for n in range(ref["partes"])]
-        found = {d["_id"]: d["data"] async for d in self.collection.find({"_id": {"$in": ids}})}
+        found = await self._parts.get_many(ids)
         if len(found) != len(ids):
             raise LookupError(f"conteúdo incompleto: {ref['conteudo']}")
-        return b"".join(bytes(found[i]) for i in ids)
+        return b"".join(bytes(found[i]["data"]) for i in ids)
 
     async def delete(self, ref: Any) -> None:
         if not isinstance(ref, dict):

@@ -1,4 +1,9 @@
-"""Validation's MongoDB repositories (database `<prefix>_validation`)."""
+"""Validation's MongoDB repositories (database `<prefix>_validation`).
+
+The look-ups every `file.uploaded` makes (is it judged, its correction state, the
+carteiras and guides it names) go through `KeyBatcher`: the files of a batch, handled
+concurrently, ask in the same turn and are answered by one `_id $in` query (ADR 0019).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,16 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from tissflow_runtime.coalesce import KeyBatcher
+
+
+def by_id(collection: Any, projection: dict[str, Any] | None = None) -> KeyBatcher[Any, Any]:
+    """Concurrent `find_one({"_id": key})` of one collection as one `_id $in` query."""
+
+    async def fetch(keys: list[Any]) -> dict[Any, Any]:
+        return {d["_id"]: d async for d in collection.find({"_id": {"$in": keys}}, projection)}
+
+    return KeyBatcher(fetch)
 
 
 async def _insert(collection: Any, doc: dict[str, Any]) -> bool:
@@ -22,12 +37,13 @@ async def _insert(collection: Any, doc: dict[str, Any]) -> bool:
 class MongoResults:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db["results"]
+        self._judged = by_id(self.collection, {"_id": 1})
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("file_id", ASCENDING), ("revision", DESCENDING)])
 
     async def exists(self, result_id: str) -> bool:
-        return await self.collection.find_one({"_id": result_id}, {"_id": 1}) is not None
+        return await self._judged.get(result_id) is not None
 
     async def insert(self, doc: dict[str, Any]) -> bool:
         return await _insert(self.collection, doc)
@@ -42,6 +58,7 @@ class MongoResults:
 class MongoGuides:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db["guias"]
+        self._claims = by_id(self.collection, {"numero_guia": 1, "file_id": 1})
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("provider_id", ASCENDING)])
@@ -65,19 +82,15 @@ class MongoGuides:
         # By `_id` (`provider:numero`), the one filter our FerretDB reads through an index
         # whatever the collection holds; by `provider_id` it read the clinic's whole
         # history of guides for every file (ADR 0019).
-        keys = [f"{provider_id}:{n}" for n in numeros]
-        query = {"_id": {"$in": keys}}
-        return {
-            d["numero_guia"]
-            async for d in self.collection.find(query, {"numero_guia": 1, "file_id": 1})
-            if d.get("file_id") != file_id
-        }
+        found = await self._claims.get_many(f"{provider_id}:{n}" for n in numeros)
+        return {d["numero_guia"] for d in found.values() if d.get("file_id") != file_id}
 
 
 class MongoRegistry:
     def __init__(self, db: AsyncDatabase) -> None:
         self.prestadores = db["prestadores"]
         self.beneficiarios = db["beneficiarios"]
+        self._beneficiarios = by_id(self.beneficiarios, {"nome": 1, "ativo": 1})
 
     async def has_prestadores(self) -> bool:
         return await self.prestadores.find_one({}, {"_id": 1}) is not None
@@ -99,9 +112,10 @@ class MongoRegistry:
         return found
 
     async def beneficiarios_by_keys(self, keys: list[str]) -> dict[str, Any]:
+        found = await self._beneficiarios.get_many(keys)
         return {
-            d["_id"]: {"nome": d.get("nome"), "ativo": bool(d.get("ativo", True))}
-            async for d in self.beneficiarios.find({"_id": {"$in": keys}})
+            k: {"nome": d.get("nome"), "ativo": bool(d.get("ativo", True))}
+            for k, d in found.items()
         }
 
     async def upsert(self, tipo: str, records: list[dict[str, Any]], ordered: bool) -> None:
@@ -134,13 +148,14 @@ class MongoCorrectionStates:
 
     def __init__(self, db: AsyncDatabase, write_lock: asyncio.Lock) -> None:
         self.collection = db["arquivos"]
+        self._by_id = by_id(self.collection)
         self._lock = write_lock
 
     def lock(self) -> AbstractAsyncContextManager[Any]:
         return self._lock
 
     async def get(self, file_id: str) -> dict[str, Any] | None:
-        doc: dict[str, Any] | None = await self.collection.find_one({"_id": file_id})
+        doc: dict[str, Any] | None = await self._by_id.get(file_id)
         return doc
 
     async def insert(self, doc: dict[str, Any]) -> bool:

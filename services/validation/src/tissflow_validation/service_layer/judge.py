@@ -11,9 +11,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from prometheus_client import Histogram
 from pydantic import ValidationError
 from tissflow_contracts import FileUploaded, FileValidated, GuiaLote
 from tissflow_contracts import Prestador as PrestadorDoLote
@@ -47,6 +51,23 @@ from tissflow_validation.service_layer.ports import (
 )
 
 log = logging.getLogger(__name__)
+
+# Where a verdict's time goes (ADR 0019): `/metrics` of the service.
+STEP_SECONDS = Histogram(
+    "tissflow_validation_step_seconds",
+    "Time of each step of judging one revision",
+    ["step"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+@contextmanager
+def step(name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        STEP_SECONDS.labels(name).observe(time.perf_counter() - started)
 
 
 async def operator_context(
@@ -231,34 +252,43 @@ async def judge_revision(
 ) -> None:
     """Judge one stored revision once (a redelivery finds its result and stops)."""
     # A reprocess whose caller died after ingest stored the revision: finish it here.
-    estado = await corrections.conclude_if_revision(
-        states, event.file_id, event.revision, event.sha256
-    )
-    if await results.exists(f"{event.file_id}:{event.revision}"):
-        return  # already judged: a redelivery
-    content = await fetch_content(ingest, event)
-    context = await operator_context(
-        registro_ans,
-        registry,
-        guides,
-        rules,
-        states,
-        event.provider_id,
-        event.file_id,
-        content,
-        estado=estado or {},
-    )
-    result = await asyncio.to_thread(validate, content, context)
-    if result.valido:
-        # Claim the guide numbers before saying "importado": of two files with the same
-        # guide validated at the same time (other partitions, other replicas) one wins.
-        # A crash after this is redone harmlessly: a file's own claims are its own.
-        taken = await claim_guides(guides, event.provider_id, event.file_id, event.revision, result)
-        if taken:
-            mark_presented(result, taken)
-    doc = result_document(event, result, correlation_id, publisher)
-    if await results.insert(doc):
-        publisher.notify("results", doc["_id"])
+    with step("estado"):
+        estado = await corrections.conclude_if_revision(
+            states, event.file_id, event.revision, event.sha256
+        )
+    with step("ja_julgado"):
+        if await results.exists(f"{event.file_id}:{event.revision}"):
+            return  # already judged: a redelivery
+    with step("claim_check"):
+        content = await fetch_content(ingest, event)
+    with step("contexto"):
+        context = await operator_context(
+            registro_ans,
+            registry,
+            guides,
+            rules,
+            states,
+            event.provider_id,
+            event.file_id,
+            content,
+            estado=estado or {},
+        )
+    with step("motor"):
+        result = await asyncio.to_thread(validate, content, context)
+    with step("guias"):
+        if result.valido:
+            # Claim the guide numbers before saying "importado": of two files with the same
+            # guide validated at the same time (other partitions, other replicas) one wins.
+            # A crash after this is redone harmlessly: a file's own claims are its own.
+            taken = await claim_guides(
+                guides, event.provider_id, event.file_id, event.revision, result
+            )
+            if taken:
+                mark_presented(result, taken)
+    with step("resultado"):
+        doc = result_document(event, result, correlation_id, publisher)
+        if await results.insert(doc):
+            publisher.notify("results", doc["_id"])
 
 
 async def forget_lote_guides(guides: Guides, provider_id: str, file_id: str | None) -> None:
