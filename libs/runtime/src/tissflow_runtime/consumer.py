@@ -136,7 +136,10 @@ class Consumers:
             # partitions back at once (no wait for the dead member's session to expire).
             static["group_instance_id"] = f"{self.group_id}:{topic}:{self._instance_id}"
         if batch > 1:
-            static.update(batch=True, max_records=batch, batch_timeout_ms=50)
+            # An empty poll waits this long, then FastStream sleeps as long again: a
+            # record arriving on an idle topic waits at most ~20 ms more than with
+            # `getone`, and an idle consumer wakes 25 times a second (cheap).
+            static.update(batch=True, max_records=batch, batch_timeout_ms=20)
 
             async def consume(msg: KafkaMessage) -> None:
                 await self._consume_batch(topic, handler, msg, batch_scope)
