@@ -219,8 +219,11 @@ async def _clinic(
         out.logins[file_id] = login
 
 
-async def _browser(client: httpx.AsyncClient, stop: asyncio.Event, out: Outcome) -> None:
-    """A clerk paging through the lists and downloading statements while clinics upload."""
+async def _browser(
+    client: httpx.AsyncClient, stop: asyncio.Event, out: Outcome, rounds: list[int], n: int
+) -> None:
+    """A clerk paging through the lists and downloading statements while clinics upload
+    (`rounds[n]` counts the rounds done: a run ends after each clerk did one)."""
     pages = [
         ("Histórico (/files)", "/files", {"page_size": 20}),
         ("Pesquisa de Lotes (/lotes)", "/lotes", {"page_size": 20}),
@@ -249,6 +252,7 @@ async def _browser(client: httpx.AsyncClient, stop: asyncio.Event, out: Outcome)
                         if got.status_code != 200:
                             out.browse_errors.append(f"{label}: HTTP {got.status_code}")
             await asyncio.sleep(0.2)
+        rounds[n] += 1
 
 
 async def run_load(
@@ -269,8 +273,9 @@ async def run_load(
     await verdicts.start()
     stop_browsing = asyncio.Event()
     try:
+        rounds = [0] * browsers
         browsing = [
-            asyncio.create_task(_browser(clients[b % len(clients)], stop_browsing, out))
+            asyncio.create_task(_browser(clients[b % len(clients)], stop_browsing, out, rounds, b))
             for b in range(browsers)
         ]
         out.started = time.perf_counter()
@@ -286,6 +291,9 @@ async def run_load(
         out.uploads_done = time.perf_counter()
         wait_until = time.perf_counter() + verdict_timeout
         while out.lost and time.perf_counter() < wait_until:  # noqa: ASYNC110 - polls Kafka's tally
+            await asyncio.sleep(0.1)
+        # Every clerk pages every list at least once, however fast the verdicts came.
+        while min(rounds, default=1) < 1 and time.perf_counter() < wait_until:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         stop_browsing.set()
         await asyncio.gather(*browsing, return_exceptions=True)
