@@ -314,7 +314,7 @@ def report(out: Outcome, title: str = "") -> str:
         ["arquivos aceitos / com veredito", f"{len(out.uploaded)} / {len(out.verdicts)}", ""],
         ["sem veredito (perdidos)", str(len(out.lost)), "meta: 0"],
         ["com mais de um veredito", str(len(out.duplicated)), "meta: 0"],
-        ["recusados pela API", str(len(out.refused)), ""],
+        ["recusados pela API", str(len(out.refused)), out.refused[0][:120] if out.refused else ""],
         ["vazão", f"{out.files_per_s:.1f} arquivos/s", "meta: ≥ 40 pequenos/s"],
     ]
     for label, samples in (("todos", all_), ("≤ 100 KB", small), ("~1 MB", large)):

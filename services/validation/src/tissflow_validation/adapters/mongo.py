@@ -13,7 +13,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from tissflow_runtime.coalesce import KeyBatcher
 
 
@@ -66,8 +66,23 @@ class MongoGuides:
     async def claim(self, doc: dict[str, Any]) -> bool:
         return await _insert(self.collection, doc)
 
+    async def claim_all(self, docs: list[dict[str, Any]]) -> list[bool]:
+        """Insert every claim in one round trip; for each, whether it was inserted (False:
+        someone holds that `_id`)."""
+        if not docs:
+            return []
+        try:
+            await self.collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            taken = {e["index"] for e in errors}
+            return [i not in taken for i in range(len(docs))]
+        return [True] * len(docs)
+
     async def holder(self, key: str) -> str | None:
-        doc = await self.collection.find_one({"_id": key}, {"file_id": 1})
+        doc = await self._claims.get(key)
         return None if doc is None else str(doc["file_id"])
 
     async def release(self, keys: list[str], file_id: str) -> None:

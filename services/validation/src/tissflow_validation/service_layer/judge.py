@@ -193,26 +193,29 @@ async def claim_guides(
     guides: Guides, provider_id: str, file_id: str, revision: int, result: ValidationResult
 ) -> list[GuiaResumo]:
     """Index the file's guides as presented; the guides another file holds already."""
-    claimed: list[str] = []
-    taken: list[GuiaResumo] = []
-    for guia in result.guias:
-        numero = guia.numero_guia_prestador
-        if not numero:
-            continue
-        key = f"{provider_id}:{numero}"
-        doc = {
-            "_id": key,
+    numbered = [g for g in result.guias if g.numero_guia_prestador]
+    docs = [
+        {
+            "_id": f"{provider_id}:{g.numero_guia_prestador}",
             "provider_id": provider_id,
-            "numero_guia": numero,
+            "numero_guia": g.numero_guia_prestador,
             "file_id": file_id,
             "revision": revision,
         }
-        if await guides.claim(doc):
-            claimed.append(key)
-            continue
-        holder = await guides.holder(key)
-        if holder is not None and holder != file_id:
-            taken.append(guia)
+        for g in numbered
+    ]
+    # One round trip for all of them (a lote has up to 100 guides); a guide number twice
+    # in the file is claimed once (the engine refuses such a file anyway).
+    unique = list({d["_id"]: d for d in docs}.values())
+    inserted = dict(zip([d["_id"] for d in unique], await guides.claim_all(unique), strict=True))
+    claimed = [key for key, ok in inserted.items() if ok]
+    holders = await asyncio.gather(*(guides.holder(key) for key, ok in inserted.items() if not ok))
+    held = dict(zip([k for k, ok in inserted.items() if not ok], holders, strict=True))
+    taken = [
+        g
+        for g, d in zip(numbered, docs, strict=True)
+        if d["_id"] in held and held[d["_id"]] is not None and held[d["_id"]] != file_id
+    ]
     if taken and claimed:
         await guides.release(claimed, file_id)
     return taken
