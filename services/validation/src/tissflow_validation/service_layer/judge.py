@@ -12,10 +12,10 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from prometheus_client import Histogram
 from pydantic import ValidationError
@@ -51,6 +51,7 @@ from tissflow_validation.service_layer.ports import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Where a verdict's time goes (ADR 0019): `/metrics` of the service.
 STEP_SECONDS = Histogram(
@@ -89,27 +90,46 @@ async def operator_context(
         # A file's own guides (any revision) never count as already presented.
         return dict.fromkeys(await guides.presented_elsewhere(provider_id, file_id, keys), True)
 
+    async def state() -> dict[str, Any] | None:
+        return estado if estado is not None else await states.get(file_id)
+
+    # Independent questions at once: their round trips overlap (ADR 0019).
+    registro, has_prestadores, has_beneficiarios, regras, estado_lido = await asyncio.gather(
+        registry.prestador(provider_id),
+        registry.has_prestadores(),
+        registry.has_beneficiarios(),
+        rules.all(),
+        state(),
+    )
     remetente = {provider_id}
     vinculados: set[str] = set()
-    registro = await registry.prestador(provider_id)
     if registro is not None and registro.get("codigo_prestador"):
         remetente.add(registro["codigo_prestador"])
-    if registro is not None and registro.get("vinculados"):
-        # providers the operator linked to the sender may execute its guides, named by
-        # their CNPJ/CPF or by their code at the operator
-        vinculados.update(registro["vinculados"])
-        for d in (await registry.prestadores_by_keys(sorted(vinculados))).values():
-            if d.get("codigo_prestador"):
-                vinculados.add(d["codigo_prestador"])
-    prest = bene = None
-    if await registry.has_prestadores():
-        prest = await lazy_registry(prestadores_in(content), registry.prestadores_by_keys, loop)
-    if await registry.has_beneficiarios():
-        bene = await lazy_registry(carteiras_in(content), registry.beneficiarios_by_keys, loop)
-    seen = await lazy_registry(guias_in(content), fetch_guias, loop)
-    settings = contexto_regras(await rules.all())
-    if estado is None:
-        estado = await states.get(file_id)
+
+    async def linked() -> None:
+        if registro is not None and registro.get("vinculados"):
+            # providers the operator linked to the sender may execute its guides, named by
+            # their CNPJ/CPF or by their code at the operator
+            vinculados.update(registro["vinculados"])
+            for d in (await registry.prestadores_by_keys(sorted(vinculados))).values():
+                if d.get("codigo_prestador"):
+                    vinculados.add(d["codigo_prestador"])
+
+    async def nothing() -> None:
+        return None
+
+    _, prest, bene, seen = await asyncio.gather(
+        linked(),
+        lazy_registry(prestadores_in(content), registry.prestadores_by_keys, loop)
+        if has_prestadores
+        else nothing(),
+        lazy_registry(carteiras_in(content), registry.beneficiarios_by_keys, loop)
+        if has_beneficiarios
+        else nothing(),
+        lazy_registry(guias_in(content), fetch_guias, loop),
+    )
+    settings = contexto_regras(regras)
+    estado = estado_lido
 
     def ja_apresentada(prestador: str, numero_guia: str) -> bool:
         return numero_guia in seen
@@ -254,16 +274,31 @@ async def judge_revision(
     correlation_id: str,
 ) -> None:
     """Judge one stored revision once (a redelivery finds its result and stops)."""
-    # A reprocess whose caller died after ingest stored the revision: finish it here.
-    with step("estado"):
-        estado = await corrections.conclude_if_revision(
-            states, event.file_id, event.revision, event.sha256
-        )
-    with step("ja_julgado"):
-        if await results.exists(f"{event.file_id}:{event.revision}"):
-            return  # already judged: a redelivery
-    with step("claim_check"):
-        content = await fetch_content(ingest, event)
+
+    async def timed(name: str, work: Awaitable[T]) -> T:
+        with step(name):
+            return await work
+
+    # Overlapping round trips: a reprocess whose caller died after ingest stored the
+    # revision is finished here; a redelivery finds its result; the bytes (claim check)
+    # are fetched meanwhile, and only a revision not judged yet needs them.
+    estado, judged, fetched = await asyncio.gather(
+        timed(
+            "estado",
+            corrections.conclude_if_revision(states, event.file_id, event.revision, event.sha256),
+        ),
+        timed("ja_julgado", results.exists(f"{event.file_id}:{event.revision}")),
+        timed("claim_check", fetch_content(ingest, event)),
+        return_exceptions=True,
+    )
+    for outcome in (estado, judged):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    if judged:
+        return  # already judged: a redelivery
+    if isinstance(fetched, BaseException):
+        raise fetched
+    content = fetched
     with step("contexto"):
         context = await operator_context(
             registro_ans,
