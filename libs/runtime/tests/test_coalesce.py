@@ -39,3 +39,14 @@ async def test_a_failed_query_fails_every_asker_and_the_next_ask_queries_again()
     failed = await asyncio.gather(batcher.get("a"), batcher.get("b"), return_exceptions=True)
     assert all(isinstance(f, ConnectionError) for f in failed)
     assert await batcher.get("a") == "ok"
+
+
+def test_a_batcher_outlives_an_event_loop() -> None:
+    import asyncio
+
+    async def fetch(keys: list[str]) -> dict[str, str]:
+        return dict.fromkeys(keys, "ok")
+
+    batcher = KeyBatcher(fetch)
+    assert asyncio.run(batcher.get("a")) == "ok"
+    assert asyncio.run(batcher.get("b")) == "ok"  # a second loop (another test) is served

@@ -30,14 +30,20 @@ class KeyBatcher(Generic[K, V]):
         self._max_keys = max_keys
         self._waiting: dict[K, list[asyncio.Future[V | None]]] = {}
         self._scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # referenced while they run
 
     async def get(self, key: K) -> V | None:
         loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (tests): nothing carries over
+            self._loop, self._waiting, self._scheduled = loop, {}, False
         future: asyncio.Future[V | None] = loop.create_future()
         self._waiting.setdefault(key, []).append(future)
         if not self._scheduled:
             self._scheduled = True
-            loop.create_task(self._run())
+            task = loop.create_task(self._run())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await future
 
     async def get_many(self, keys: Iterable[K]) -> dict[K, V]:
