@@ -78,7 +78,7 @@ class IngestClient:
         named = _CONTENT_PATH.match(path)
         if named is not None:
             found = await self._claim_checks.get((named[1], int(named[2])))
-            if found is not None and found.get("base64") is not None:
+            if found is not None and found["base64"] is not None:
                 return base64.b64decode(found["base64"])
         async with _translated():
             return await self._client.get_bytes("ingest", path)
