@@ -98,3 +98,63 @@ async def test_an_outage_is_waited_out_not_dead_lettered() -> None:
         await br.publish(_message(), topic=Topic.OPERADORA_INBOUND)
     assert len(calls) == 6
     assert parked == []
+
+
+def _keyed(peg: str, status: int) -> bytes:
+    env = new_envelope(
+        OperadoraReport(peg=peg, status=status), correlation_id="c", producer="t", key=peg
+    )
+    return env.model_dump_json().encode()
+
+
+def _setup_batch(handler, scope=None):  # noqa: ANN001, ANN202
+    broker = KafkaBroker()
+    consumers = Consumers(broker, group_id="g-test", max_attempts=3, retry_backoff_seconds=0)
+    consumers.register(Topic.OPERADORA_INBOUND, handler, batch=10, batch_scope=scope)
+    parked: list[tuple[bytes, dict]] = []
+
+    @broker.subscriber(dlq(Topic.OPERADORA_INBOUND))
+    async def dead(msg: KafkaMessage) -> None:
+        parked.append((msg.body, msg.headers))
+
+    return broker, parked
+
+
+@pytest.mark.asyncio
+async def test_a_batch_is_handled_together_a_poison_record_parked_alone() -> None:
+    import asyncio
+    import contextlib
+
+    seen: list[tuple[str, int]] = []
+    scopes: list[str] = []
+
+    async def handler(envelope) -> None:  # noqa: ANN001
+        report = envelope.payload_as(OperadoraReport)
+        if report.status == 9:
+            raise PermanentError("registro envenenado")
+        await asyncio.sleep(0.01 if report.status == 1 else 0)  # the first waits a little
+        seen.append((report.peg, report.status))
+
+    @contextlib.asynccontextmanager
+    async def scope():  # noqa: ANN202
+        scopes.append("open")
+        yield
+        scopes.append("closed")
+
+    broker, parked = _setup_batch(handler, scope)
+    async with TestKafkaBroker(broker) as br:
+        await br.publish_batch(
+            _keyed("A", 1),
+            _keyed("B", 9),
+            _keyed("A", 2),
+            _keyed("C", 3),
+            b"not json",
+            topic=Topic.OPERADORA_INBOUND,
+        )
+    # One entity's records in their order, whatever the others do; the poison and the
+    # garbage parked; the whole batch in one scope.
+    assert [s for p, s in seen if p == "A"] == [1, 2]
+    assert sorted(seen) == [("A", 1), ("A", 2), ("C", 3)]
+    errors = sorted(h["x-error"].split(":")[0] for _, h in parked)
+    assert errors == ["PermanentError", "envelope inválido"]
+    assert scopes == ["open", "closed"]

@@ -44,6 +44,15 @@ class FakeCollection:
         return f"{key}_1"
 
     def find(self, filter: dict[str, Any], projection: dict[str, Any]) -> Any:
+        if set(filter) == {"_id"}:  # `_id $in`: read through the index, one query
+            self.by_id += 1
+            named = [self.docs[i] for i in filter["_id"]["$in"] if i in self.docs]
+
+            async def by_id() -> Any:
+                for doc in named:
+                    yield copy.deepcopy(doc)
+
+            return by_id()
         docs = list(self.docs.values())
         if filter == MARKED:
             docs = [d for d in docs if d.get(PENDING_FIELD)]
@@ -205,6 +214,8 @@ async def test_named_documents_go_out_while_the_scan_fails() -> None:
 
     class SlowToScan(FakeCollection):
         def find(self, filter: dict[str, Any], projection: dict[str, Any]) -> Any:
+            if set(filter) == {"_id"}:  # a named read goes through the index
+                return super().find(filter, projection)
             self.scanned += 1
             raise TimeoutError("the scan took too long")
 
@@ -322,3 +333,21 @@ async def test_a_writer_that_forgets_the_mark_is_named_in_the_log(
     with caplog.at_level(logging.WARNING, logger="tissflow_runtime.outbox"):
         assert await relay.drain_hinted() == 1
     assert "outbox entries in things without the pending mark" in caplog.text
+
+
+async def test_named_documents_are_read_in_one_query_each_keys_entries_in_order() -> None:
+    things = FakeCollection()
+    sent: list[str] = []
+    relay = relay_over(things, sent)
+    entries = {}
+    for n in range(10):
+        report = OperadoraReport(peg=str(n % 3), status=2)
+        entries[n] = outbox_entry(report, key=str(n % 3), correlation_id="c", producer="t")
+        things.docs[n] = {"_id": n, "outbox": [entries[n]]}
+        relay.notify("things", n)
+    assert await relay.drain_hinted() == 10
+    assert things.by_id == 1 and things.scanned == 0
+    assert sorted(sent) == sorted(e["event_id"] for e in entries.values())
+    for key in range(3):  # one key's events in the order their documents were named
+        mine = [entries[n]["event_id"] for n in range(10) if n % 3 == key]
+        assert [e for e in sent if e in mine] == mine

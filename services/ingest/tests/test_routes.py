@@ -58,3 +58,28 @@ async def test_a_stored_file_is_served_back_with_its_hash() -> None:
         )
         assert stale.status_code == 409
         assert stale.json()["detail"]["code"] == "revisao_desatualizada"
+
+
+async def test_a_batch_of_claim_checks_is_answered_at_once() -> None:
+    import base64
+
+    from tissflow_ingest import entrypoints
+
+    big = b"<a>" + b"x" * entrypoints.BATCH_CONTENT_MAX_BYTES + b"</a>"
+    async with client() as http:
+        ids = []
+        for name, content in (("a.xml", b"<a/>"), ("b.xml", b"<b/>"), ("c.xml", big)):
+            made = await http.post(
+                "/internal/files", params={**PARAMS, "filename": name}, content=content
+            )
+            ids.append(made.json()["file_id"])
+        wanted = [{"file_id": i, "revision": 1} for i in ids]
+        wanted.append({"file_id": ids[0], "revision": 7})  # no such revision: left out
+        answer = await http.post("/internal/files/contents", json={"revisoes": wanted})
+        assert answer.status_code == 200
+        got = {c["file_id"]: c for c in answer.json()["conteudos"] if c["revision"] == 1}
+        assert len(answer.json()["conteudos"]) == 3
+        assert base64.b64decode(got[ids[0]]["base64"]) == b"<a/>"
+        assert base64.b64decode(got[ids[1]]["base64"]) == b"<b/>"
+        assert got[ids[2]]["base64"] is None  # too large for the batch: fetched alone
+        assert got[ids[2]]["sha256"]

@@ -49,6 +49,9 @@ class FakeGuides:
         self.docs[doc["_id"]] = dict(doc)
         return True
 
+    async def claim_all(self, docs: list[dict[str, Any]]) -> list[bool]:
+        return [await self.claim(doc) for doc in docs]
+
     async def holder(self, key: str) -> str | None:
         doc = self.docs.get(key)
         return None if doc is None else doc["file_id"]

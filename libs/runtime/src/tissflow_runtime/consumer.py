@@ -15,6 +15,7 @@ not a valid envelope, or whose payload does not validate, is dead-lettered at on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -42,6 +43,8 @@ from tissflow_runtime.metrics import HANDLER_SECONDS, MESSAGES_DEAD_LETTERED, ME
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
+# Wraps the handling of one batch (`Consumers.register(..., batch_scope=...)`).
+BatchScope = Callable[[], contextlib.AbstractAsyncContextManager[Any]]
 
 
 class PermanentError(Exception):
@@ -111,19 +114,42 @@ class Consumers:
         # Where parked messages are also recorded, for the ops pages and replay.
         self.dead_letters: AsyncCollection | None = None
 
-    def register(self, topic: str, handler: Handler) -> None:
+    def register(
+        self,
+        topic: str,
+        handler: Handler,
+        *,
+        batch: int = 1,
+        batch_scope: BatchScope | None = None,
+    ) -> None:
+        """Subscribe `handler` to `topic`. With `batch` > 1 the consumer reads up to that
+        many records at once and handles them concurrently, a key's records one after the
+        other in offset order (an entity's events stay in order); the batch is committed
+        once, after every record in it is handled or parked, so nothing is committed past
+        a record whose effect is not durable. `batch_scope` wraps the handling of a
+        batch (a cache the handlers share, for example)."""
         self.topics.append(topic)
         self.handlers[topic] = handler
-
-        async def consume(msg: KafkaMessage) -> None:
-            await self._consume(topic, handler, msg)
-
-        consume.__name__ = f"consume_{topic.replace('.', '_')}"
         static: dict[str, Any] = {}
         if self._instance_id:
             # Static membership: the same process identity after a restart takes its
             # partitions back at once (no wait for the dead member's session to expire).
             static["group_instance_id"] = f"{self.group_id}:{topic}:{self._instance_id}"
+        if batch > 1:
+            # An empty poll waits this long, then FastStream sleeps as long again: a
+            # record arriving on an idle topic waits at most ~20 ms more than with
+            # `getone`, and an idle consumer wakes 25 times a second (cheap).
+            static.update(batch=True, max_records=batch, batch_timeout_ms=20)
+
+            async def consume(msg: KafkaMessage) -> None:
+                await self._consume_batch(topic, handler, msg, batch_scope)
+
+        else:
+
+            async def consume(msg: KafkaMessage) -> None:
+                await self._consume(topic, handler, msg)
+
+        consume.__name__ = f"consume_{topic.replace('.', '_')}"
         self._broker.subscriber(
             topic,
             **static,
@@ -143,12 +169,60 @@ class Consumers:
         return decorator
 
     async def _consume(self, topic: str, handler: Handler, msg: Any) -> None:
-        raw: bytes = msg.body
+        error, attempts = await self._handle(topic, handler, msg.body)
+        if error is None:
+            await msg.ack()
+        elif await self._dead_letter(topic, msg.raw_message, msg.body, error, attempts):
+            await msg.ack()
+        else:
+            await self._rewind(msg)
+
+    async def _consume_batch(
+        self, topic: str, handler: Handler, msg: Any, scope: BatchScope | None
+    ) -> None:
+        raw = msg.raw_message
+        records = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
+        if not records:
+            return
+        by_key: dict[Any, list[Any]] = {}
+        for record in records:  # in offset order within each partition
+            by_key.setdefault((record.partition, record.key), []).append(record)
+
+        async def in_order(chain: list[Any]) -> bool:
+            for record in chain:
+                error, attempts = await self._handle(topic, handler, record.value)
+                if error is not None and not await self._dead_letter(
+                    topic, record, record.value, error, attempts
+                ):
+                    return False  # not parked: the batch is read again
+            return True
+
+        async with scope() if scope is not None else contextlib.nullcontext():
+            # Every chain runs to its end before anything is decided: an exception (the
+            # service stopping during an outage) leaves the batch unacknowledged.
+            done = await asyncio.gather(
+                *(in_order(chain) for chain in by_key.values()), return_exceptions=True
+            )
+        for outcome in done:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        if all(done):
+            await msg.ack()  # commits the positions after the batch's last records
+        else:
+            await self._rewind(msg)
+
+    async def _rewind(self, msg: Any) -> None:
+        # Could not park a message: rewind so it is seen again, never lost.
+        await msg.nack()
+        await asyncio.sleep(self._backoff)
+
+    async def _handle(self, topic: str, handler: Handler, raw: bytes) -> tuple[str | None, int]:
+        """Run the handler on one record with the retry policy: `(None, attempts)` when
+        its effect is durable, `(error, attempts)` when it must be dead-lettered."""
         try:
             envelope = Envelope.model_validate_json(raw)
         except ValidationError as exc:
-            await self._dead_letter(topic, msg, f"envelope inválido: {exc}", attempts=1)
-            return
+            return f"envelope inválido: {exc}", 1
         token = correlation_id.set(envelope.correlation_id)
         extra = {"event_id": envelope.event_id, "event_type": envelope.type, "topic": topic}
         try:
@@ -195,18 +269,17 @@ class Consumers:
                     break
                 finally:
                     HANDLER_SECONDS.labels(topic).observe(time.perf_counter() - started)
-            attempts = attempt
             if error is None:
-                await msg.ack()
                 MESSAGES_HANDLED.labels(topic, "ok").inc()
                 log.info("handled", extra=extra)
-            else:
-                await self._dead_letter(topic, msg, error, attempts=attempts)
+            return error, attempt
         finally:
             correlation_id.reset(token)
 
-    async def _dead_letter(self, topic: str, msg: Any, error: str, attempts: int) -> None:
-        raw = msg.raw_message
+    async def _dead_letter(
+        self, topic: str, raw: Any, body: bytes, error: str, attempts: int
+    ) -> bool:
+        """Park one record in `<topic>.dlq` (and the ops collection); False if it could not."""
         headers = {
             "x-error": error[:2000],
             "x-attempts": str(attempts),
@@ -217,19 +290,16 @@ class Consumers:
         }
         key = getattr(raw, "key", None)
         try:
-            await self._broker.publish(msg.body, topic=dlq(topic), key=key, headers=headers)
+            await self._broker.publish(body, topic=dlq(topic), key=key, headers=headers)
             if self.dead_letters is not None:
-                await self._record(topic, raw, msg.body, key, error, attempts)
+                await self._record(topic, raw, body, key, error, attempts)
         except Exception:
-            # Could not park it: rewind so the message is seen again, never lost.
             log.exception("could not publish to %s; message will be redelivered", dlq(topic))
-            await msg.nack()
-            await asyncio.sleep(self._backoff)
-            return
-        await msg.ack()
+            return False
         MESSAGES_DEAD_LETTERED.labels(topic).inc()
         MESSAGES_HANDLED.labels(topic, "dead_lettered").inc()
         log.error("dead-lettered after %d attempt(s): %s", attempts, error, extra={"topic": topic})
+        return True
 
     async def _record(
         self, topic: str, raw: Any, body: bytes, key: bytes | None, error: str, attempts: int

@@ -103,7 +103,8 @@ def content_path(file_id: str, revision: int) -> str:
 def new_revision(
     number: int, ref: Any, content: bytes, by: str, reason: str, at: datetime
 ) -> dict[str, Any]:
-    """One revision of a file: where its bytes are (`gridfs_id`), their size and hash."""
+    """One revision of a file: where its bytes are (`gridfs_id`: the content store's
+    reference, named when GridFS held them; ADR 0019), their size and hash."""
     return {
         "revision": number,
         "gridfs_id": ref,

@@ -6,10 +6,12 @@ They read requests and events, call the use cases of `service_layer` with the ad
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
 from tissflow_contracts import Envelope, FileValidated, Topic
 from tissflow_contracts.events import Canal
 from tissflow_runtime.consumer import Handler
@@ -27,6 +29,19 @@ async def read_body(request: Request) -> bytes:
         return await read_limited(request.stream(), MAX_UPLOAD_BYTES)
     except BodyTooLarge:
         raise too_large() from None
+
+
+# A batch of claim checks answers in one JSON body: each revision up to this size inline.
+BATCH_CONTENT_MAX_BYTES = 1024 * 1024
+
+
+class Revisao(BaseModel):
+    file_id: str = Field(min_length=1, max_length=200)
+    revision: int = Field(ge=1)
+
+
+class ClaimChecks(BaseModel):
+    revisoes: list[Revisao] = Field(max_length=200)
 
 
 def build_router(files: FileRepository, store: ContentStore, publisher: Publisher) -> APIRouter:
@@ -102,6 +117,25 @@ def build_router(files: FileRepository, store: ContentStore, publisher: Publishe
     @router.get("/files/{file_id}")
     async def get_file(file_id: str) -> dict[str, Any]:
         return await service_layer.get_file(files, file_id)
+
+    @router.post("/files/contents")
+    async def get_contents(body: ClaimChecks) -> dict[str, Any]:
+        """Many revisions' bytes at once (validation's claim checks of one batch): each
+        found one with its sha256, its bytes in base64 up to 1 MB (a larger one comes
+        with `base64: null` and is fetched alone); one not found is left out."""
+        wanted = [(r.file_id, r.revision) for r in body.revisoes]
+        found = await service_layer.read_revisions(files, store, wanted, BATCH_CONTENT_MAX_BYTES)
+        return {
+            "conteudos": [
+                {
+                    "file_id": file_id,
+                    "revision": revision,
+                    "sha256": sha256,
+                    "base64": base64.b64encode(content).decode() if content is not None else None,
+                }
+                for (file_id, revision), (content, sha256) in found.items()
+            ]
+        }
 
     @router.get("/files/{file_id}/revisions/{revision}/content")
     async def get_content(file_id: str, revision: int) -> Response:

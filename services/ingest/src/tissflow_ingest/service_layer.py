@@ -7,6 +7,7 @@ change and the `file.uploaded` it causes are one document write (outbox).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -207,6 +208,30 @@ async def read_revision(
     if not found:
         raise RevisionNotFound()
     return await store.get(found[0]["gridfs_id"]), found[0]["sha256"]
+
+
+async def read_revisions(
+    files: FileRepository,
+    store: ContentStore,
+    wanted: list[tuple[str, int]],
+    max_bytes: int,
+) -> dict[tuple[str, int], tuple[bytes | None, str]]:
+    """Several revisions' bytes and sha256 at once (a batch of claim checks); a revision
+    larger than `max_bytes` comes without its bytes (the caller fetches it alone), one
+    that does not exist is left out."""
+
+    async def one(file_id: str, revision: int) -> tuple[bytes | None, str] | None:
+        doc = await files.get(file_id)
+        found = [r for r in (doc or {}).get("revisions", []) if r["revision"] == revision]
+        if not found:
+            return None
+        if found[0]["size"] > max_bytes:
+            return None, found[0]["sha256"]
+        return await store.get(found[0]["gridfs_id"]), found[0]["sha256"]
+
+    # Concurrently: the repositories answer concurrent look-ups with one query.
+    answers = await asyncio.gather(*(one(f, r) for f, r in wanted))
+    return {key: a for key, a in zip(wanted, answers, strict=True) if a is not None}
 
 
 async def record_verdict(files: FileRepository, event_id: str, verdict: FileValidated) -> None:

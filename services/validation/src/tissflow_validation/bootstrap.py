@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import FastAPI
+from tissflow_contracts import Topic
 from tissflow_runtime.publisher import RuntimePublisher
 from tissflow_runtime.service import ServiceRuntime
 from tissflow_runtime.settings import ServiceSettings
@@ -28,7 +29,16 @@ from tissflow_validation.adapters.mongo import (
 )
 from tissflow_validation.entrypoints import consultas, corrections, estatisticas, registry, rules
 from tissflow_validation.entrypoints.consumers import build_consumers
+from tissflow_validation.service_layer.batch_cache import batch_scope
 from tissflow_validation.service_layer.ports import Adapters
+
+BATCH = 32
+
+
+class ValidationSettings(ServiceSettings):
+    # `file.uploaded` records read and judged together (TISSFLOW_VALIDATION_BATCH; 1:
+    # one at a time). Their look-ups are shared and they are committed once (ADR 0019).
+    validation_batch: int = BATCH
 
 
 @dataclass
@@ -61,13 +71,18 @@ def real_adapters(runtime: ServiceRuntime) -> Adapters:
 
 def build(settings: ServiceSettings | None = None, **fakes: Any) -> Validation:
     """The service; keyword arguments replace adapters (`results=FakeResults()`, ...)."""
-    runtime = ServiceRuntime("validation", settings or ServiceSettings())
+    settings = settings or ValidationSettings()
+    runtime = ServiceRuntime("validation", settings)
     runtime.outbox_collections("results")
     adapters = real_adapters(runtime)
     if fakes:
         adapters = replace(adapters, **fakes)
+    batch = settings.validation_batch if isinstance(settings, ValidationSettings) else BATCH
     for topic, handler in build_consumers(adapters).items():
-        runtime.consumers.register(topic, handler)
+        if topic == Topic.FILE_UPLOADED:
+            runtime.consumers.register(topic, handler, batch=batch, batch_scope=batch_scope)
+        else:
+            runtime.consumers.register(topic, handler)
     routers = [m.build_router(adapters) for m in (corrections, registry, rules, consultas)]
     routers.append(estatisticas.build_router(runtime.db))
     return Validation(runtime, runtime.create_app(routers), adapters)

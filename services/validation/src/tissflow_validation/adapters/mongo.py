@@ -1,4 +1,9 @@
-"""Validation's MongoDB repositories (database `<prefix>_validation`)."""
+"""Validation's MongoDB repositories (database `<prefix>_validation`).
+
+The look-ups every `file.uploaded` makes (is it judged, its correction state, the
+carteiras and guides it names) go through `KeyBatcher`: the files of a batch, handled
+concurrently, ask in the same turn and are answered by one `_id $in` query (ADR 0019).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,18 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+from tissflow_runtime.coalesce import KeyBatcher
 from tissflow_runtime.outbox import marked
+
+
+def by_id(collection: Any, projection: dict[str, Any] | None = None) -> KeyBatcher[Any, Any]:
+    """Concurrent `find_one({"_id": key})` of one collection as one `_id $in` query."""
+
+    async def fetch(keys: list[Any]) -> dict[Any, Any]:
+        return {d["_id"]: d async for d in collection.find({"_id": {"$in": keys}}, projection)}
+
+    return KeyBatcher(fetch)
 
 
 async def _insert(collection: Any, doc: dict[str, Any]) -> bool:
@@ -23,12 +38,13 @@ async def _insert(collection: Any, doc: dict[str, Any]) -> bool:
 class MongoResults:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db["results"]
+        self._judged = by_id(self.collection, {"_id": 1})
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("file_id", ASCENDING), ("revision", DESCENDING)])
 
     async def exists(self, result_id: str) -> bool:
-        return await self.collection.find_one({"_id": result_id}, {"_id": 1}) is not None
+        return await self._judged.get(result_id) is not None
 
     async def insert(self, doc: dict[str, Any]) -> bool:
         return await _insert(self.collection, marked(doc))
@@ -43,6 +59,7 @@ class MongoResults:
 class MongoGuides:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db["guias"]
+        self._claims = by_id(self.collection, {"numero_guia": 1, "file_id": 1})
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("provider_id", ASCENDING)])
@@ -53,8 +70,23 @@ class MongoGuides:
     async def claim(self, doc: dict[str, Any]) -> bool:
         return await _insert(self.collection, doc)
 
+    async def claim_all(self, docs: list[dict[str, Any]]) -> list[bool]:
+        """Insert every claim in one round trip; for each, whether it was inserted (False:
+        someone holds that `_id`)."""
+        if not docs:
+            return []
+        try:
+            await self.collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            taken = {e["index"] for e in errors}
+            return [i not in taken for i in range(len(docs))]
+        return [True] * len(docs)
+
     async def holder(self, key: str) -> str | None:
-        doc = await self.collection.find_one({"_id": key}, {"file_id": 1})
+        doc = await self._claims.get(key)
         return None if doc is None else str(doc["file_id"])
 
     async def release(self, keys: list[str], file_id: str) -> None:
@@ -66,18 +98,18 @@ class MongoGuides:
     async def presented_elsewhere(
         self, provider_id: str, file_id: str, numeros: list[str]
     ) -> set[str]:
-        query = {
-            "provider_id": provider_id,
-            "numero_guia": {"$in": numeros},
-            "file_id": {"$ne": file_id},
-        }
-        return {d["numero_guia"] async for d in self.collection.find(query, {"numero_guia": 1})}
+        # By `_id` (`provider:numero`), the one filter our FerretDB reads through an index
+        # whatever the collection holds; by `provider_id` it read the clinic's whole
+        # history of guides for every file (ADR 0019).
+        found = await self._claims.get_many(f"{provider_id}:{n}" for n in numeros)
+        return {d["numero_guia"] for d in found.values() if d.get("file_id") != file_id}
 
 
 class MongoRegistry:
     def __init__(self, db: AsyncDatabase) -> None:
         self.prestadores = db["prestadores"]
         self.beneficiarios = db["beneficiarios"]
+        self._beneficiarios = by_id(self.beneficiarios, {"nome": 1, "ativo": 1})
 
     async def has_prestadores(self) -> bool:
         return await self.prestadores.find_one({}, {"_id": 1}) is not None
@@ -99,9 +131,10 @@ class MongoRegistry:
         return found
 
     async def beneficiarios_by_keys(self, keys: list[str]) -> dict[str, Any]:
+        found = await self._beneficiarios.get_many(keys)
         return {
-            d["_id"]: {"nome": d.get("nome"), "ativo": bool(d.get("ativo", True))}
-            async for d in self.beneficiarios.find({"_id": {"$in": keys}})
+            k: {"nome": d.get("nome"), "ativo": bool(d.get("ativo", True))}
+            for k, d in found.items()
         }
 
     async def upsert(self, tipo: str, records: list[dict[str, Any]], ordered: bool) -> None:
@@ -134,13 +167,14 @@ class MongoCorrectionStates:
 
     def __init__(self, db: AsyncDatabase, write_lock: asyncio.Lock) -> None:
         self.collection = db["arquivos"]
+        self._by_id = by_id(self.collection)
         self._lock = write_lock
 
     def lock(self) -> AbstractAsyncContextManager[Any]:
         return self._lock
 
     async def get(self, file_id: str) -> dict[str, Any] | None:
-        doc: dict[str, Any] | None = await self.collection.find_one({"_id": file_id})
+        doc: dict[str, Any] | None = await self._by_id.get(file_id)
         return doc
 
     async def insert(self, doc: dict[str, Any]) -> bool:

@@ -1,5 +1,7 @@
 """Validation's consumers: `file.uploaded` (judge the revision) and `lote.deleted`.
 
+`file.uploaded` is consumed in batches (ADR 0019): its handler asks the operator's rules
+and registry through `batch_cache`, so the files of one batch share those reads.
 Each maps the use case's failures to the runtime's retry policy: an unreachable or
 failing ingest is transient (retried until it is back), bytes that do not match the
 event are permanent (dead-lettered at once).
@@ -13,10 +15,13 @@ from tissflow_runtime.consumer import Handler, PermanentError, TransientError
 
 from tissflow_validation.domain.errors import ContentMismatch
 from tissflow_validation.service_layer import judge
+from tissflow_validation.service_layer.batch_cache import BatchRegistry, BatchRules
 from tissflow_validation.service_layer.ports import Adapters
 
 
 def build_consumers(a: Adapters) -> dict[str, Handler]:
+    registry, rules = BatchRegistry(a.registry), BatchRules(a.rules)
+
     async def on_file_uploaded(envelope: Envelope) -> None:
         event = envelope.payload_as(FileUploaded)
         try:
@@ -24,8 +29,8 @@ def build_consumers(a: Adapters) -> dict[str, Handler]:
                 registro_ans=a.registro_ans,
                 results=a.results,
                 guides=a.guides,
-                registry=a.registry,
-                rules=a.rules,
+                registry=registry,
+                rules=rules,
                 states=a.states,
                 ingest=a.ingest,
                 publisher=a.publisher,

@@ -108,11 +108,14 @@ async def abandon(states: CorrectionStates, file_id: str, em: dict[str, Any]) ->
 
 async def conclude_if_revision(
     states: CorrectionStates, file_id: str, revision: int, sha256: str
-) -> None:
+) -> dict[str, Any] | None:
+    """Finish a reprocess that stored this revision; the file's state after (None: none)."""
     estado = await states.get(file_id)
     em = (estado or {}).get("em_andamento")
     if em and em["revision"] == revision and em["sha256"] == sha256:
         await conclude(states, file_id, em)
+        estado = await states.get(file_id)
+    return estado
 
 
 async def correct(content: bytes, correcoes: list[tuple[str, str]], recalcular: bool) -> bytes:

@@ -11,9 +11,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+from prometheus_client import Histogram
 from pydantic import ValidationError
 from tissflow_contracts import FileUploaded, FileValidated, GuiaLote
 from tissflow_contracts import Prestador as PrestadorDoLote
@@ -47,6 +51,24 @@ from tissflow_validation.service_layer.ports import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Where a verdict's time goes (ADR 0019): `/metrics` of the service.
+STEP_SECONDS = Histogram(
+    "tissflow_validation_step_seconds",
+    "Time of each step of judging one revision",
+    ["step"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+@contextmanager
+def step(name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        STEP_SECONDS.labels(name).observe(time.perf_counter() - started)
 
 
 async def operator_context(
@@ -58,34 +80,56 @@ async def operator_context(
     provider_id: str,
     file_id: str,
     content: bytes,
+    estado: dict[str, Any] | None = None,
 ) -> OperatorContext:
-    """The operator data the engine needs for this file; an empty registry skips its check."""
+    """The operator data the engine needs for this file; an empty registry skips its check.
+    `estado` is the file's correction state when the caller has just read it."""
     loop = asyncio.get_running_loop()
 
     async def fetch_guias(keys: list[str]) -> dict[str, Any]:
         # A file's own guides (any revision) never count as already presented.
         return dict.fromkeys(await guides.presented_elsewhere(provider_id, file_id, keys), True)
 
+    async def state() -> dict[str, Any] | None:
+        return estado if estado is not None else await states.get(file_id)
+
+    # Independent questions at once: their round trips overlap (ADR 0019).
+    registro, has_prestadores, has_beneficiarios, regras, estado_lido = await asyncio.gather(
+        registry.prestador(provider_id),
+        registry.has_prestadores(),
+        registry.has_beneficiarios(),
+        rules.all(),
+        state(),
+    )
     remetente = {provider_id}
     vinculados: set[str] = set()
-    registro = await registry.prestador(provider_id)
     if registro is not None and registro.get("codigo_prestador"):
         remetente.add(registro["codigo_prestador"])
-    if registro is not None and registro.get("vinculados"):
-        # providers the operator linked to the sender may execute its guides, named by
-        # their CNPJ/CPF or by their code at the operator
-        vinculados.update(registro["vinculados"])
-        for d in (await registry.prestadores_by_keys(sorted(vinculados))).values():
-            if d.get("codigo_prestador"):
-                vinculados.add(d["codigo_prestador"])
-    prest = bene = None
-    if await registry.has_prestadores():
-        prest = await lazy_registry(prestadores_in(content), registry.prestadores_by_keys, loop)
-    if await registry.has_beneficiarios():
-        bene = await lazy_registry(carteiras_in(content), registry.beneficiarios_by_keys, loop)
-    seen = await lazy_registry(guias_in(content), fetch_guias, loop)
-    settings = contexto_regras(await rules.all())
-    estado = await states.get(file_id)
+
+    async def linked() -> None:
+        if registro is not None and registro.get("vinculados"):
+            # providers the operator linked to the sender may execute its guides, named by
+            # their CNPJ/CPF or by their code at the operator
+            vinculados.update(registro["vinculados"])
+            for d in (await registry.prestadores_by_keys(sorted(vinculados))).values():
+                if d.get("codigo_prestador"):
+                    vinculados.add(d["codigo_prestador"])
+
+    async def nothing() -> None:
+        return None
+
+    _, prest, bene, seen = await asyncio.gather(
+        linked(),
+        lazy_registry(prestadores_in(content), registry.prestadores_by_keys, loop)
+        if has_prestadores
+        else nothing(),
+        lazy_registry(carteiras_in(content), registry.beneficiarios_by_keys, loop)
+        if has_beneficiarios
+        else nothing(),
+        lazy_registry(guias_in(content), fetch_guias, loop),
+    )
+    settings = contexto_regras(regras)
+    estado = estado_lido
 
     def ja_apresentada(prestador: str, numero_guia: str) -> bool:
         return numero_guia in seen
@@ -169,26 +213,29 @@ async def claim_guides(
     guides: Guides, provider_id: str, file_id: str, revision: int, result: ValidationResult
 ) -> list[GuiaResumo]:
     """Index the file's guides as presented; the guides another file holds already."""
-    claimed: list[str] = []
-    taken: list[GuiaResumo] = []
-    for guia in result.guias:
-        numero = guia.numero_guia_prestador
-        if not numero:
-            continue
-        key = f"{provider_id}:{numero}"
-        doc = {
-            "_id": key,
+    numbered = [g for g in result.guias if g.numero_guia_prestador]
+    docs = [
+        {
+            "_id": f"{provider_id}:{g.numero_guia_prestador}",
             "provider_id": provider_id,
-            "numero_guia": numero,
+            "numero_guia": g.numero_guia_prestador,
             "file_id": file_id,
             "revision": revision,
         }
-        if await guides.claim(doc):
-            claimed.append(key)
-            continue
-        holder = await guides.holder(key)
-        if holder is not None and holder != file_id:
-            taken.append(guia)
+        for g in numbered
+    ]
+    # One round trip for all of them (a lote has up to 100 guides); a guide number twice
+    # in the file is claimed once (the engine refuses such a file anyway).
+    unique = list({d["_id"]: d for d in docs}.values())
+    inserted = dict(zip([d["_id"] for d in unique], await guides.claim_all(unique), strict=True))
+    claimed = [key for key, ok in inserted.items() if ok]
+    holders = await asyncio.gather(*(guides.holder(key) for key, ok in inserted.items() if not ok))
+    held = dict(zip([k for k, ok in inserted.items() if not ok], holders, strict=True))
+    taken = [
+        g
+        for g, d in zip(numbered, docs, strict=True)
+        if d["_id"] in held and held[d["_id"]] is not None and held[d["_id"]] != file_id
+    ]
     if taken and claimed:
         await guides.release(claimed, file_id)
     return taken
@@ -227,25 +274,59 @@ async def judge_revision(
     correlation_id: str,
 ) -> None:
     """Judge one stored revision once (a redelivery finds its result and stops)."""
-    # A reprocess whose caller died after ingest stored the revision: finish it here.
-    await corrections.conclude_if_revision(states, event.file_id, event.revision, event.sha256)
-    if await results.exists(f"{event.file_id}:{event.revision}"):
-        return  # already judged: a redelivery
-    content = await fetch_content(ingest, event)
-    context = await operator_context(
-        registro_ans, registry, guides, rules, states, event.provider_id, event.file_id, content
+
+    async def timed(name: str, work: Awaitable[T]) -> T:
+        with step(name):
+            return await work
+
+    # Overlapping round trips: a reprocess whose caller died after ingest stored the
+    # revision is finished here; a redelivery finds its result; the bytes (claim check)
+    # are fetched meanwhile, and only a revision not judged yet needs them.
+    estado, judged, fetched = await asyncio.gather(
+        timed(
+            "estado",
+            corrections.conclude_if_revision(states, event.file_id, event.revision, event.sha256),
+        ),
+        timed("ja_julgado", results.exists(f"{event.file_id}:{event.revision}")),
+        timed("claim_check", fetch_content(ingest, event)),
+        return_exceptions=True,
     )
-    result = await asyncio.to_thread(validate, content, context)
-    if result.valido:
-        # Claim the guide numbers before saying "importado": of two files with the same
-        # guide validated at the same time (other partitions, other replicas) one wins.
-        # A crash after this is redone harmlessly: a file's own claims are its own.
-        taken = await claim_guides(guides, event.provider_id, event.file_id, event.revision, result)
-        if taken:
-            mark_presented(result, taken)
-    doc = result_document(event, result, correlation_id, publisher)
-    if await results.insert(doc):
-        publisher.notify("results", doc["_id"])
+    for outcome in (estado, judged):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    if judged:
+        return  # already judged: a redelivery
+    if isinstance(fetched, BaseException):
+        raise fetched
+    content = fetched
+    with step("contexto"):
+        context = await operator_context(
+            registro_ans,
+            registry,
+            guides,
+            rules,
+            states,
+            event.provider_id,
+            event.file_id,
+            content,
+            estado=estado or {},
+        )
+    with step("motor"):
+        result = await asyncio.to_thread(validate, content, context)
+    with step("guias"):
+        if result.valido:
+            # Claim the guide numbers before saying "importado": of two files with the same
+            # guide validated at the same time (other partitions, other replicas) one wins.
+            # A crash after this is redone harmlessly: a file's own claims are its own.
+            taken = await claim_guides(
+                guides, event.provider_id, event.file_id, event.revision, result
+            )
+            if taken:
+                mark_presented(result, taken)
+    with step("resultado"):
+        doc = result_document(event, result, correlation_id, publisher)
+        if await results.insert(doc):
+            publisher.notify("results", doc["_id"])
 
 
 async def forget_lote_guides(guides: Guides, provider_id: str, file_id: str | None) -> None:

@@ -41,6 +41,10 @@ class Guides(Protocol):
         """Insert one claim (`_id` = provider:numero); False when someone holds it."""
         ...
 
+    async def claim_all(self, docs: list[dict[str, Any]]) -> list[bool]:
+        """`claim` of each doc in one round trip: for each, whether it was inserted."""
+        ...
+
     async def holder(self, key: str) -> str | None:
         """The file holding a claim."""
         ...
