@@ -386,6 +386,10 @@ class ServiceRuntime:
             port=self.settings.port_of(self.name),
             log_config=None,
             access_log=False,
+            # libuv's event loop and a C HTTP parser: on the 2-core load bench (50 clinics
+            # uploading) the pipeline went from 34.6 to 40.3 files/s (ADR 0019).
+            loop="uvloop",
+            http="httptools",
             # Open requests get this long on SIGTERM; the lifespan's own steps are bounded.
             timeout_graceful_shutdown=int(self.settings.shutdown_timeout_seconds),
         )
