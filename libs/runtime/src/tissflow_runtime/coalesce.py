@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Awaitable, Callable, Hashable, Iterable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -76,3 +76,15 @@ class KeyBatcher(Generic[K, V]):
                     if not future.done():
                         # Two askers of one key never share a mutable answer.
                         future.set_result(value if n == 0 else copy.deepcopy(value))
+
+
+def by_id(
+    collection: Any, projection: dict[str, Any] | None = None, max_keys: int = 500
+) -> KeyBatcher[Any, Any]:
+    """Concurrent `find_one({"_id": key}, projection)` of one collection as one `_id $in`
+    query."""
+
+    async def fetch(keys: list[Any]) -> dict[Any, Any]:
+        return {d["_id"]: d async for d in collection.find({"_id": {"$in": keys}}, projection)}
+
+    return KeyBatcher(fetch, max_keys)

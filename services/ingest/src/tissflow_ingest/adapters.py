@@ -13,7 +13,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import FileValidated
-from tissflow_runtime.coalesce import KeyBatcher
+from tissflow_runtime.coalesce import KeyBatcher, by_id
 from tissflow_runtime.consumer import mark_handled, not_handled
 from tissflow_runtime.listing import match, page_of
 from tissflow_runtime.outbox import marked
@@ -26,7 +26,7 @@ class MongoFileRepository:
 
     def __init__(self, db: AsyncDatabase, write_lock: asyncio.Lock) -> None:
         self.collection = db["files"]
-        self._by_id: KeyBatcher[str, dict[str, Any]] = KeyBatcher(self._find_many)
+        self._by_id: KeyBatcher[str, dict[str, Any]] = by_id(self.collection)
         # FerretDB: every update of a document that may carry an outbox takes this lock.
         self._lock = write_lock
 
@@ -42,9 +42,6 @@ class MongoFileRepository:
         # Claim checks arrive together (validation judges a batch at once): one query.
         doc: dict[str, Any] | None = await self._by_id.get(file_id)
         return doc
-
-    async def _find_many(self, ids: list[str]) -> dict[str, Any]:
-        return {d["_id"]: d async for d in self.collection.find({"_id": {"$in": ids}})}
 
     async def insert(self, doc: dict[str, Any]) -> bool:
         try:
@@ -137,11 +134,8 @@ class ContentDocuments:
         self.collection = db["conteudos"]
         # Concurrent claim checks read their parts in one query (the cursor returns them
         # in batches; validation asks for at most one batch of files at a time).
-        self._parts: KeyBatcher[str, dict[str, Any]] = KeyBatcher(self._find_parts, max_keys=32)
+        self._parts: KeyBatcher[str, dict[str, Any]] = by_id(self.collection, max_keys=32)
         self.bucket = AsyncGridFSBucket(db, bucket_name="xml")
-
-    async def _find_parts(self, ids: list[str]) -> dict[str, Any]:
-        return {d["_id"]: d async for d in self.collection.find({"_id": {"$in": ids}})}
 
     async def put(self, file_id: str, revision: int, content: bytes) -> Any:
         # Unique per call: two requests racing for one revision (the same idempotency

@@ -14,17 +14,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
-from tissflow_runtime.coalesce import KeyBatcher
+from tissflow_runtime.coalesce import by_id
 from tissflow_runtime.outbox import marked
-
-
-def by_id(collection: Any, projection: dict[str, Any] | None = None) -> KeyBatcher[Any, Any]:
-    """Concurrent `find_one({"_id": key})` of one collection as one `_id $in` query."""
-
-    async def fetch(keys: list[Any]) -> dict[Any, Any]:
-        return {d["_id"]: d async for d in collection.find({"_id": {"$in": keys}}, projection)}
-
-    return KeyBatcher(fetch)
 
 
 async def _insert(collection: Any, doc: dict[str, Any]) -> bool:
