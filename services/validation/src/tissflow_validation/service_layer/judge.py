@@ -214,7 +214,7 @@ async def claim_guides(
 ) -> list[GuiaResumo]:
     """Index the file's guides as presented; the guides another file holds already."""
     numbered = [g for g in result.guias if g.numero_guia_prestador]
-    docs = [
+    docs: list[dict[str, Any]] = [
         {
             "_id": f"{provider_id}:{g.numero_guia_prestador}",
             "provider_id": provider_id,
