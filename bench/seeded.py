@@ -400,7 +400,7 @@ def run(files: int = 100_000, singles: int = 15, repeat: int = 20) -> str:
             f"{p(f, 'total', 95) / p(e, 'total', 95):.2f}×",
         ],
         [
-            "  1. HTTP: gateway + ingest (GridFS, documento, outbox), p50",
+            "  1. HTTP: gateway + ingest (conteúdo, documento, outbox), p50",
             ms(p(e, "http")),
             ms(p(f, "http")),
             f"piso: inserir {ms(insert_s)}",
