@@ -3,6 +3,7 @@
 from tissflow_contracts.envelope import Envelope, new_envelope
 from tissflow_contracts.events import (
     EVENTS,
+    INLINE_CONTENT_MAX_BYTES,
     AnaliseGuia,
     AnaliseItem,
     DadosBancarios,
@@ -35,6 +36,7 @@ __all__ = [
     "DebitoCredito",
     "DLQ_SUFFIX",
     "EVENTS",
+    "INLINE_CONTENT_MAX_BYTES",
     "Envelope",
     "EventSpec",
     "FileUploaded",

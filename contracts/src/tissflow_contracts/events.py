@@ -36,6 +36,18 @@ class FileUploaded(_Payload):
         description="How the lote came: XML upload, "
         "guides typed in the portal (digitacao) or the ANS web services",
     )
+    content_base64: str | None = Field(
+        default=None,
+        description="The bytes themselves, in base64, when the file is small (at most "
+        "INLINE_CONTENT_MAX_BYTES): the consumer then needs no claim check. Absent for a "
+        "larger file (and in events from before it existed): fetch `content_url`. Either "
+        "way the bytes must match `sha256`.",
+    )
+
+
+INLINE_CONTENT_MAX_BYTES = 128 * 1024
+"""Files up to this size travel inside `file.uploaded` (ADR 0021): ~175 KB of base64,
+well under Kafka's default 1 MB message limit even before gzip."""
 
 
 class Prestador(_Payload):

@@ -8,12 +8,13 @@ change and the `file.uploaded` it causes are one document write (outbox).
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from tissflow_contracts import FileUploaded, FileValidated
+from tissflow_contracts import INLINE_CONTENT_MAX_BYTES, FileUploaded, FileValidated
 from tissflow_contracts.events import Canal
 from tissflow_runtime.publisher import Publisher
 
@@ -84,8 +85,14 @@ class Stored:
 
 
 def uploaded_event(
-    publisher: Publisher, doc: dict[str, Any], revision: dict[str, Any]
+    publisher: Publisher,
+    doc: dict[str, Any],
+    revision: dict[str, Any],
+    content: bytes | None = None,
 ) -> dict[str, Any]:
+    """The revision's `file.uploaded` outbox entry. A small file's bytes travel in it
+    (ADR 0021), so validation needs no claim check; a larger one is fetched by URL."""
+    inline = content is not None and len(content) <= INLINE_CONTENT_MAX_BYTES
     payload = FileUploaded(
         file_id=doc["_id"],
         revision=revision["revision"],
@@ -96,6 +103,9 @@ def uploaded_event(
         uploaded_by=revision["created_by"],
         content_url=content_path(doc["_id"], revision["revision"]),
         canal=doc.get("canal", "upload_xml"),
+        content_base64=base64.b64encode(content).decode()
+        if content is not None and inline
+        else None,
     )
     return publisher.entry(payload, key=doc["_id"], correlation_id=doc["correlation_id"])
 
@@ -145,7 +155,7 @@ async def store_upload(
         "canal": canal,
         "handled": [],
     }
-    doc["outbox"] = [uploaded_event(publisher, doc, revision)]
+    doc["outbox"] = [uploaded_event(publisher, doc, revision, content)]
     if not await files.insert(doc):
         # The same idempotency key raced us: the other request stored it.
         await store.delete(ref)
@@ -183,7 +193,7 @@ async def store_revision(
     }
     # Only from the revision the editor saw: two concurrent corrections cannot both win.
     updated = await files.add_revision(
-        file_id, base_revision, fields, revision, uploaded_event(publisher, doc, revision)
+        file_id, base_revision, fields, revision, uploaded_event(publisher, doc, revision, content)
     )
     if updated is None:
         await store.delete(ref)
