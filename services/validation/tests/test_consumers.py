@@ -11,11 +11,13 @@ import pytest
 from faststream.kafka import TestKafkaBroker
 from tissflow_contracts import LoteDeleted, Topic, new_envelope
 from tissflow_demo.samples import build_lote
+from tissflow_runtime.consumer import PermanentError
 from tissflow_runtime.settings import ServiceSettings
 from tissflow_validation.bootstrap import build
+from tissflow_validation.entrypoints.consumers import build_consumers
 
 from .fakes import FakeIngest, FakeResults, fake_adapters
-from .test_use_cases import PROVIDER, uploaded
+from .test_use_cases import PROVIDER, NoIngest, inline, uploaded
 
 REAL = pytest.param(True, marks=pytest.mark.integration, id="real-kafka")
 
@@ -64,3 +66,15 @@ async def test_an_upload_is_judged_once_and_a_deleted_lote_frees_its_guides(
     assert await a.guides.holder(f"{PROVIDER}:321") is None
     assert len([k for k in a.results.docs if k.startswith(file_id)]) == 1
     assert a.publisher.notified == 1  # type: ignore[attr-defined]
+
+
+async def test_an_event_whose_carried_bytes_are_not_its_own_is_parked_like_a_bad_claim_check() -> (
+    None
+):
+    a = fake_adapters()
+    a.ingest = NoIngest()
+    content = build_lote("consulta", numero_guia_inicial=654)
+    event = inline(uploaded(FakeIngest(), "f1", content), content.replace(b"654", b"655"))
+    envelope = new_envelope(event, correlation_id="f1", producer="ingest", key="f1")
+    with pytest.raises(PermanentError, match="sha256"):  # the DLQ at once, no retries
+        await build_consumers(a)[Topic.FILE_UPLOADED](envelope)

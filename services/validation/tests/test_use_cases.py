@@ -3,6 +3,7 @@ claiming its guides, the correction state machine, the registry and the rule set
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 import pytest
@@ -87,6 +88,45 @@ async def test_bytes_that_are_not_the_events_are_refused_for_good() -> None:
     a.ingest.contents[("f1", 1)] = b"<outro/>"
     with pytest.raises(ContentMismatch):
         await run_judge(a, event)
+
+
+class NoIngest(FakeIngest):
+    """An ingest that must not be asked: the event carries the bytes."""
+
+    async def content_at(self, path: str) -> bytes:
+        raise AssertionError(f"claim check at {path} for an event that carries its bytes")
+
+
+def inline(event: FileUploaded, content: bytes) -> FileUploaded:
+    """The event as ingest sends a small file: its bytes in base64 (ADR 0021)."""
+    return event.model_copy(update={"content_base64": base64.b64encode(content).decode()})
+
+
+async def test_a_small_file_carried_in_the_event_is_judged_without_asking_ingest() -> None:
+    a = fake_adapters()
+    a.ingest = NoIngest()
+    content = build_lote("consulta", 2, numero_guia_inicial=800)
+    event = inline(uploaded(FakeIngest(), "f1", content), content)
+    await run_judge(a, event)
+    await run_judge(a, event)  # a redelivery
+    doc = verdict(a, "f1")
+    assert doc["status"] == "importado"
+    assert doc["outbox"][0]["payload"].numeros_guias == ["800", "801"]
+    assert a.publisher.notified == 1  # type: ignore[attr-defined]
+
+
+async def test_carried_bytes_that_are_not_the_events_are_refused_for_good() -> None:
+    a = fake_adapters()
+    a.ingest = NoIngest()
+    content = build_lote("consulta", numero_guia_inicial=900)
+    event = uploaded(FakeIngest(), "f1", content)
+    tampered = inline(event, content.replace(b"900", b"901"))
+    with pytest.raises(ContentMismatch, match="sha256"):
+        await run_judge(a, tampered)
+    garbled = event.model_copy(update={"content_base64": "não é base64!"})
+    with pytest.raises(ContentMismatch, match="base64"):
+        await run_judge(a, garbled)
+    assert isinstance(a.results, FakeResults) and a.results.docs == {}
 
 
 async def test_reprocess_stores_a_revision_with_the_pending_corrections_once() -> None:

@@ -9,6 +9,7 @@ rule settings and the file's ignored critiques, claims the guide numbers of a va
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import logging
 import time
@@ -80,10 +81,11 @@ async def operator_context(
     provider_id: str,
     file_id: str,
     content: bytes,
-    estado: dict[str, Any] | None = None,
+    estado: Awaitable[dict[str, Any] | None] | None = None,
 ) -> OperatorContext:
     """The operator data the engine needs for this file; an empty registry skips its check.
-    `estado` is the file's correction state when the caller has just read it."""
+    `estado` is the file's correction state when the caller is already asking for it
+    (awaited here alongside the other questions); otherwise it is read."""
     loop = asyncio.get_running_loop()
 
     async def fetch_guias(keys: list[str]) -> dict[str, Any]:
@@ -91,22 +93,13 @@ async def operator_context(
         return dict.fromkeys(await guides.presented_elsewhere(provider_id, file_id, keys), True)
 
     async def state() -> dict[str, Any] | None:
-        return estado if estado is not None else await states.get(file_id)
+        return await estado if estado is not None else await states.get(file_id)
 
-    # Independent questions at once: their round trips overlap (ADR 0019).
-    registro, has_prestadores, has_beneficiarios, regras, estado_lido = await asyncio.gather(
-        registry.prestador(provider_id),
-        registry.has_prestadores(),
-        registry.has_beneficiarios(),
-        rules.all(),
-        state(),
-    )
-    remetente = {provider_id}
-    vinculados: set[str] = set()
-    if registro is not None and registro.get("codigo_prestador"):
-        remetente.add(registro["codigo_prestador"])
-
-    async def linked() -> None:
+    # Independent questions at once: their round trips overlap (ADR 0019). The look-ups
+    # of the registries start before we know whether a registry is loaded (ADR 0021): one
+    # wave of round trips instead of two; an unused answer is dropped.
+    async def linked(registro: dict[str, Any] | None) -> set[str]:
+        vinculados: set[str] = set()
         if registro is not None and registro.get("vinculados"):
             # providers the operator linked to the sender may execute its guides, named by
             # their CNPJ/CPF or by their code at the operator
@@ -114,35 +107,43 @@ async def operator_context(
             for d in (await registry.prestadores_by_keys(sorted(vinculados))).values():
                 if d.get("codigo_prestador"):
                     vinculados.add(d["codigo_prestador"])
+        return vinculados
 
-    async def nothing() -> None:
-        return None
+    async def sender() -> tuple[dict[str, Any] | None, set[str]]:
+        registro = await registry.prestador(provider_id)
+        return registro, await linked(registro)
 
-    _, prest, bene, seen = await asyncio.gather(
-        linked(),
-        lazy_registry(prestadores_in(content), registry.prestadores_by_keys, loop)
-        if has_prestadores
-        else nothing(),
-        lazy_registry(carteiras_in(content), registry.beneficiarios_by_keys, loop)
-        if has_beneficiarios
-        else nothing(),
-        lazy_registry(guias_in(content), fetch_guias, loop),
+    (
+        ((registro, vinculados), has_prestadores, has_beneficiarios, regras),
+        (prest, bene, seen, estado_lido),
+    ) = await asyncio.gather(
+        asyncio.gather(
+            sender(), registry.has_prestadores(), registry.has_beneficiarios(), rules.all()
+        ),
+        asyncio.gather(
+            lazy_registry(prestadores_in(content), registry.prestadores_by_keys, loop),
+            lazy_registry(carteiras_in(content), registry.beneficiarios_by_keys, loop),
+            lazy_registry(guias_in(content), fetch_guias, loop),
+            state(),
+        ),
     )
+    remetente = {provider_id}
+    if registro is not None and registro.get("codigo_prestador"):
+        remetente.add(registro["codigo_prestador"])
     settings = contexto_regras(regras)
-    estado = estado_lido
 
     def ja_apresentada(prestador: str, numero_guia: str) -> bool:
         return numero_guia in seen
 
     return OperatorContext(
         registro_ans=registro_ans,
-        prestadores=prest,
-        beneficiarios=bene,
+        prestadores=prest if has_prestadores else None,
+        beneficiarios=bene if has_beneficiarios else None,
         guia_ja_apresentada=ja_apresentada,
         prestador_remetente=remetente,
         prestadores_vinculados=vinculados,
         rules=settings,
-        ignored=pares_ignorados((estado or {}).get("ignoradas", [])),
+        ignored=pares_ignorados((estado_lido or {}).get("ignoradas", [])),
     )
 
 
@@ -152,6 +153,28 @@ async def fetch_content(ingest: Ingest, event: FileUploaded) -> bytes:
     if hashlib.sha256(content).hexdigest() != event.sha256:
         raise ContentMismatch(f"sha256 do conteúdo não confere com o evento ({event.file_id})")
     return content
+
+
+def inline_content(event: FileUploaded) -> bytes:
+    """A small file's bytes as the event carries them (ADR 0021), checked against its
+    sha256 like a claim check's: `ContentMismatch` if they are not the event's."""
+    assert event.content_base64 is not None
+    try:
+        content = base64.b64decode(event.content_base64, validate=True)
+    except ValueError as exc:  # not base64 (binascii.Error), or not even ASCII
+        raise ContentMismatch(f"conteúdo do evento não é base64 válido ({event.file_id})") from exc
+    if hashlib.sha256(content).hexdigest() != event.sha256:
+        raise ContentMismatch(f"sha256 do conteúdo não confere com o evento ({event.file_id})")
+    return content
+
+
+async def event_content(ingest: Ingest, event: FileUploaded) -> bytes:
+    """The bytes the event names: carried in it when small, else fetched (claim check)."""
+    if event.content_base64 is not None:
+        with step("conteudo_no_evento"):
+            return inline_content(event)
+    with step("claim_check"):
+        return await fetch_content(ingest, event)
 
 
 def extrato_do_evento(event: FileUploaded, result: ValidationResult) -> dict[str, Any]:
@@ -279,38 +302,47 @@ async def judge_revision(
         with step(name):
             return await work
 
-    # Overlapping round trips: a reprocess whose caller died after ingest stored the
-    # revision is finished here; a redelivery finds its result; the bytes (claim check)
-    # are fetched meanwhile, and only a revision not judged yet needs them.
-    estado, judged, fetched = await asyncio.gather(
+    # Everything that does not need the verdict, at once (ADR 0019, 0021): a reprocess
+    # whose caller died after ingest stored the revision is finished; a redelivery finds
+    # its result; the bytes (carried in the event, or the claim check) and the operator's
+    # data the engine needs are read meanwhile. Only a revision not judged yet needs the
+    # bytes and the context, so their failure is ignored for a judged one, as before.
+    estado = asyncio.ensure_future(
         timed(
             "estado",
             corrections.conclude_if_revision(states, event.file_id, event.revision, event.sha256),
-        ),
+        )
+    )
+
+    async def prepared() -> tuple[bytes, OperatorContext]:
+        content = await event_content(ingest, event)
+        with step("contexto"):
+            context = await operator_context(
+                registro_ans,
+                registry,
+                guides,
+                rules,
+                states,
+                event.provider_id,
+                event.file_id,
+                content,
+                estado=estado,
+            )
+        return content, context
+
+    judged, ready = await asyncio.gather(
         timed("ja_julgado", results.exists(f"{event.file_id}:{event.revision}")),
-        timed("claim_check", fetch_content(ingest, event)),
+        prepared(),
         return_exceptions=True,
     )
-    for outcome in (estado, judged):
-        if isinstance(outcome, BaseException):
-            raise outcome
+    await estado  # its failure, if any, is the one to report
+    if isinstance(judged, BaseException):
+        raise judged
     if judged:
         return  # already judged: a redelivery
-    if isinstance(fetched, BaseException):
-        raise fetched
-    content = fetched
-    with step("contexto"):
-        context = await operator_context(
-            registro_ans,
-            registry,
-            guides,
-            rules,
-            states,
-            event.provider_id,
-            event.file_id,
-            content,
-            estado=estado or {},
-        )
+    if isinstance(ready, BaseException):
+        raise ready
+    content, context = ready
     with step("motor"):
         result = await asyncio.to_thread(validate, content, context)
     with step("guias"):
