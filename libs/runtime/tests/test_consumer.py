@@ -6,7 +6,12 @@ import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from tissflow_contracts import OperadoraReport, Topic, dlq, new_envelope
-from tissflow_runtime.consumer import Consumers, PermanentError
+from tissflow_runtime.consumer import (
+    BATCH_POLL_MS,
+    Consumers,
+    PermanentError,
+    PromptBatchSubscriber,
+)
 
 
 def _message(status: int = 2) -> bytes:
@@ -158,3 +163,34 @@ async def test_a_batch_is_handled_together_a_poison_record_parked_alone() -> Non
     errors = sorted(h["x-error"].split(":")[0] for _, h in parked)
     assert errors == ["PermanentError", "envelope inválido"]
     assert scopes == ["open", "closed"]
+
+
+@pytest.mark.asyncio
+async def test_an_empty_batch_poll_is_not_followed_by_a_pause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A record arriving on an idle topic is handled as soon as the poll sees it: the
+    batch subscriber polls again at once after an empty poll (FastStream's own one
+    sleeps as long as it polled, and a record arriving meanwhile waited)."""
+    import faststream.kafka.subscriber.usecase as usecase
+
+    async def no_pause(seconds: float) -> None:
+        raise AssertionError(f"paused {seconds} s after an empty poll")
+
+    monkeypatch.setattr(usecase.anyio, "sleep", no_pause)
+
+    class IdleThenOne:
+        def __init__(self) -> None:
+            self.polls: list[tuple[int, int | None]] = []
+
+        async def getmany(self, timeout_ms: int, max_records: int | None) -> dict:
+            self.polls.append((timeout_ms, max_records))
+            return {} if len(self.polls) == 1 else {"tp": ["record"]}
+
+    broker, _ = _setup_batch(lambda envelope: None)
+    [subscriber] = [s for s in broker.subscribers if s.topic_names == [Topic.OPERADORA_INBOUND]]
+    assert isinstance(subscriber, PromptBatchSubscriber)
+    consumer = IdleThenOne()
+    assert await subscriber.get_msg(consumer) == ()  # type: ignore[arg-type]
+    assert await subscriber.get_msg(consumer) == ("record",)  # type: ignore[arg-type]
+    assert consumer.polls == [(BATCH_POLL_MS, 10), (BATCH_POLL_MS, 10)]

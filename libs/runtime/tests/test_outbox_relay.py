@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +17,9 @@ def _matches(doc: dict[str, Any], filter: dict[str, Any]) -> bool:
     for key, want in filter.items():
         if key == "outbox.0":
             if bool(doc.get("outbox")) != want["$exists"]:
+                return False
+        elif key == "outbox.0.event_id":
+            if not doc.get("outbox") or doc["outbox"][0]["event_id"] != want:
                 return False
         elif isinstance(want, dict) and "$size" in want:
             if len(doc.get(key) or []) != want["$size"]:
@@ -83,21 +87,12 @@ class FakeCollection:
                 elif op == "$push":
                     doc.setdefault(key, []).append(value)
 
-    async def find_one_and_update(
-        self, filter: dict[str, Any], update: dict[str, Any], **kwargs: Any
-    ) -> Any:
+    async def update_one(self, filter: dict[str, Any], update: dict[str, Any]) -> Any:
         doc = self.docs.get(filter["_id"])
-        if doc is None or not _matches(doc, filter):
-            return None
-        before = copy.deepcopy(doc)
-        if doc["outbox"]:
+        matched = doc is not None and _matches(doc, filter)
+        if doc is not None and matched:
             self._update(doc, update)
-        return before
-
-    async def update_one(self, filter: dict[str, Any], update: dict[str, Any]) -> None:
-        doc = self.docs.get(filter["_id"])
-        if doc is not None and _matches(doc, filter):
-            self._update(doc, update)
+        return SimpleNamespace(matched_count=int(matched))
 
     def write(self, doc_id: Any, *entries: dict[str, Any]) -> None:
         """A writer: pushes entries and marks the document, in one update."""
@@ -351,3 +346,43 @@ async def test_named_documents_are_read_in_one_query_each_keys_entries_in_order(
     for key in range(3):  # one key's events in the order their documents were named
         mine = [entries[n]["event_id"] for n in range(10) if n % 3 == key]
         assert [e for e in sent if e in mine] == mine
+
+
+async def test_a_document_handed_over_by_its_writer_goes_out_without_a_read() -> None:
+    """A writer that has just inserted a document hands it to the relay (ADR 0021): no
+    read by `_id`; named again without it (another write), the relay reads it after all."""
+    things = FakeCollection()
+    sent: list[str] = []
+    relay = relay_over(things, sent)
+    fresh = entry(2)
+    things.write("new", fresh)
+    relay.notify("things", "new", {"_id": "new", "outbox": [fresh]})
+    assert await relay.drain_hinted() == 1
+    assert sent == [fresh["event_id"]] and things.by_id == 0
+    assert things.docs["new"]["outbox"] == [] and PENDING_FIELD not in things.docs["new"]
+    first, second = entry(5), entry(3)
+    things.write("other", first)
+    relay.notify("things", "other", {"_id": "other", "outbox": [first]})
+    things.write("other", second)
+    relay.notify("things", "other")
+    assert await relay.drain_hinted() == 2
+    assert sent[1:] == [first["event_id"], second["event_id"]] and things.by_id == 1
+
+
+async def test_a_stale_handed_over_document_repeats_an_event_at_most_and_loses_none() -> None:
+    """The copy a writer handed over was published meanwhile by another relay: the
+    removal, guarded by the entry's `event_id`, removes nothing it did not publish."""
+    things = FakeCollection()
+    e1, e2 = entry(2), entry(5)
+    things.write("d", e1)
+    stale = copy.deepcopy(things.docs["d"])
+    sent_other: list[str] = []
+    assert await relay_over(things, sent_other).drain() == 1  # another instance's scan
+    things.write("d", e2)
+    sent: list[str] = []
+    relay = relay_over(things, sent)
+    relay.notify("things", "d", stale)
+    while relay._hints or not things.docs["d"]["outbox"] == []:
+        await relay.drain_hinted()
+    assert things.docs["d"]["outbox"] == []
+    assert sent == [e1["event_id"], e2["event_id"]]  # e1 twice overall: consumers skip it

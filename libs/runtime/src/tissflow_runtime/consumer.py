@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 import uuid
@@ -24,9 +25,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from pydantic import ValidationError
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import (
@@ -87,6 +90,24 @@ def mark_handled(event_id: Any) -> dict[str, Any]:
     return {"handled": str(event_id)}
 
 
+# How long an empty batch poll waits for a record (it returns as soon as one arrives).
+BATCH_POLL_MS = 100
+
+
+class PromptBatchSubscriber(BatchSubscriber):
+    """FastStream's batch subscriber without the pause after an empty poll: `getmany`
+    already waited `batch_timeout_ms` for records, and returns the moment one arrives;
+    the extra sleep only delayed a record arriving during it."""
+
+    __slots__ = ()
+
+    async def get_msg(self, consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord, ...]:
+        messages = await consumer.getmany(
+            timeout_ms=self.batch_timeout_ms, max_records=self.max_records
+        )
+        return tuple(itertools.chain.from_iterable(messages.values()))
+
+
 class Consumers:
     """Registers one FastStream subscriber per topic for a service's consumer group."""
 
@@ -136,10 +157,11 @@ class Consumers:
             # partitions back at once (no wait for the dead member's session to expire).
             static["group_instance_id"] = f"{self.group_id}:{topic}:{self._instance_id}"
         if batch > 1:
-            # An empty poll waits this long, then FastStream sleeps as long again: a
-            # record arriving on an idle topic waits at most ~20 ms more than with
-            # `getone`, and an idle consumer wakes 25 times a second (cheap).
-            static.update(batch=True, max_records=batch, batch_timeout_ms=20)
+            # An empty poll waits up to this long for a record and returns as soon as one
+            # arrives (aiokafka's fetcher wakes it). FastStream would then sleep as long
+            # again; `PromptBatchSubscriber` does not, so a record on an idle topic is
+            # handled at once (ADR 0021; it waited up to 20 ms more with a 20 ms poll).
+            static.update(batch=True, max_records=batch, batch_timeout_ms=BATCH_POLL_MS)
 
             async def consume(msg: KafkaMessage) -> None:
                 await self._consume_batch(topic, handler, msg, batch_scope)
@@ -150,7 +172,7 @@ class Consumers:
                 await self._consume(topic, handler, msg)
 
         consume.__name__ = f"consume_{topic.replace('.', '_')}"
-        self._broker.subscriber(
+        subscriber = self._broker.subscriber(
             topic,
             **static,
             session_timeout_ms=self._session_timeout_ms,
@@ -159,7 +181,10 @@ class Consumers:
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             title=f"{self.group_id}:{topic}",
-        )(consume)
+        )
+        if type(subscriber) is BatchSubscriber:
+            subscriber.__class__ = PromptBatchSubscriber
+        subscriber(consume)
 
     def on(self, topic: str) -> Callable[[Handler], Handler]:
         def decorator(handler: Handler) -> Handler:

@@ -36,7 +36,6 @@ from typing import Any
 
 import pymongo
 from pydantic import BaseModel
-from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from tissflow_contracts import new_envelope, spec_for_type
 
@@ -103,21 +102,33 @@ class OutboxRelay:
         self._scan_timeout = scan_timeout
         self._write_lock = write_lock or asyncio.Lock()
         self._wake = asyncio.Event()
-        self._hints: dict[tuple[str, Any], None] = {}  # insertion-ordered set
+        # Named documents, in the order named; the value is the document as its writer
+        # wrote it when that is all it can hold (a new document), else None: read it.
+        self._hints: dict[tuple[str, Any], dict[str, Any] | None] = {}
         self._scan_requested = True  # the first round scans: a crash may have left entries
         self._prepared = False
         self._unmarked: set[str] = set()  # collections to read whole once (see _prepare)
         self._unmarked_writers: set[str] = set()  # warned about once
         self._task: asyncio.Task[None] | None = None
 
-    def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
+    def notify(
+        self,
+        collection: str | None = None,
+        doc_id: Any = None,
+        written: dict[str, Any] | None = None,
+    ) -> None:
         """Called after a write that added outbox entries, so they go out at once. Name the
         document (`collection`, `doc_id`) so the relay reads only it; a bare call asks
-        for a scan of every collection."""
+        for a scan of every collection. A writer that has just inserted the document may
+        hand it over (`written`): the relay then publishes its entries without reading it
+        back (ADR 0021); a stale copy costs at most a repeated event, as the removal is
+        guarded by the entry's `event_id`."""
         if collection is None or doc_id is None:
             self._scan_requested = True
         else:
-            self._hints[(collection, doc_id)] = None
+            key = (collection, doc_id)
+            # Named again without the document (another write): read it after all.
+            self._hints[key] = written if self._hints.get(key, written) is not None else None
         self._wake.set()
 
     async def drain(self) -> int:
@@ -170,15 +181,21 @@ class OutboxRelay:
             chains: dict[Any, list[tuple[str, dict[str, Any]]]] = {}
             for name, ids in wanted.items():
                 found = {
-                    d["_id"]: d
-                    async for d in self._db[name].find(
-                        {"_id": {"$in": ids}}, {"outbox": 1, PENDING_FIELD: 1}
-                    )
+                    doc_id: written
+                    for doc_id in ids
+                    if (written := hints[(name, doc_id)]) is not None
                 }
+                unread = [doc_id for doc_id in ids if doc_id not in found]
+                if unread:
+                    async for d in self._db[name].find(
+                        {"_id": {"$in": unread}}, {"outbox": 1, PENDING_FIELD: 1}
+                    ):
+                        if d.get("outbox"):
+                            self._check_mark(name, d)
+                        found[d["_id"]] = d
                 for doc_id in ids:
                     doc = found.get(doc_id)
                     if doc is not None and doc.get("outbox"):
-                        self._check_mark(name, doc)
                         chains.setdefault(doc["outbox"][0]["key"], []).append((name, doc))
 
             async def in_order(chain: list[tuple[str, dict[str, Any]]]) -> int:
@@ -188,7 +205,7 @@ class OutboxRelay:
                 *(in_order(chain) for chain in chains.values()), return_exceptions=True
             )
         except BaseException:
-            # Keep what was named for the next round (publish is idempotent).
+            # Keep what was named for the next round (publish is idempotent), read afresh.
             for hint in hints:
                 self._hints[hint] = None
             raise
@@ -212,27 +229,22 @@ class OutboxRelay:
         for entry in doc["outbox"]:
             await self._send(entry)
             sent += 1
-            # Remove the head; the guard is the returned head. Writers only append to the
-            # tail; if the head was not this entry, another relay removed ours first and
-            # we removed one it may not have published yet: publish that one too
-            # (consumers skip repeats), and re-read.
-            # The last entry's removal also clears the mark, in the same update.
+            # Remove the head, only if it is still this entry (the guard is its
+            # `event_id`): writers only append to the tail and relays remove only what
+            # they published, so a head that is not ours means another relay published
+            # ours and removed it; read the document again next round. The last entry's
+            # removal also clears the mark, in the same update. Plain updates: nothing
+            # comes back (a `find_one_and_update` returned the whole document, a large
+            # verdict's result with it).
             async with self._write_lock:
-                before = await collection.find_one_and_update(
-                    {"_id": doc["_id"], "outbox": {"$size": 1}},
+                head = {"_id": doc["_id"], "outbox.0.event_id": entry["event_id"]}
+                done = await collection.update_one(
+                    {**head, "outbox": {"$size": 1}},
                     {"$pop": {"outbox": -1}, "$unset": {PENDING_FIELD: ""}},
-                    return_document=ReturnDocument.BEFORE,  # (FerretDB: no projection here)
                 )
-                if before is None:
-                    before = await collection.find_one_and_update(
-                        {"_id": doc["_id"]},
-                        {"$pop": {"outbox": -1}},
-                        return_document=ReturnDocument.BEFORE,
-                    )
-            head = ((before or {}).get("outbox") or [None])[0]
-            if head is None or head["event_id"] != entry["event_id"]:
-                if head is not None:
-                    await self._send(head)
+                if not done.matched_count:
+                    done = await collection.update_one(head, {"$pop": {"outbox": -1}})
+            if not done.matched_count:
                 self._hints[(name, doc["_id"])] = None
                 break
         return sent

@@ -17,9 +17,12 @@ class Publisher(Protocol):
         """An outbox entry for `payload`, to be stored with the state change."""
         ...
 
-    def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
+    def notify(
+        self, collection: str | None = None, doc_id: Any = None, written: Any = None
+    ) -> None:
         """A document with a pending outbox entry was written: publish soon. Naming it
-        (`collection`, `doc_id`) lets the relay read just that document (ADR 0007)."""
+        (`collection`, `doc_id`) lets the relay read just that document (ADR 0007);
+        handing over a document just inserted (`written`) spares even that read (ADR 0021)."""
         ...
 
 
@@ -35,8 +38,10 @@ class RuntimePublisher:
         )
         return result
 
-    def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
-        self._runtime.relay.notify(collection, doc_id)
+    def notify(
+        self, collection: str | None = None, doc_id: Any = None, written: Any = None
+    ) -> None:
+        self._runtime.relay.notify(collection, doc_id, written)
 
 
 class RecordingPublisher:
@@ -57,7 +62,9 @@ class RecordingPublisher:
         self.entries.append(made)
         return made
 
-    def notify(self, collection: str | None = None, doc_id: Any = None) -> None:
+    def notify(
+        self, collection: str | None = None, doc_id: Any = None, written: Any = None
+    ) -> None:
         self.notified += 1
 
 

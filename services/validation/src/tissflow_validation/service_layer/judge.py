@@ -358,7 +358,8 @@ async def judge_revision(
     with step("resultado"):
         doc = result_document(event, result, correlation_id, publisher)
         if await results.insert(doc):
-            publisher.notify("results", doc["_id"])
+            # A new document holds just what we wrote: the relay need not read it back.
+            publisher.notify("results", doc["_id"], {"_id": doc["_id"], "outbox": doc["outbox"]})
 
 
 async def forget_lote_guides(guides: Guides, provider_id: str, file_id: str | None) -> None:
