@@ -43,6 +43,13 @@ class FileUploaded(_Payload):
         "larger file (and in events from before it existed): fetch `content_url`. Either "
         "way the bytes must match `sha256`.",
     )
+    content_seal: str | None = Field(
+        default=None,
+        description="With `content_base64`: HMAC-SHA256 (hex) of `<file_id>:<revision>:"
+        "<sha256>` under the deployment's internal key, so the bytes are known to come "
+        "from this deployment's ingest; without a valid seal the consumer ignores the "
+        "carried bytes and fetches `content_url`.",
+    )
 
 
 INLINE_CONTENT_MAX_BYTES = 128 * 1024

@@ -8,7 +8,7 @@ import hashlib
 
 from tissflow_contracts import INLINE_CONTENT_MAX_BYTES
 from tissflow_ingest import service_layer
-from tissflow_runtime.publisher import RecordingPublisher
+from tissflow_runtime.publisher import RecordingPublisher, content_seal_text
 
 from .fakes import FakeFiles, FakeStore
 
@@ -37,8 +37,10 @@ async def test_a_small_file_travels_in_its_event_and_a_large_one_by_url() -> Non
         assert event.content_url.endswith("/revisions/1/content")  # old consumers keep it
         if carried:
             assert base64.b64decode(event.content_base64) == content
+            text = content_seal_text(event.file_id, 1, event.sha256)
+            assert event.content_seal == pub.seal(text)  # this deployment's ingest sent it
         else:
-            assert event.content_base64 is None
+            assert event.content_base64 is None and event.content_seal is None
 
 
 async def test_a_corrected_revision_carries_its_own_bytes() -> None:

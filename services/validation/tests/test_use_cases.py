@@ -10,6 +10,7 @@ import pytest
 from tissflow_contracts import FileUploaded
 from tissflow_contracts.errors import Conflict, Invalid, NotFound
 from tissflow_demo.samples import build_lote
+from tissflow_runtime.publisher import RecordingPublisher, content_seal_text
 from tissflow_validation.domain.errors import ContentMismatch
 from tissflow_validation.service_layer import corrections, judge, registry, rules
 from tissflow_validation.service_layer.ports import Adapters
@@ -97,9 +98,16 @@ class NoIngest(FakeIngest):
         raise AssertionError(f"claim check at {path} for an event that carries its bytes")
 
 
-def inline(event: FileUploaded, content: bytes) -> FileUploaded:
-    """The event as ingest sends a small file: its bytes in base64 (ADR 0021)."""
-    return event.model_copy(update={"content_base64": base64.b64encode(content).decode()})
+def inline(event: FileUploaded, content: bytes, key: str = "test") -> FileUploaded:
+    """The event as ingest sends a small file: its bytes in base64, sealed with the
+    deployment's key (ADR 0021; the fakes' publisher seals with "test")."""
+    text = content_seal_text(event.file_id, event.revision, event.sha256)
+    return event.model_copy(
+        update={
+            "content_base64": base64.b64encode(content).decode(),
+            "content_seal": RecordingPublisher(key=key).seal(text),
+        }
+    )
 
 
 async def test_a_small_file_carried_in_the_event_is_judged_without_asking_ingest() -> None:
@@ -123,10 +131,28 @@ async def test_carried_bytes_that_are_not_the_events_are_refused_for_good() -> N
     tampered = inline(event, content.replace(b"900", b"901"))
     with pytest.raises(ContentMismatch, match="sha256"):
         await run_judge(a, tampered)
-    garbled = event.model_copy(update={"content_base64": "não é base64!"})
+    garbled = tampered.model_copy(update={"content_base64": "não é base64!"})
     with pytest.raises(ContentMismatch, match="base64"):
         await run_judge(a, garbled)
     assert isinstance(a.results, FakeResults) and a.results.docs == {}
+
+
+async def test_carried_bytes_another_deployment_sealed_are_ignored_for_a_claim_check() -> None:
+    """An event of another deployment sharing the broker (or forged): its bytes are not
+    judged on its word; ingest's answer decides, here that it has no such file."""
+    a = fake_adapters()
+    assert isinstance(a.ingest, FakeIngest)
+    content = build_lote("consulta", numero_guia_inicial=950)
+    event = uploaded(FakeIngest(), "f1", content)
+    foreign = inline(event, content, key="outro-deployment")
+    with pytest.raises(NotFound):
+        await run_judge(a, foreign)
+    unsealed = foreign.model_copy(update={"content_seal": None})
+    with pytest.raises(NotFound):
+        await run_judge(a, unsealed)
+    a.ingest.contents[("f1", 1)] = content  # ingest has it: judged from its bytes
+    await run_judge(a, foreign)
+    assert verdict(a, "f1")["status"] == "importado"
 
 
 async def test_reprocess_stores_a_revision_with_the_pending_corrections_once() -> None:

@@ -7,6 +7,8 @@ is durable. `RuntimePublisher` is the real one; `RecordingPublisher` serves unit
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -25,12 +27,32 @@ class Publisher(Protocol):
         handing over a document just inserted (`written`) spares even that read (ADR 0021)."""
         ...
 
+    def seal(self, text: str) -> str:
+        """HMAC of `text` under this deployment's key (its internal token and database
+        prefix): an event's consumer in the same deployment can tell it is ours, one of
+        another deployment sharing the broker (parallel test stacks) cannot (ADR 0021)."""
+        ...
+
+
+def content_seal_text(file_id: str, revision: int, sha256: str) -> str:
+    """What `Publisher.seal` signs for bytes a `file.uploaded` carries (ADR 0021)."""
+    return f"{file_id}:{revision}:{sha256}"
+
+
+def _seal(key: str, text: str) -> str:
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
+
 
 class RuntimePublisher:
     """Outbox entries produced by one service, relayed by its runtime."""
 
     def __init__(self, runtime: Any) -> None:
         self._runtime = runtime
+        settings = runtime.settings
+        self._key = f"{settings.internal_token}\0{settings.db_prefix}"
+
+    def seal(self, text: str) -> str:
+        return _seal(self._key, text)
 
     def entry(self, payload: BaseModel, *, key: str, correlation_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._runtime.event(
@@ -47,8 +69,9 @@ class RuntimePublisher:
 class RecordingPublisher:
     """For unit tests: entries are plain dicts with the payload; notifications counted."""
 
-    def __init__(self, producer: str = "test") -> None:
+    def __init__(self, producer: str = "test", key: str = "test") -> None:
         self.producer = producer
+        self._key = key
         self.entries: list[dict[str, Any]] = []
         self.notified = 0
 
@@ -66,6 +89,9 @@ class RecordingPublisher:
         self, collection: str | None = None, doc_id: Any = None, written: Any = None
     ) -> None:
         self.notified += 1
+
+    def seal(self, text: str) -> str:
+        return _seal(self._key, text)
 
 
 class EnvelopePublisher(RecordingPublisher):

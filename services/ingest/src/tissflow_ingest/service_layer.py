@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from tissflow_contracts import INLINE_CONTENT_MAX_BYTES, FileUploaded, FileValidated
 from tissflow_contracts.events import Canal
-from tissflow_runtime.publisher import Publisher
+from tissflow_runtime.publisher import Publisher, content_seal_text
 
 from tissflow_ingest.domain import (
     FileNotFound,
@@ -90,9 +90,16 @@ def uploaded_event(
     revision: dict[str, Any],
     content: bytes | None = None,
 ) -> dict[str, Any]:
-    """The revision's `file.uploaded` outbox entry. A small file's bytes travel in it
-    (ADR 0021), so validation needs no claim check; a larger one is fetched by URL."""
-    inline = content is not None and len(content) <= INLINE_CONTENT_MAX_BYTES
+    """The revision's `file.uploaded` outbox entry. A small file's bytes travel in it,
+    sealed as this deployment's (ADR 0021), so validation needs no claim check; a larger
+    one is fetched by URL."""
+    carried: dict[str, str] = {}
+    if content is not None and len(content) <= INLINE_CONTENT_MAX_BYTES:
+        seal = content_seal_text(doc["_id"], revision["revision"], revision["sha256"])
+        carried = {
+            "content_base64": base64.b64encode(content).decode(),
+            "content_seal": publisher.seal(seal),
+        }
     payload = FileUploaded(
         file_id=doc["_id"],
         revision=revision["revision"],
@@ -103,9 +110,7 @@ def uploaded_event(
         uploaded_by=revision["created_by"],
         content_url=content_path(doc["_id"], revision["revision"]),
         canal=doc.get("canal", "upload_xml"),
-        content_base64=base64.b64encode(content).decode()
-        if content is not None and inline
-        else None,
+        **carried,
     )
     return publisher.entry(payload, key=doc["_id"], correlation_id=doc["correlation_id"])
 

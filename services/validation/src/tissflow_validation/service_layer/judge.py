@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Awaitable, Iterator
@@ -22,6 +23,7 @@ from prometheus_client import Histogram
 from pydantic import ValidationError
 from tissflow_contracts import FileUploaded, FileValidated, GuiaLote
 from tissflow_contracts import Prestador as PrestadorDoLote
+from tissflow_runtime.publisher import content_seal_text
 
 from tissflow_validation.domain.correcoes import pares_ignorados
 from tissflow_validation.domain.errors import ContentMismatch
@@ -168,9 +170,20 @@ def inline_content(event: FileUploaded) -> bytes:
     return content
 
 
-async def event_content(ingest: Ingest, event: FileUploaded) -> bytes:
-    """The bytes the event names: carried in it when small, else fetched (claim check)."""
-    if event.content_base64 is not None:
+def sealed_by_us(publisher: Publisher, event: FileUploaded) -> bool:
+    """Whether this deployment's ingest sealed the bytes the event carries: an event of
+    another deployment sharing the broker (parallel test stacks), or one forged, is not
+    judged on its own word; its bytes are fetched from ingest (claim check) instead."""
+    if event.content_base64 is None or event.content_seal is None:
+        return False
+    text = content_seal_text(event.file_id, event.revision, event.sha256)
+    return hmac.compare_digest(event.content_seal, publisher.seal(text))
+
+
+async def event_content(ingest: Ingest, publisher: Publisher, event: FileUploaded) -> bytes:
+    """The bytes the event names: carried in it when small and sealed by this deployment,
+    else fetched (claim check)."""
+    if sealed_by_us(publisher, event):
         with step("conteudo_no_evento"):
             return inline_content(event)
     with step("claim_check"):
@@ -315,7 +328,7 @@ async def judge_revision(
     )
 
     async def prepared() -> tuple[bytes, OperatorContext]:
-        content = await event_content(ingest, event)
+        content = await event_content(ingest, publisher, event)
         with step("contexto"):
             context = await operator_context(
                 registro_ans,
