@@ -6,6 +6,7 @@ unit tests) and raises domain errors; the entry points map them to HTTP or to re
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -119,9 +120,13 @@ async def open_lote_from_file(
     if event.status != "importado":
         return None
     lote_id = lote_id_for(event.file_id, event.revision)
-    if await deps.lotes.get(lote_id) is not None:
+    # Both questions at once: their round trips overlap.
+    mine, active = await asyncio.gather(
+        deps.lotes.get(lote_id), deps.lotes.active_for_file(event.file_id)
+    )
+    if mine is not None:
         return None  # a redelivery
-    if await deps.lotes.active_for_file(event.file_id) is not None:
+    if active is not None:
         return None  # a later revision of a file whose lote is alive
     registro = event.registro_ans or deps.registro_ans
     numero = numero_do_lote(await deps.numbers.next(counter_id(registro)))
