@@ -50,3 +50,49 @@ def test_a_batcher_outlives_an_event_loop() -> None:
     batcher = KeyBatcher(fetch)
     assert asyncio.run(batcher.get("a")) == "ok"
     assert asyncio.run(batcher.get("b")) == "ok"  # a second loop (another test) is served
+
+
+class FakeInserts:
+    """`insert_many(ordered=False)` as a server answers it: every document that can be
+    written is, the others are named in the error (duplicate key 11000, or another)."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, str]] = {}
+        self.calls: list[list[str]] = []
+
+    async def insert_many(self, docs: list[dict[str, str]], ordered: bool) -> None:
+        from pymongo.errors import BulkWriteError
+
+        assert not ordered
+        self.calls.append([d["_id"] for d in docs])
+        errors = []
+        for n, doc in enumerate(docs):
+            if doc["_id"] in self.docs:
+                errors.append({"index": n, "code": 11000, "errmsg": "duplicate key"})
+            elif doc.get("grande"):
+                errors.append({"index": n, "code": 10334, "errmsg": "too large"})
+            else:
+                self.docs[doc["_id"]] = doc
+        if errors:
+            raise BulkWriteError({"writeErrors": errors})
+
+
+async def test_concurrent_inserts_are_one_write_each_answered_for_its_own_documents() -> None:
+    from pymongo.errors import BulkWriteError
+    from tissflow_runtime.coalesce import InsertBatcher
+
+    collection = FakeInserts()
+    collection.docs["velho"] = {"_id": "velho"}
+    batcher = InsertBatcher(collection)
+    answers = await asyncio.gather(
+        batcher.insert({"_id": "a"}),
+        batcher.insert_all([{"_id": "b"}, {"_id": "velho"}]),
+        batcher.insert({"_id": "c", "grande": "sim"}),
+        return_exceptions=True,
+    )
+    assert collection.calls == [["a", "b", "velho", "c"]]
+    assert answers[:2] == [True, [True, False]]
+    assert isinstance(answers[2], BulkWriteError)  # its error is its own, not the others'
+    assert set(collection.docs) == {"velho", "a", "b"}
+    assert await batcher.insert({"_id": "a"}) is False  # a later insert is a new write
+    assert collection.calls[-1] == ["a"]

@@ -16,6 +16,8 @@ import copy
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any, Generic, TypeVar
 
+from pymongo.errors import BulkWriteError
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -88,3 +90,70 @@ def by_id(
         return {d["_id"]: d async for d in collection.find({"_id": {"$in": keys}}, projection)}
 
     return KeyBatcher(fetch, max_keys)
+
+
+class InsertBatcher:
+    """Concurrent inserts into one collection as one `insert_many(ordered=False)`
+    (ADR 0021): `await insert(doc)` waits one turn of the event loop, so every handler of
+    a batch inserting in that turn joins, then one round trip writes them all. Each
+    answer is the document's own: True when inserted, False when its `_id` exists (a
+    duplicate key), and any other error of that document raised to its inserter alone.
+    Every document is still its own single-document write (ADR 0005): nothing is made
+    to depend on another document of the batch."""
+
+    def __init__(self, collection: Any, max_docs: int = 500) -> None:
+        self._collection = collection
+        self._max_docs = max_docs
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def insert(self, doc: dict[str, Any]) -> bool:
+        return (await self.insert_all([doc]))[0]
+
+    async def insert_all(self, docs: list[dict[str, Any]]) -> list[bool]:
+        if not docs:
+            return []
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (tests): nothing carries over
+            self._loop, self._pending, self._scheduled = loop, [], False
+        futures = [loop.create_future() for _ in docs]
+        self._pending.extend(zip(docs, futures, strict=True))
+        if not self._scheduled:
+            self._scheduled = True
+            task = loop.create_task(self._run())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return list(await asyncio.gather(*futures))
+
+    async def _run(self) -> None:
+        await asyncio.sleep(0)  # the other handlers of this turn insert too
+        self._scheduled = False
+        pending, self._pending = self._pending, []
+        for start in range(0, len(pending), self._max_docs):
+            part = pending[start : start + self._max_docs]
+            errors: dict[int, dict[str, Any]] = {}
+            try:
+                await self._collection.insert_many([d for d, _ in part], ordered=False)
+            except asyncio.CancelledError:  # the service stops: so do its inserters
+                for _, future in pending[start:]:
+                    future.cancel()
+                raise
+            except BulkWriteError as exc:
+                errors = {e["index"]: e for e in exc.details.get("writeErrors", [])}
+            except Exception as exc:  # the whole write failed: each inserter sees it
+                for _, future in part:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for n, (_, future) in enumerate(part):
+                if future.done():
+                    continue
+                error = errors.get(n)
+                if error is None:
+                    future.set_result(True)
+                elif error.get("code") == 11000:
+                    future.set_result(False)
+                else:
+                    future.set_exception(BulkWriteError({"writeErrors": [error]}))

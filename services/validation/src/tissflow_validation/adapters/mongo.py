@@ -13,8 +13,8 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
-from tissflow_runtime.coalesce import by_id
+from pymongo.errors import DuplicateKeyError
+from tissflow_runtime.coalesce import InsertBatcher, by_id
 from tissflow_runtime.outbox import marked
 
 
@@ -30,6 +30,7 @@ class MongoResults:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db["results"]
         self._judged = by_id(self.collection, {"_id": 1})
+        self._inserts = InsertBatcher(self.collection)
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("file_id", ASCENDING), ("revision", DESCENDING)])
@@ -38,7 +39,8 @@ class MongoResults:
         return await self._judged.get(result_id) is not None
 
     async def insert(self, doc: dict[str, Any]) -> bool:
-        return await _insert(self.collection, marked(doc))
+        # The verdicts of a batch written together: one `insert_many` (ADR 0021).
+        return await self._inserts.insert(marked(doc))
 
     async def latest(self, file_id: str) -> dict[str, Any] | None:
         doc: dict[str, Any] | None = await self.collection.find_one(
@@ -51,6 +53,7 @@ class MongoGuides:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db["guias"]
         self._claims = by_id(self.collection, {"numero_guia": 1, "file_id": 1})
+        self._inserts = InsertBatcher(self.collection)
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("provider_id", ASCENDING)])
@@ -62,19 +65,10 @@ class MongoGuides:
         return await _insert(self.collection, doc)
 
     async def claim_all(self, docs: list[dict[str, Any]]) -> list[bool]:
-        """Insert every claim in one round trip; for each, whether it was inserted (False:
-        someone holds that `_id`)."""
-        if not docs:
-            return []
-        try:
-            await self.collection.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != 11000 for e in errors):
-                raise
-            taken = {e["index"] for e in errors}
-            return [i not in taken for i in range(len(docs))]
-        return [True] * len(docs)
+        """Insert every claim in one round trip (with the claims other files of the batch
+        make at that moment); for each, whether it was inserted (False: someone holds
+        that `_id`)."""
+        return await self._inserts.insert_all(docs)
 
     async def holder(self, key: str) -> str | None:
         doc = await self._claims.get(key)
