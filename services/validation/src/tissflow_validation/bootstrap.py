@@ -51,17 +51,19 @@ class Validation:
 def real_adapters(runtime: ServiceRuntime) -> Adapters:
     """The process's adapters over its MongoDB database and the internal client."""
     results, guides = MongoResults(runtime.db), MongoGuides(runtime.db)
+    registry = MongoRegistry(runtime.db)
 
     @runtime.on_startup
     async def create_indexes(db: Any) -> None:
         await results.create_indexes()
         await guides.create_indexes()
+        await registry.create_indexes()
 
     return Adapters(
         registro_ans=runtime.settings.operadora_registro_ans,
         results=results,
         guides=guides,
-        registry=MongoRegistry(runtime.db),
+        registry=registry,
         rules=MongoRules(runtime.db),
         states=MongoCorrectionStates(runtime.db, runtime.write_lock),
         ingest=IngestClient(runtime.internal),
