@@ -521,6 +521,7 @@ def summary(out: Outcome) -> dict[str, Any]:
         "lost": len(out.lost),
         "duplicated": len(out.duplicated),
         "refused": len(out.refused),
+        "first_refusal": out.refused[0][:160] if out.refused else None,
         "late": out.late,
         "files_per_s": round(out.files_per_s, 1),
         "p50_ms": p(lat, 50),
@@ -532,6 +533,7 @@ def summary(out: Outcome) -> dict[str, Any]:
             k.split(".")[0]: round(median(v) * 1000, 1) for k, v in out.stages().items() if v
         },
         "cpu_ms_per_file": out.cpu.per_file_ms(len(out.verdicts)) if out.cpu else None,
+        "machine_busy": round(out.cpu.busy, 2) if out.cpu else None,
         "load_average": out.cpu.load_after if out.cpu else load_average(),
     }
 

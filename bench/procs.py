@@ -61,6 +61,15 @@ def idle_cpu(pids: dict[str, int], seconds: float = 10.0) -> dict[str, float]:
     return {n: (cpu_seconds(p) - before[n]) / seconds for n, p in pids.items()}
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine spent busy so far (/proc/stat: all but idle
+    and iowait), whoever spent them."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    # guest time is already counted in user and nice
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class CpuMeter:
     """CPU seconds of named processes between `start()` and `stop()` (wall time too)."""
@@ -69,6 +78,7 @@ class CpuMeter:
     before: dict[str, float] = field(default_factory=dict)
     used: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0
+    machine: float = 0.0  # busy CPU seconds of the whole machine over the run
     load_before: str = ""
     load_after: str = ""
 
@@ -76,11 +86,13 @@ class CpuMeter:
         self.pids.setdefault("gerador de carga", os.getpid())
         self.load_before = load_average()
         self.before = {n: cpu_seconds(p) for n, p in self.pids.items()}
+        self.machine = machine_busy_seconds()
         self.wall = time.perf_counter()
         return self
 
     def stop(self) -> CpuMeter:
         self.wall = time.perf_counter() - self.wall
+        self.machine = machine_busy_seconds() - self.machine
         self.used = {n: cpu_seconds(p) - self.before[n] for n, p in self.pids.items()}
         self.load_after = load_average()
         return self
@@ -101,13 +113,27 @@ class CpuMeter:
             )
         rows.append(
             [
-                "total",
+                "total medido",
                 f"{total * 1000 / max(files, 1):.1f} ms",
                 f"{total / max(self.wall, 1e-9) * 100:.0f}%",
                 f"de {os.cpu_count()} núcleos",
             ]
         )
+        others = max(0.0, self.machine - total)
+        rows.append(
+            [
+                "outros processos da máquina",
+                "—",
+                f"{others / max(self.wall, 1e-9) * 100:.0f}%",
+                f"máquina ocupada: {self.busy * 100:.0f}% de {os.cpu_count()} núcleos",
+            ]
+        )
         return rows
+
+    @property
+    def busy(self) -> float:
+        """Share of all the machine's cores busy over the run (anyone's work)."""
+        return self.machine / max(self.wall, 1e-9) / (os.cpu_count() or 1)
 
     def per_file_ms(self, files: int) -> dict[str, float]:
         return {n: round(u * 1000 / max(files, 1), 1) for n, u in self.used.items()}
