@@ -459,6 +459,14 @@ def report(out: Outcome, title: str = "") -> str:
                 f"{out.scheduled} chegadas; {out.late} começaram > 100 ms atrasadas",
             ]
         )
+        if out.files_per_s < 0.9 * out.offered_per_s:
+            rows.append(
+                [
+                    "  o sistema não acompanhou a taxa oferecida",
+                    f"{out.files_per_s / out.offered_per_s:.0%} dela julgada",
+                    "a latência abaixo é a da fila que cresceu; a vazão máxima: modo fechado",
+                ]
+            )
     rows += [
         ["arquivos aceitos / com veredito", f"{len(out.uploaded)} / {len(out.verdicts)}", ""],
         ["sem veredito (perdidos)", str(len(out.lost)), "meta: 0"],
