@@ -45,6 +45,12 @@ def main() -> int:
         default="poisson",
         help="laço aberto: chegadas de Poisson ou igualmente espaçadas",
     )
+    load.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=400,
+        help="laço aberto: uploads em andamento no máximo (as chegadas além esperam)",
+    )
     args = parser.parse_args()
     which = args.which or list(BENCHES)
     if set(which) - {*BENCHES, "load", "scale"}:
@@ -68,6 +74,7 @@ def main() -> int:
                 args.browsers,
                 rate=args.rate,
                 arrivals=args.arrivals,
+                max_in_flight=args.max_in_flight,
             ),
             flush=True,
         )

@@ -554,6 +554,7 @@ def run(
     browsers: int,
     rate: float | None = None,
     arrivals: str = "poisson",
+    max_in_flight: int = 400,
 ) -> str:
     """`python -m bench load`: the stack at TISSFLOW_LOAD_GATEWAY, or one started here
     (then the CPU of its processes, FerretDB's and Kafka's is reported too)."""
@@ -561,7 +562,7 @@ def run(
     from bench.stack import BenchStack
 
     kafka = os.environ.get("TISSFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
-    options: dict[str, Any] = {"rate": rate, "arrivals": arrivals}
+    options: dict[str, Any] = {"rate": rate, "arrivals": arrivals, "max_in_flight": max_in_flight}
     given = os.environ.get("TISSFLOW_LOAD_GATEWAY")
     if given:
         out = asyncio.run(
