@@ -217,11 +217,14 @@ def breakdown_rows(
                 inside += mean
             floor, what = floors[name]
             together = " (ao mesmo tempo que os outros dois)" if group is OVERLAPPING else ""
+            note = f"{_x(mean, floor)} {what}"
+            if name == "motor":  # in a worker thread of a busy event loop
+                note = f"{_x(mean, engine_s)} o motor em processo; {note}"
             rows.append(
                 [
                     f"     validação /metrics: {name}{together}, média",
                     ms(mean),
-                    f"{_x(mean, floor)} {what}",
+                    note,
                 ]
             )
     for name in sorted(set(steps) - set(OVERLAPPING) - set(SEQUENTIAL)):
