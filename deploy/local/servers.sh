@@ -285,7 +285,7 @@ start_ferretdb() {
     # the kernel's page cache and is replayed on open); a power loss or kernel crash may
     # roll back the last commits since the last checkpoint, much as MongoDB's own default
     # (w:1, journal committed every 100 ms) can. Measured (ADR 0022): FerretDB's CPU per
-    # write 1.0-1.3 ms -> 0.6-0.7 ms (the fsync of every commit).
+    # write 1.0-1.3 ms -> 0.5-0.7 ms (the fsync of every commit).
     nohup setsid "$FERRETDB_BIN" --handler=sqlite \
         --sqlite-url="file:$FERRETDB_DIR/data/?_pragma=synchronous(normal)" \
         --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$FERRETDB_DIR/state" \
