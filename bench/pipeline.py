@@ -34,9 +34,14 @@ from bench.procs import load_average, step_means, validation_steps
 from bench.report import median, ms, percentile, table, timed
 from bench.stack import BenchStack
 
-# Validation's steps (judge.py): the first three run at once, the others one after the other.
-OVERLAPPING = ("estado", "ja_julgado", "claim_check")
-SEQUENTIAL = ("contexto", "motor", "guias", "resultado")
+# Validation's steps (judge.py, ADR 0021): estado and ja_julgado run alongside a chain that
+# gets the bytes (carried in the event, or the claim check) and then the operator's context;
+# motor, guias and resultado follow one after the other. Used only to estimate the time
+# outside the steps; each step is printed as measured.
+ALONGSIDE = ("estado", "ja_julgado")
+CONTENT = ("conteudo_no_evento", "claim_check")  # one or the other, per file
+CHAIN = (*CONTENT, "contexto")
+SEQUENTIAL = ("motor", "guias", "resultado")
 LISTS = [
     ("Histórico (GET /files)", "/files"),
     ("Pesquisa de Lotes (GET /lotes)", "/lotes"),
@@ -206,29 +211,28 @@ def breakdown_rows(
         "guias": (db.insert, "insert"),
         "resultado": (db.insert, "insert"),
     }
-    inside = 0.0
-    for group in (OVERLAPPING, SEQUENTIAL):
-        here = [s for s in group if s in steps]
-        if group is OVERLAPPING and here:
-            inside += max(steps[s][0] for s in here)
-        for name in here:
-            mean = steps[name][0]
-            if group is SEQUENTIAL:
-                inside += mean
-            floor, what = floors[name]
-            together = " (ao mesmo tempo que os outros dois)" if group is OVERLAPPING else ""
-            note = f"{_x(mean, floor)} {what}"
-            if name == "motor":  # in a worker thread of a busy event loop
-                note = f"{_x(mean, engine_s)} o motor em processo; {note}"
-            rows.append(
-                [
-                    f"     validação /metrics: {name}{together}, média",
-                    ms(mean),
-                    note,
-                ]
-            )
-    for name in sorted(set(steps) - set(OVERLAPPING) - set(SEQUENTIAL)):
+    floors["conteudo_no_evento"] = (0.0, "")
+    for name in ALONGSIDE + CHAIN + SEQUENTIAL:
+        if name not in steps:
+            continue
+        mean = steps[name][0]
+        floor, what = floors[name]
+        note = f"{_x(mean, floor)} {what}" if floor else ""
+        if name == "motor":  # in a worker thread of a busy event loop
+            note = f"{_x(mean, engine_s)} o motor em processo; {note}"
+        when = {
+            **dict.fromkeys(ALONGSIDE, " (ao mesmo tempo que conteúdo + contexto)"),
+            **dict.fromkeys(CHAIN, " (em sequência, ao mesmo tempo que estado, já julgado)"),
+        }.get(name, "")
+        rows.append([f"     validação /metrics: {name}{when}, média", ms(mean), note])
+    for name in sorted(set(steps) - set(ALONGSIDE + CHAIN + SEQUENTIAL)):
         rows.append([f"     validação /metrics: {name}, média", ms(steps[name][0]), ""])
+    # the bytes' step, per file (a file takes one way or the other)
+    got = [steps[n] for n in CONTENT if n in steps]
+    content = sum(m * n for m, n in got) / max(1, sum(n for _, n in got))
+    chain = content + steps.get("contexto", (0.0, 0))[0]
+    inside = max([chain] + [steps[n][0] for n in ALONGSIDE if n in steps])
+    inside += sum(steps[n][0] for n in SEQUENTIAL if n in steps)
     if steps:
         rest = p50("validation") - inside
         rows.append(
