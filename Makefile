@@ -24,8 +24,8 @@ FAULTS_PORT_OFFSET ?= 10500
 FAULTS_ENV := TISSFLOW_FAULTS_STATE_DIR=$(FAULTS_STATE_DIR) \
 	TISSFLOW_FAULTS_PORT_BASE=$(FAULTS_PORT_BASE) TISSFLOW_FAULTS_PORT_OFFSET=$(FAULTS_PORT_OFFSET)
 
-.PHONY: install run stop reset test test-unit test-faults test-security test-load bench lint format \
-	asyncapi image
+.PHONY: install run stop reset test test-unit test-faults test-security test-load test-load-max bench \
+	lint format asyncapi image
 
 install: ## Python deps (uv), Kafka jars and FerretDB; cached after the first time
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -83,13 +83,25 @@ bench: install ## benchmarks: tables with medians and ratios against a same-run 
 	$(TEST_URLS) TISSFLOW_STATE_DIR=$(TEST_STATE_DIR) \
 	$(UV) run --frozen python -m bench $(BENCH_ARGS)
 
-LOAD_ARGS ?= --clinics 50 --duration 60 --files 60 --large-every 20
-test-load: install ## load: 50 clinics upload for a minute while clerks browse; prints the table
+# Open loop at the issue's rate: 40 files/s (Poisson arrivals) over 50 clinics for a minute,
+# one in 20 a ~1 MB lote, two clerks browsing: the latency under load (p50/p95/p99).
+LOAD_ARGS ?= --rate 40 --clinics 50 --duration 60 --files 60 --large-every 20 --browsers 2
+test-load: install ## load: 40 files/s from 50 clinics for a minute while clerks browse; prints the table
 	@$(TEST_ENV) $(SERVERS) reset >/dev/null
 	@$(TEST_ENV) $(SERVERS) start
 	@trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
 	$(TEST_URLS) \
 	$(UV) run --frozen python -m bench load $(LOAD_ARGS)
+
+# Closed loop: every clinic uploads back to back, no think time: the saturation throughput
+# (max files/s); its latency is the queue it builds, not the system's.
+SATURATION_ARGS ?= --clinics 50 --duration 30 --files 60 --large-every 0 --browsers 2
+test-load-max: install ## saturation: 50 clinics upload back to back; prints max files/s
+	@$(TEST_ENV) $(SERVERS) reset >/dev/null
+	@$(TEST_ENV) $(SERVERS) start
+	@trap '$(TEST_ENV) $(SERVERS) stop >/dev/null' EXIT; \
+	$(TEST_URLS) \
+	$(UV) run --frozen python -m bench load $(SATURATION_ARGS)
 
 lint:
 	@$(UV) run --frozen ruff check .

@@ -1,5 +1,6 @@
 """`make bench`: `python -m bench [seeded|pipeline|engine|outbox|statements|ws|scale]`;
-`make test-load`: `python -m bench load --clinics 50 --duration 60`."""
+`make test-load`: `python -m bench load --rate 40 --clinics 50 --duration 60` (open loop at
+a stated rate: latency under load); without `--rate`, closed loop (saturation throughput)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,24 @@ def main() -> int:
     load.add_argument("--files", type=int, default=60, help="arquivos por clínica, no máximo")
     load.add_argument("--large-every", type=int, default=20, help="um arquivo de ~1 MB a cada N")
     load.add_argument("--browsers", type=int, default=2, help="usuários navegando no portal")
+    load.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="arquivos/s oferecidos (laço aberto); sem ela, laço fechado: vazão máxima",
+    )
+    load.add_argument(
+        "--arrivals",
+        choices=("poisson", "even"),
+        default="poisson",
+        help="laço aberto: chegadas de Poisson ou igualmente espaçadas",
+    )
+    load.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=400,
+        help="laço aberto: uploads em andamento no máximo (as chegadas além esperam)",
+    )
     args = parser.parse_args()
     which = args.which or list(BENCHES)
     if set(which) - {*BENCHES, "load", "scale"}:
@@ -48,7 +67,14 @@ def main() -> int:
 
         print(
             load_bench.run(
-                args.clinics, args.duration, args.files, args.large_every, args.browsers
+                args.clinics,
+                args.duration,
+                args.files,
+                args.large_every,
+                args.browsers,
+                rate=args.rate,
+                arrivals=args.arrivals,
+                max_in_flight=args.max_in_flight,
             ),
             flush=True,
         )

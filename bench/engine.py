@@ -43,7 +43,8 @@ print(next(line.split()[1] for line in status.splitlines() if line.startswith("V
 """
 
 
-def _schema() -> etree.XMLSchema:
+def tiss_schema() -> etree.XMLSchema:
+    """The TISS 4.03.00 XSD, compiled by lxml (the floor the engine is held to)."""
     root = resources.files("tiss") / "_data" / "schemas" / "4.03.00" / "tissV4_03_00.xsd"
     with resources.as_file(root) as path:
         return etree.XMLSchema(etree.parse(str(path)))
@@ -65,7 +66,7 @@ def _rss_kib(path: Path, mode: str) -> int:
 
 def run(repeat: int = 5) -> str:
     content = build_lote_grande(10.0, 100)
-    schema = _schema()
+    schema = tiss_schema()
 
     def floor() -> None:
         if not schema.validate(etree.fromstring(content)):

@@ -1,12 +1,25 @@
 """Load generator (`make test-load`, `python -m bench load`): many clinics at once.
 
-`clinics` clinics upload TISS files through the public API (`/api/v1`, several provider
-logins) for `duration` seconds or until each sent `files` files, while `browsers`
-others page through the portal's lists (Histórico, Pesquisa de Lotes, Demonstrativos)
-and download statements. Every `file.validated` is read from Kafka: throughput is files
-judged per second through the whole pipeline (upload, ingest, validation, verdict), the
-latency runs from the start of the upload to the verdict's arrival. The run is bounded:
-after the uploads it waits at most `verdict_timeout` seconds for the last verdicts.
+Two ways to offer load, both through the public API (`/api/v1`, the demo's provider
+logins) while `browsers` clerks page through the portal's lists (Histórico, Pesquisa de
+Lotes, Demonstrativos) and download statements:
+
+- **open loop, at a stated rate** (`rate` files/s, the default of `make test-load`):
+  uploads arrive at that rate whatever the system does (Poisson arrivals by default, or
+  evenly spaced), spread round-robin over the `clinics` clinics, a clinic's uploads
+  overlapping when the system is slow. Latency runs from an upload's *scheduled* arrival
+  (a late start counts against the system, not the generator) to its verdict. This is
+  the latency under load: when the system keeps up, achieved ≈ offered and the p95 is the
+  system's; when it does not, the report says so (achieved < offered).
+- **closed loop** (`rate` None): each clinic uploads back to back with no think time,
+  `clinics` uploads in flight at all times. This finds the saturation throughput (max
+  files/s); its latency is mostly the queue it builds (Little's law), not the work.
+
+Every `file.validated` (and `file.uploaded`, for where the time goes) is read from
+Kafka: throughput is files judged per second through the whole pipeline. The run is
+bounded: uploads stop after `duration` seconds or `files` files per clinic, arrivals in
+flight are capped (`max_in_flight`), and the last verdicts are awaited at most
+`verdict_timeout` seconds.
 
 `Outcome.lost` and `Outcome.duplicated` are what a short run in `make test` asserts
 (every accepted file judged, each one once: one distinct verdict event per file); the
@@ -22,6 +35,7 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +44,7 @@ from aiokafka import AIOKafkaConsumer
 from tissflow_contracts import Topic
 from tissflow_demo.samples import build_lote, build_lote_grande
 
+from bench.procs import CPU_HEADERS, CpuMeter, load_average, step_means, validation_steps
 from bench.report import median, ms, percentile, table
 
 # (login, password, CNPJ, operator code): the demo's two clinics.
@@ -42,6 +57,7 @@ LOGINS = [
 @dataclass
 class Outcome:
     clinics: int
+    rate: float | None = None  # offered files/s (open loop); None: closed loop
     uploaded: dict[str, float] = field(default_factory=dict)  # file_id → upload start
     sizes: dict[str, int] = field(default_factory=dict)
     logins: dict[str, str] = field(default_factory=dict)  # file_id → who uploaded it
@@ -55,6 +71,13 @@ class Outcome:
     browse_errors: list[str] = field(default_factory=list)
     started: float = 0.0
     uploads_done: float = 0.0
+    # Open loop: arrivals scheduled, their span, and how many started late (> 100 ms after
+    # their time: the generator's cap on uploads in flight, or its own CPU).
+    scheduled: int = 0
+    schedule_span: float = 0.0
+    late: int = 0
+    cpu: CpuMeter | None = None  # per-process CPU over the run, when the pids were given
+    steps: dict[str, tuple[float, int]] = field(default_factory=dict)  # validation /metrics
 
     @property
     def lost(self) -> list[str]:
@@ -76,7 +99,8 @@ class Outcome:
     def stages(self) -> dict[str, list[float]]:
         """Where an upload's time goes: the HTTP upload (gateway, ingest: bytes, document,
         outbox), ingest's relay until `file.uploaded` is read, then validation (fetch,
-        claim check, engine, result, its relay) until `file.validated` is read."""
+        claim check, engine, result, its relay) until `file.validated` is read. (Open
+        loop: stage 1 starts at the scheduled arrival, so a late start shows there.)"""
         done = [f for f in self.uploaded if f in self.verdicts and f in self.queued]
         return {
             "1. upload HTTP (gateway + ingest)": [
@@ -92,10 +116,24 @@ class Outcome:
 
     @property
     def files_per_s(self) -> float:
+        """Files judged per second, from the first arrival to the last verdict."""
         judged = [self.verdicts[f] for f in self.uploaded if f in self.verdicts]
         if not judged:
             return 0.0
         return len(judged) / max(1e-9, max(judged) - self.started)
+
+    @property
+    def offered_per_s(self) -> float | None:
+        if self.rate is None or self.scheduled < 2:
+            return None
+        # n arrivals span n - 1 gaps
+        return (self.scheduled - 1) / max(1e-9, self.schedule_span)
+
+    @property
+    def accepted_per_s(self) -> float:
+        if not self.accepted:
+            return 0.0
+        return len(self.accepted) / max(1e-9, max(self.accepted.values()) - self.started)
 
 
 class Verdicts:
@@ -161,34 +199,62 @@ async def _login(gateway: str, user: str, password: str) -> httpx.AsyncClient:
     )
 
 
+def _file(clinic: int, large: bool, number: Iterator[int], large_mb: float) -> bytes:
+    _, _, cnpj, codigo = LOGINS[clinic % len(LOGINS)]
+    first = next(number)
+    if large:
+        for _ in range(20):
+            next(number)
+        return build_lote_grande(
+            large_mb, n_guias=20, cnpj=cnpj, codigo_prestador=codigo, numero_guia_inicial=first
+        )
+    return build_lote(
+        "consulta", n_guias=1, cnpj=cnpj, codigo_prestador=codigo, numero_guia_inicial=first
+    )
+
+
 def build_files(
     clinics: int, per_clinic: int, large_every: int, large_mb: float = 1.0
 ) -> list[list[tuple[str, bytes]]]:
     """Each clinic's files, built before the clock starts, with guide numbers no other
-    file used (the engine refuses a guide presented before); every `large_every`-th file
-    is a lote of ~`large_mb` MB (20 guides), the others one consulta (~3 KB)."""
+    file used (the engine refuses a guide presented before). Round by round (every
+    clinic's i-th file, then the (i+1)-th), every `large_every`-th file is a lote of
+    ~`large_mb` MB (20 guides), the others one consulta (~3 KB): the large ones are spread
+    over the run and over the clinics, not sent by every clinic at the same moment."""
     number = itertools.count(10**9 + random.randrange(10**8) * 10)
-    out: list[list[tuple[str, bytes]]] = []
-    for c in range(clinics):
-        _, _, cnpj, codigo = LOGINS[c % len(LOGINS)]
-        files = []
-        for i in range(per_clinic):
-            first = next(number)
-            if large_every and (c * per_clinic + i) % large_every == large_every - 1:
-                for _ in range(20):
-                    next(number)
-                content = build_lote_grande(
-                    large_mb, n_guias=20, cnpj=cnpj, codigo_prestador=codigo,
-                    numero_guia_inicial=first,
-                )  # fmt: skip
-            else:
-                content = build_lote(
-                    "consulta", n_guias=1, cnpj=cnpj, codigo_prestador=codigo,
-                    numero_guia_inicial=first,
-                )  # fmt: skip
-            files.append((f"carga-{c}-{i}.xml", content))
-        out.append(files)
+    out: list[list[tuple[str, bytes]]] = [[] for _ in range(clinics)]
+    for i in range(per_clinic):
+        for c in range(clinics):
+            k = i * clinics + c  # the order of arrival in the open loop
+            large = bool(large_every) and k % large_every == large_every - 1
+            out[c].append((f"carga-{c}-{i}.xml", _file(c, large, number, large_mb)))
     return out
+
+
+async def _upload(
+    login: str,
+    client: httpx.AsyncClient,
+    name: str,
+    content: bytes,
+    t0: float,
+    out: Outcome,
+) -> None:
+    """One upload; `t0` is when it was due (its latency starts there)."""
+    try:
+        response = await client.post(
+            "/uploads", files={"arquivo": (name, content, "application/xml")}
+        )
+    except httpx.HTTPError as exc:
+        out.refused.append(f"{name}: {type(exc).__name__}")
+        return
+    if response.status_code >= 300:
+        out.refused.append(f"{name}: HTTP {response.status_code} {response.text[:200]}")
+        return
+    file_id = response.json()["file_id"]
+    out.accepted[file_id] = time.perf_counter()
+    out.uploaded[file_id] = t0
+    out.sizes[file_id] = len(content)
+    out.logins[file_id] = login
 
 
 async def _clinic(
@@ -198,25 +264,66 @@ async def _clinic(
     deadline: float,
     out: Outcome,
 ) -> None:
+    """Closed loop: the clinic's uploads back to back, no think time."""
     for name, content in files:
         if time.perf_counter() > deadline:
             return
-        t0 = time.perf_counter()
-        try:
-            response = await client.post(
-                "/uploads", files={"arquivo": (name, content, "application/xml")}
-            )
-        except httpx.HTTPError as exc:
-            out.refused.append(f"{name}: {type(exc).__name__}")
-            continue
-        if response.status_code >= 300:
-            out.refused.append(f"{name}: HTTP {response.status_code} {response.text[:200]}")
-            continue
-        file_id = response.json()["file_id"]
-        out.accepted[file_id] = time.perf_counter()
-        out.uploaded[file_id] = t0
-        out.sizes[file_id] = len(content)
-        out.logins[file_id] = login
+        await _upload(login, client, name, content, time.perf_counter(), out)
+
+
+def arrival_times(
+    rate: float, duration: float, limit: int, arrivals: str, rng: random.Random
+) -> list[float]:
+    """Offsets (s from the start) of the open loop's arrivals: `rate` per second for
+    `duration` seconds, at most `limit`; Poisson (exponential gaps) or evenly spaced."""
+    times: list[float] = []
+    t = 0.0
+    while len(times) < limit:
+        if times or arrivals == "poisson":
+            t += rng.expovariate(rate) if arrivals == "poisson" else 1.0 / rate
+        if t >= duration:
+            break
+        times.append(t)
+    return times
+
+
+async def _open_loop(
+    work: list[list[tuple[str, bytes]]],
+    clients: list[httpx.AsyncClient],
+    rate: float,
+    duration: float,
+    arrivals: str,
+    max_in_flight: int,
+    out: Outcome,
+) -> None:
+    """Uploads at `rate` files/s (see the module's docstring); returns when every
+    upload started has been answered."""
+    clinics = len(work)
+    order = [(c, i) for i in range(len(work[0]) if work else 0) for c in range(clinics)]
+    times = arrival_times(rate, duration, len(order), arrivals, random.Random(20))
+    out.scheduled = len(times)
+    out.schedule_span = times[-1] - times[0] if times else 0.0
+    slots = asyncio.Semaphore(max_in_flight)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def one(c: int, i: int, due: float) -> None:
+        async with slots:
+            if time.perf_counter() - due > 0.1:
+                out.late += 1
+            name, content = work[c][i]
+            login = LOGINS[c % len(LOGINS)][0]
+            await _upload(login, clients[c % len(clients)], name, content, due, out)
+
+    for (c, i), offset in zip(order, times, strict=False):
+        due = out.started + offset
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(c, i, due))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    if tasks:
+        await asyncio.gather(*list(tasks))
 
 
 async def _browser(
@@ -264,40 +371,65 @@ async def run_load(
     large_every: int = 0,
     browsers: int = 2,
     verdict_timeout: float = 120.0,
+    *,
+    rate: float | None = None,
+    arrivals: str = "poisson",
+    max_in_flight: int = 400,
+    pids: dict[str, int] | None = None,
+    validation_urls: tuple[str, ...] = (),
 ) -> Outcome:
-    """Drive the running stack (see the module's docstring); returns what was measured."""
-    out = Outcome(clinics=clinics)
+    """Drive the running stack (see the module's docstring); returns what was measured.
+    `pids` (name → pid) adds the CPU each process spent over the run;
+    `validation_urls` adds validation's step times from its `/metrics`."""
+    out = Outcome(clinics=clinics, rate=rate)
     work = build_files(clinics, files, large_every)
     clients = [await _login(gateway, u, p) for u, p, _, _ in LOGINS]
     verdicts = Verdicts(kafka, out)
     await verdicts.start()
     stop_browsing = asyncio.Event()
+    steps_before = [validation_steps(url) for url in validation_urls]
     try:
         rounds = [0] * browsers
         browsing = [
             asyncio.create_task(_browser(clients[b % len(clients)], stop_browsing, out, rounds, b))
             for b in range(browsers)
         ]
+        if pids is not None:
+            out.cpu = CpuMeter(dict(pids)).start()
         out.started = time.perf_counter()
-        deadline = out.started + duration
-        await asyncio.gather(
-            *(
-                _clinic(
-                    LOGINS[c % len(LOGINS)][0], clients[c % len(clients)], work[c], deadline, out
+        if rate is not None:
+            await _open_loop(work, clients, rate, duration, arrivals, max_in_flight, out)
+        else:
+            deadline = out.started + duration
+            await asyncio.gather(
+                *(
+                    _clinic(
+                        LOGINS[c % len(LOGINS)][0],
+                        clients[c % len(clients)],
+                        work[c],
+                        deadline,
+                        out,
+                    )
+                    for c in range(clinics)
                 )
-                for c in range(clinics)
             )
-        )
         out.uploads_done = time.perf_counter()
         wait_until = time.perf_counter() + verdict_timeout
         while out.lost and time.perf_counter() < wait_until:  # noqa: ASYNC110 - polls Kafka's tally
             await asyncio.sleep(0.1)
+        if out.cpu is not None:
+            out.cpu.stop()
         # Every clerk pages every list at least once, however fast the verdicts came.
         while min(rounds, default=1) < 1 and time.perf_counter() < wait_until:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         stop_browsing.set()
         await asyncio.gather(*browsing, return_exceptions=True)
         await asyncio.sleep(1.0)  # a repeated verdict would come right after the first
+        for url, before in zip(validation_urls, steps_before, strict=True):
+            for step, (mean, n) in step_means(before, validation_steps(url)).items():
+                # several instances: the mean over all of them
+                m0, n0 = out.steps.get(step, (0.0, 0))
+                out.steps[step] = ((m0 * n0 + mean * n) / (n0 + n), n0 + n)
     finally:
         stop_browsing.set()
         await verdicts.stop()
@@ -306,35 +438,61 @@ async def run_load(
     return out
 
 
+def _pcts(samples: list[float]) -> str:
+    return " / ".join(ms(percentile(samples, q)) for q in (50, 95, 99))
+
+
 def report(out: Outcome, title: str = "") -> str:
     all_ = out.latencies()
     small, large = out.latencies(large=False), out.latencies(large=True)
-    rows = [
-        ["clínicas em paralelo", str(out.clinics), ""],
+    if out.rate is not None:
+        mode = f"aberto: {out.rate:g} arquivos/s oferecidos, {out.clinics} clínicas"
+    else:
+        mode = f"fechado: {out.clinics} clínicas enviando sem pausa (saturação)"
+    rows = [["modo", mode, ""]]
+    if out.rate is not None and out.offered_per_s is not None:
+        rows.append(
+            [
+                "oferecido → aceito pela API / julgado",
+                f"{out.offered_per_s:.1f} → {out.accepted_per_s:.1f} / "
+                f"{out.files_per_s:.1f} arquivos/s",
+                f"{out.scheduled} chegadas; {out.late} começaram > 100 ms atrasadas",
+            ]
+        )
+        if out.files_per_s < 0.9 * out.offered_per_s:
+            rows.append(
+                [
+                    "  o sistema não acompanhou a taxa oferecida",
+                    f"{out.files_per_s / out.offered_per_s:.0%} dela julgada",
+                    "a latência abaixo é a da fila que cresceu; a vazão máxima: modo fechado",
+                ]
+            )
+    rows += [
         ["arquivos aceitos / com veredito", f"{len(out.uploaded)} / {len(out.verdicts)}", ""],
         ["sem veredito (perdidos)", str(len(out.lost)), "meta: 0"],
         ["com mais de um veredito", str(len(out.duplicated)), "meta: 0"],
         ["recusados pela API", str(len(out.refused)), out.refused[0][:120] if out.refused else ""],
-        ["vazão", f"{out.files_per_s:.1f} arquivos/s", "meta: ≥ 40 pequenos/s"],
+        [
+            "vazão (julgados/s)",
+            f"{out.files_per_s:.1f} arquivos/s",
+            "meta: ≥ 40 pequenos/s"
+            + (" (máximo: modo fechado)" if out.rate is None else " (a esta taxa)"),
+        ],
     ]
     for label, samples in (("todos", all_), ("≤ 100 KB", small), ("~1 MB", large)):
         if samples:
             rows.append(
                 [
-                    f"upload → veredito, {label}, p50 / p95",
-                    f"{ms(median(samples))} / {ms(percentile(samples, 95))}",
-                    "meta p95: ≤ 2 s" if label != "todos" else f"{len(samples)} arquivos",
+                    f"upload → veredito, {label}, p50 / p95 / p99",
+                    _pcts(samples),
+                    f"{len(samples)} arquivos" + ("; meta p95 ≤ 2 s" if label != "todos" else ""),
                 ]
             )
     for label, samples in out.stages().items():
         if samples:
-            rows.append(
-                [
-                    f"  {label}, p50 / p95",
-                    f"{ms(median(samples))} / {ms(percentile(samples, 95))}",
-                    "onde o tempo vai",
-                ]
-            )
+            rows.append([f"  {label}, p50 / p95 / p99", _pcts(samples), "onde o tempo vai"])
+    for step, (mean, n) in sorted(out.steps.items(), key=lambda kv: -kv[1][0]):
+        rows.append([f"    validação /metrics: {step}, média", ms(mean), f"{n} vezes"])
     for label, samples in sorted(out.browse.items()):
         rows.append(
             [
@@ -345,30 +503,82 @@ def report(out: Outcome, title: str = "") -> str:
         )
     if out.browse_errors:
         rows.append(["erros ao navegar", str(len(out.browse_errors)), out.browse_errors[0]])
-    return table(title or "Carga: clínicas enviando pela API", ["medida", "valor", "nota"], rows)
+    text = table(title or "Carga: clínicas enviando pela API", ["medida", "valor", "nota"], rows)
+    if out.cpu is not None:
+        text += "\n" + table(
+            f"CPU por processo durante a carga ({out.cpu.wall:.0f} s, {len(out.verdicts)} "
+            f"vereditos; carga média antes {out.cpu.load_before}, depois {out.cpu.load_after})",
+            CPU_HEADERS,
+            out.cpu.rows(len(out.verdicts)),
+        )
+    return text
 
 
 def summary(out: Outcome) -> dict[str, Any]:
     lat = out.latencies()
+    small, large = out.latencies(large=False), out.latencies(large=True)
+
+    def p(samples: list[float], q: float) -> float | None:
+        return round(percentile(samples, q) * 1000, 1) if samples else None
+
     return {
         "clinics": out.clinics,
+        "rate": out.rate,
+        "offered_per_s": round(out.offered_per_s, 1) if out.offered_per_s else None,
         "uploaded": len(out.uploaded),
         "lost": len(out.lost),
         "duplicated": len(out.duplicated),
+        "refused": len(out.refused),
+        "first_refusal": out.refused[0][:160] if out.refused else None,
+        "late": out.late,
         "files_per_s": round(out.files_per_s, 1),
-        "p50_ms": round(median(lat) * 1000, 1) if lat else None,
-        "p95_ms": round(percentile(lat, 95) * 1000, 1) if lat else None,
+        "p50_ms": p(lat, 50),
+        "p95_ms": p(lat, 95),
+        "p99_ms": p(lat, 99),
+        "small_p95_ms": p(small, 95),
+        "large_p95_ms": p(large, 95),
         "stages_p50_ms": {
             k.split(".")[0]: round(median(v) * 1000, 1) for k, v in out.stages().items() if v
         },
+        "cpu_ms_per_file": out.cpu.per_file_ms(len(out.verdicts)) if out.cpu else None,
+        "machine_busy": round(out.cpu.busy, 2) if out.cpu else None,
+        "load_average": out.cpu.load_after if out.cpu else load_average(),
     }
 
 
-def run(clinics: int, duration: float, files: int, large_every: int, browsers: int) -> str:
-    """`python -m bench load`: the stack at TISSFLOW_LOAD_GATEWAY, or one started here."""
-    from bench.stack import started_stack
+def run(
+    clinics: int,
+    duration: float,
+    files: int,
+    large_every: int,
+    browsers: int,
+    rate: float | None = None,
+    arrivals: str = "poisson",
+    max_in_flight: int = 400,
+) -> str:
+    """`python -m bench load`: the stack at TISSFLOW_LOAD_GATEWAY, or one started here
+    (then the CPU of its processes, FerretDB's and Kafka's is reported too)."""
+    from bench.procs import server_pids
+    from bench.stack import BenchStack
 
     kafka = os.environ.get("TISSFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
-    with started_stack("load") as gateway:
-        out = asyncio.run(run_load(gateway, kafka, clinics, duration, files, large_every, browsers))
+    options: dict[str, Any] = {"rate": rate, "arrivals": arrivals, "max_in_flight": max_in_flight}
+    given = os.environ.get("TISSFLOW_LOAD_GATEWAY")
+    if given:
+        out = asyncio.run(
+            run_load(given, kafka, clinics, duration, files, large_every, browsers, **options)
+        )
+    else:
+        stack = BenchStack("load")
+        try:
+            stack.start()
+            options["pids"] = {**stack.pids(), **server_pids()}
+            options["validation_urls"] = stack.validation_urls()
+            out = asyncio.run(
+                run_load(
+                    stack.gateway, kafka, clinics, duration, files, large_every, browsers, **options
+                )
+            )
+        finally:
+            stack.stop()
     return report(out) + "\n" + json.dumps(summary(out))

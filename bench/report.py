@@ -29,6 +29,8 @@ def percentile(samples: list[float], pct: float) -> float:
 
 
 def ms(seconds: float) -> str:
+    if 0 < seconds < 0.001:  # sub-millisecond floors (a small file's XSD) keep two digits
+        return f"{seconds * 1000:.2f} ms"
     return f"{seconds * 1000:,.1f} ms"
 
 

@@ -24,20 +24,19 @@ import random
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from tissflow_contracts import Topic
-from tissflow_demo.samples import build_lote
 from tissflow_runtime.outbox import PENDING_FIELD
 from tissflow_validation.engine import OperatorContext, validate
 
-from bench.pipeline import Arrivals, kafka_round_trip
+from bench.floors import db_floors, kafka_round_trip
+from bench.pipeline import LISTS, Probe
+from bench.procs import idle_cpu, server_pids
 from bench.report import median, ms, percentile, table, timed
-from bench.stack import ROOT, BenchStack
+from bench.stack import BenchStack
 
 CLINIC = "07906129000102"  # odontoarte, the clinic whose lists are paged
 CLINICS = [CLINIC] + [f"{10_000_000_000_000 + i * 7919:014d}" for i in range(49)]
@@ -121,104 +120,6 @@ SYNTHETIC = {
     ("statements", "demonstrativos"): _demonstrativo,
     ("protocol", "protocolos"): _protocolo,
 }
-LISTS = [
-    ("Histórico (GET /files)", "/files"),
-    ("Pesquisa de Lotes (GET /lotes)", "/lotes"),
-    ("Demonstrativos (GET /demonstrativos)", "/demonstrativos"),
-]
-
-
-def _pid_file(name: str) -> int | None:
-    state = Path(os.environ.get("TISSFLOW_STATE_DIR", ".local/test"))
-    if not state.is_absolute():
-        state = ROOT / state
-    try:
-        return int((state / "run" / f"{name}.pid").read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-
-
-def idle_cpu(pids: dict[str, int], seconds: float = 10.0) -> dict[str, float]:
-    """Share of one core each process used over `seconds` with no traffic."""
-    before = {n: _cpu_seconds(p) for n, p in pids.items()}
-    time.sleep(seconds)
-    return {n: (_cpu_seconds(p) - before[n]) / seconds for n, p in pids.items()}
-
-
-class Probe:
-    """Uploads one file at a time and times each step from the outside."""
-
-    def __init__(self, stack: BenchStack, kafka: str) -> None:
-        self.stack, self.kafka = stack, kafka
-        token = httpx.post(
-            f"{stack.gateway}/api/v1/auth/token",
-            json={"username": "odontoarte", "password": "odontoarte123"},
-            timeout=60,
-        ).json()["access_token"]
-        self.api = httpx.Client(
-            base_url=f"{stack.gateway}/api/v1",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=120,
-        )
-        self.uploaded = Arrivals(kafka, Topic.FILE_UPLOADED)
-        self.validated = Arrivals(kafka, Topic.FILE_VALIDATED)
-        for arrivals in (self.uploaded, self.validated):
-            arrivals.start()
-            arrivals.ready.wait(60)
-        self.number = 10**9 + random.randrange(10**8) * 10
-
-    def file(self) -> bytes:
-        self.number += 7
-        return build_lote("consulta", n_guias=1, numero_guia_inicial=self.number)
-
-    def one(self) -> dict[str, float]:
-        content = self.file()
-        t0 = time.perf_counter()
-        response = self.api.post(
-            "/uploads", files={"arquivo": ("bench.xml", content, "application/xml")}
-        )
-        t_http = time.perf_counter()
-        response.raise_for_status()
-        file_id = response.json()["file_id"]
-        while file_id not in self.validated.seen and time.perf_counter() - t0 < 120:
-            time.sleep(0.002)
-        t_up = self.uploaded.seen.get(file_id, t_http)
-        t_val = self.validated.seen[file_id]
-        return {
-            "total": t_val - t0,
-            "http": t_http - t0,
-            "relay": max(0.0, t_up - t_http),
-            "validation": t_val - max(t_up, t_http),
-            "file_id": file_id,  # type: ignore[dict-item]
-        }
-
-    def singles(self, n: int) -> list[dict[str, float]]:
-        for _ in range(2):  # warm-up
-            self.one()
-        return [self.one() for _ in range(n)]
-
-    def lists(self, repeat: int) -> dict[str, list[float]]:
-        out: dict[str, list[float]] = {}
-        for label, path in LISTS:
-            self.api.get(path, params={"page_size": 20}).raise_for_status()  # warm-up
-            for i in range(repeat):
-                t0 = time.perf_counter()
-                # The first pages, as a clerk pages back and forth.
-                response = self.api.get(path, params={"page_size": 20, "page": 1 + i % 3})
-                out.setdefault(label, []).append(time.perf_counter() - t0)
-                response.raise_for_status()
-        return out
-
-    def close(self) -> None:
-        for arrivals in (self.uploaded, self.validated):
-            arrivals.stop.set()
-        self.api.close()
 
 
 def _unique_fields(indexes: dict[str, Any]) -> list[str]:
@@ -304,31 +205,8 @@ async def seed_bulk(mongo: str, prefix: str, files: int) -> list[list[str]]:
         await client.close()
 
 
-async def db_floors(mongo: str, repeat: int = 20) -> tuple[float, float]:
-    client: AsyncMongoClient = AsyncMongoClient(mongo)
-    db = client[f"floor{uuid.uuid4().hex[:6]}"]
-    try:
-        insert, read = [], []
-        for i in range(repeat):
-            t0 = time.perf_counter()
-            await db.t.insert_one({"_id": f"k{i}", "provider_id": "p", "outbox": []})
-            insert.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            await db.t.find_one({"_id": f"k{i}"})
-            read.append(time.perf_counter() - t0)
-        return median(insert), median(read)
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
-
-
 def _pids(stack: BenchStack) -> dict[str, int]:
-    pids = stack.pids()
-    for server in ("ferretdb", "kafka"):
-        pid = _pid_file(server)
-        if pid is not None:
-            pids[server] = pid
-    return pids
+    return {**stack.pids(), **server_pids()}
 
 
 def _measure(probe: Probe, stack: BenchStack, singles: int, repeat: int) -> dict[str, Any]:
@@ -377,7 +255,8 @@ def run(files: int = 100_000, singles: int = 15, repeat: int = 20) -> str:
             timed(lambda: validate(sample, OperatorContext(registro_ans="331988")), 20)
         )
         claim_s = _claim_check(probe, str(full["singles"][-1]["file_id"]))
-        insert_s, read_s = asyncio.run(db_floors(mongo))
+        db = asyncio.run(db_floors(mongo))
+        insert_s, read_s = db.insert, db.by_id
     finally:
         probe.close()
         stack.stop()

@@ -78,6 +78,12 @@ class BenchStack:
         extra.wait_ready("validation", timeout=120)
         self.extra.append(extra)
 
+    def validation_urls(self) -> tuple[str, ...]:
+        """Every validation instance's HTTP address (its `/metrics`)."""
+        return (self.services.url("validation"),) + tuple(
+            extra.url("validation") for extra in self.extra
+        )
+
     def pids(self) -> dict[str, int]:
         out = {name: proc.pid for name, proc in self.services.procs.items()}
         for n, extra in enumerate(self.extra, start=1):

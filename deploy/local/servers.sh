@@ -279,7 +279,15 @@ start_ferretdb() {
     fi
     mkdir -p "$FERRETDB_DIR/data" "$FERRETDB_DIR/state"
     log "FerretDB: starting on 127.0.0.1:$MONGO_PORT (log: $FERRETDB_LOG)"
-    nohup setsid "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$FERRETDB_DIR/data/" \
+    # SQLite in WAL mode (FerretDB's default) with synchronous=NORMAL instead of SQLite's
+    # FULL: a commit is written to the WAL before it is acknowledged, but fsynced only at
+    # checkpoints. A FerretDB crash or kill -9 loses nothing acknowledged (the WAL is in
+    # the kernel's page cache and is replayed on open); a power loss or kernel crash may
+    # roll back the last commits since the last checkpoint, much as MongoDB's own default
+    # (w:1, journal committed every 100 ms) can. Measured (ADR 0022): FerretDB's CPU per
+    # write 1.0-1.3 ms -> 0.5-0.7 ms (the fsync of every commit).
+    nohup setsid "$FERRETDB_BIN" --handler=sqlite \
+        --sqlite-url="file:$FERRETDB_DIR/data/?_pragma=synchronous(normal)" \
         --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$FERRETDB_DIR/state" \
         --telemetry=disable --debug-addr=- \
         </dev/null >>"$FERRETDB_LOG" 2>&1 {LOCK_FD}>&- &
