@@ -104,7 +104,14 @@ class AuditWriter:
         return len(entries)
 
     async def flush(self) -> None:
-        """Store what is queued (the service stops; the runtime bounds how long)."""
+        """Store what is queued (the service stops; the runtime bounds how long). The
+        writer task stops first, so no two writes take the same entries off the queue
+        (one it had sent is sent again: its `_id`s make that a no-op)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
         try:
             while self._queue:
                 try:
@@ -115,11 +122,6 @@ class AuditWriter:
         finally:
             if self._queue:
                 log.error("access log: %d entries not stored at shutdown", len(self._queue))
-            if self._task is not None:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._task
-                self._task = None
 
     @property
     def queued(self) -> int:

@@ -7,6 +7,7 @@ import contextvars
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
@@ -96,9 +97,15 @@ class TokenCache:
     this process cannot put the revoked token back.
     """
 
-    def __init__(self, seconds: float, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.seconds = seconds
         self.max_entries = max_entries
+        self._clock = clock
         self._entries: dict[str, _Trusted] = {}
         self.generation = 0
 
@@ -106,7 +113,7 @@ class TokenCache:
         trusted = self._entries.get(digest)
         if trusted is None:
             return None
-        if time.monotonic() >= trusted.until or trusted.token_expires_at <= datetime.now(UTC):
+        if self._clock() >= trusted.until or trusted.token_expires_at <= datetime.now(UTC):
             del self._entries[digest]
             return None
         return trusted.user
@@ -117,7 +124,7 @@ class TokenCache:
             return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[digest] = _Trusted(user, token_expires_at, time.monotonic() + self.seconds)
+        self._entries[digest] = _Trusted(user, token_expires_at, self._clock() + self.seconds)
 
     def forget(self, digest: str) -> None:
         self.generation += 1
