@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,8 +23,9 @@ import pytest
 from argon2 import PasswordHasher
 from pymongo import MongoClient
 from tissflow_demo.samples import build_lote
+from tissflow_gateway.core import GatewaySettings
 
-from tests.support import Api, Stack, fresh_guia
+from tests.support import Api, Stack, fresh_guia, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -156,8 +158,13 @@ def test_api_token_expires_after_token_days(stack: Stack) -> None:
             {"_id": _digest(token)},
             {"$set": {"expires_at": datetime.now(UTC) - timedelta(minutes=1)}},
         )
-    expired = httpx.get(f"{base}/api/v1/me", headers=headers)
-    assert expired.status_code == 401
+    # The gateway trusts a token it has just read for auth_cache_seconds (ADR 0020), so
+    # an expiry moved in the database (standing in for time passing) counts within that.
+    expired = wait_for(
+        lambda: (r := httpx.get(f"{base}/api/v1/me", headers=headers)).status_code == 401 and r,
+        timeout=GatewaySettings().auth_cache_seconds + 3,
+        what="o token expirado recusado",
+    )
     assert expired.json()["message"] == "Token inválido ou expirado."
 
 
@@ -176,6 +183,34 @@ def test_api_token_can_be_revoked(stack: Stack) -> None:
     still = httpx.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {other}"})
     assert still.status_code == 200
     assert httpx.delete(f"{base}/api/v1/auth/token").status_code == 401
+
+
+def test_a_token_revoked_through_another_gateway_is_refused_within_the_bound(
+    stack: Stack,
+) -> None:
+    """A revocation this gateway process did not make (another replica's, or the token
+    deleted by hand) is refused once the process's short trust has run out."""
+    base = stack.services.url("gateway")
+    token = _token(base, "odontoarte", "odontoarte123").json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{base}/api/v1/me", headers=headers).status_code == 200
+    client, tokens = _gateway_db(stack, "api_tokens")
+    with client:
+        tokens.delete_one({"_id": _digest(token)})
+    revoked_at = time.monotonic()
+    bound = GatewaySettings().auth_cache_seconds
+    wait_for(
+        lambda: httpx.get(f"{base}/api/v1/me", headers=headers).status_code == 401,
+        timeout=bound + 3,
+        what="o token revogado recusado",
+    )
+    assert time.monotonic() - revoked_at < bound + 1.5
+    upload = httpx.post(
+        f"{base}/api/v1/uploads",
+        headers=headers,
+        files={"arquivo": ("a.xml", build_lote("consulta", 1, numero_guia_inicial=fresh_guia()))},
+    )
+    assert upload.status_code == 401
 
 
 def test_portal_session_expires_on_the_server(stack: Stack) -> None:

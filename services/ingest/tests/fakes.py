@@ -8,16 +8,21 @@ from datetime import datetime
 from typing import Any
 
 from tissflow_contracts import FileValidated
-from tissflow_ingest.domain import public
+from tissflow_ingest.domain import INLINE_FIELD, public
 
 
 class FakeFiles:
     def __init__(self) -> None:
         self.docs: dict[str, dict[str, Any]] = {}
 
-    async def get(self, file_id: str) -> dict[str, Any] | None:
+    async def get(self, file_id: str, *, content: bool = False) -> dict[str, Any] | None:
         doc = self.docs.get(file_id)
-        return copy.deepcopy(doc) if doc is not None else None
+        if doc is None:
+            return None
+        found = copy.deepcopy(doc)
+        if not content:
+            found.pop(INLINE_FIELD, None)
+        return found
 
     async def insert(self, doc: dict[str, Any]) -> bool:
         if doc["_id"] in self.docs:

@@ -7,7 +7,7 @@ import pytest
 from tissflow_contracts import FileValidated
 from tissflow_contracts.errors import Conflict, NotFound
 from tissflow_ingest import service_layer
-from tissflow_ingest.domain import UploadRejected
+from tissflow_ingest.domain import INLINE_FIELD, INLINE_MAX_BYTES, UploadRejected
 from tissflow_runtime.publisher import RecordingPublisher
 
 from .fakes import FakeFiles, FakeStore
@@ -43,7 +43,38 @@ async def test_the_same_idempotency_key_returns_the_first_file() -> None:
     first = await upload(files, store, pub, idempotency_key="k1")
     again = await upload(files, store, pub, idempotency_key="k1")
     assert not again.created and again.file["file_id"] == first.file["file_id"]
-    assert len(files.docs) == 1 and len(store.blobs) == 1
+    assert len(files.docs) == 1 and pub.notified == 1
+    [doc] = files.docs.values()
+    assert len(doc["outbox"]) == 1, "one file.uploaded, not two"
+
+
+async def test_a_large_upload_sent_again_with_its_key_is_not_stored_twice() -> None:
+    files, store, pub = FakeFiles(), FakeStore(), RecordingPublisher()
+    large = b"<mensagemTISS>" + b"x" * INLINE_MAX_BYTES + b"</mensagemTISS>"
+    first = await upload(files, store, pub, idempotency_key="k2", content=large)
+    again = await upload(files, store, pub, idempotency_key="k2", content=large)
+    assert not again.created and again.file["file_id"] == first.file["file_id"]
+    assert len(files.docs) == 1 and len(store.blobs) == 1 and pub.notified == 1
+
+
+async def test_a_small_upload_is_one_document_and_a_large_one_keeps_its_bytes_apart() -> None:
+    """Up to INLINE_MAX_BYTES the bytes travel in the file's own document (one write);
+    the claim check reads both kinds back byte for byte, and no listing shows them."""
+    files, store, pub = FakeFiles(), FakeStore(), RecordingPublisher()
+    small = b"<mensagemTISS>" + b"s" * (INLINE_MAX_BYTES - 40) + b"</mensagemTISS>"
+    large = b"<mensagemTISS>" + b"g" * INLINE_MAX_BYTES + b"</mensagemTISS>"
+    small_id = (await upload(files, store, pub, content=small)).file["file_id"]
+    large_id = (await upload(files, store, pub, content=large)).file["file_id"]
+    assert files.docs[small_id][INLINE_FIELD] == small and INLINE_FIELD not in files.docs[large_id]
+    assert list(store.blobs.values()) == [large]
+    assert (await service_layer.read_revision(files, store, small_id, 1))[0] == small
+    assert (await service_layer.read_revision(files, store, large_id, 1))[0] == large
+    both = await service_layer.read_revisions(
+        files, store, [(small_id, 1), (large_id, 1), ("nenhum", 1)], 10 * INLINE_MAX_BYTES
+    )
+    assert {k: v[0] for k, v in both.items()} == {(small_id, 1): small, (large_id, 1): large}
+    shown = await service_layer.get_file(files, small_id)
+    assert INLINE_FIELD not in shown and "gridfs_id" not in shown["revisions"][0]
 
 
 async def test_a_refused_upload_stores_nothing() -> None:
@@ -63,9 +94,10 @@ async def test_a_revision_from_a_stale_base_is_refused_and_its_bytes_dropped() -
     with pytest.raises(Conflict) as stale:
         await service_layer.store_revision(files, store, pub, base_revision=1, **kw)  # type: ignore[arg-type]
     assert stale.value.code == "revisao_desatualizada"
-    assert len(store.blobs) == 2
+    assert len(store.blobs) == 1, "revision 2's bytes; the stale one's were dropped"
     content, sha = await service_layer.read_revision(files, store, file_id, 2)
     assert content == XML and sha == files.docs[file_id]["revisions"][1]["sha256"]
+    assert (await service_layer.read_revision(files, store, file_id, 1))[0] == XML
     with pytest.raises(NotFound):
         await service_layer.read_revision(files, store, file_id, 3)
 

@@ -48,8 +48,10 @@ async def page_of(
     page_size: int,
     public: Callable[[dict[str, Any]], dict[str, Any]],
     newest_first_by: str = "created_at",
+    hidden: dict[str, Any] = HIDDEN,
 ) -> dict[str, Any]:
-    """`{items, total, page, page_size}` for one page, newest first (ties by `_id`).
+    """`{items, total, page, page_size}` for one page, newest first (ties by `_id`);
+    the fields in `hidden` (an exclusion projection) are not read.
 
     A page past the last one is empty, whatever its number (a skip of 2^63 would
     overflow the database's 64-bit integer)."""
@@ -58,7 +60,7 @@ async def page_of(
     items: list[dict[str, Any]] = []
     if skip < total:
         cursor = (
-            collection.find(query, HIDDEN)
+            collection.find(query, hidden)
             .sort([(newest_first_by, DESCENDING), ("_id", ASCENDING)])
             .skip(skip)
             .limit(page_size)

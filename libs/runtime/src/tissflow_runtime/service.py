@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tissflow_runtime import backlog
 from tissflow_runtime.consumer import Consumers, PermanentError
@@ -66,6 +67,38 @@ def _port_or_name(settings: ServiceSettings, name: str) -> str:
         return str(settings.port_of(name))
     except (AttributeError, ValueError, IndexError):
         return name
+
+
+_CORRELATION_KEY = CORRELATION_HEADER.lower().encode("latin-1")
+
+
+class Correlation:
+    """Follow a request across services: the `X-Correlation-ID` comes in (or is made),
+    is the `correlation_id` of everything the request logs and calls, and goes out on
+    the answer. A plain ASGI middleware: no extra task per request (ADR 0020)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == _CORRELATION_KEY), b"")
+        cid = given.decode("latin-1") or uuid.uuid4().hex
+        header = (_CORRELATION_KEY, cid.encode("latin-1"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", ()) if k != _CORRELATION_KEY]
+                message["headers"] = [*headers, header]
+            await send(message)
+
+        token = correlation_id.set(cid)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            correlation_id.reset(token)
 
 
 class ServiceRuntime:
@@ -122,6 +155,7 @@ class ServiceRuntime:
         )
         self.outbox_relay_enabled = settings.outbox_relay
         self._startup: list[StartupHook] = []
+        self._shutdown_hooks: list[Callable[[], Awaitable[Any]]] = []
         self._periodic: list[tuple[float, Callable[[], Awaitable[Any]]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._http: httpx.AsyncClient | None = None
@@ -134,6 +168,12 @@ class ServiceRuntime:
 
     def on_startup(self, hook: StartupHook) -> StartupHook:
         self._startup.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+        """Run `hook` first when the service stops, while MongoDB and Kafka are still
+        open (e.g. store what a background writer still holds); bounded like the rest."""
+        self._shutdown_hooks.append(hook)
         return hook
 
     def every(
@@ -208,6 +248,13 @@ class ServiceRuntime:
         not acknowledged by then is redelivered to the next process (consumers are
         idempotent, the outbox is still in the documents)."""
         bound = self.settings.shutdown_timeout_seconds
+        for hook in self._shutdown_hooks:
+            try:
+                await asyncio.wait_for(hook(), timeout=bound)
+            except TimeoutError:
+                log.warning("%s did not finish within %.0f s", hook.__name__, bound)
+            except Exception as exc:  # noqa: BLE001 - shutting down anyway
+                log.warning("%s failed: %s", hook.__name__, type(exc).__name__)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -306,17 +353,7 @@ class ServiceRuntime:
         app.add_exception_handler(ConnectionFailure, database_unavailable)
         app.add_exception_handler(ExecutionTimeout, database_unavailable)
 
-        @app.middleware("http")
-        async def correlate(request: Request, call_next: Any) -> Any:
-            # Follow a request across services: the id comes in, goes out and is logged.
-            cid = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
-            token = correlation_id.set(cid)
-            try:
-                response = await call_next(request)
-            finally:
-                correlation_id.reset(token)
-            response.headers[CORRELATION_HEADER] = cid
-            return response
+        app.add_middleware(Correlation)
 
         internal = [Depends(self.require_internal())]
         if dead_letter_routes:

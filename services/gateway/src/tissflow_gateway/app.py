@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tissflow_contracts import Envelope, StatementReady, Topic
 
 from tissflow_gateway import (
@@ -141,41 +142,89 @@ PORTAL_CSP = (
 )
 
 
+@runtime.on_shutdown
+async def store_access_log() -> None:
+    """What the access log still holds is stored before the database closes."""
+    await audit.writer.flush()
+
+
 @runtime.every(settings.cleanup_seconds)
 async def purge_expired() -> None:
     """FerretDB has no TTL index: expired sessions, tokens and login attempts go here."""
     await auth.purge_expired(auth.sessions, auth.tokens, auth.login_attempts)
 
 
-@app.middleware("http")
-async def access_log(request: Request, call_next: Any) -> Response:
+class AccessLog:
     """Who the request was (the auth dependencies fill the holder) and its client
-    address for the login limits; state changes, downloads and logins are recorded."""
-    who: dict[str, Any] = {}
-    address = request.client.host if request.client else "-"
-    who_token = auth.request_user.set(who)
-    address_token = auth.client_address.set(address)
-    try:
-        response: Response = await call_next(request)
-    finally:
-        auth.request_user.reset(who_token)
-        auth.client_address.reset(address_token)
-    path = request.url.path
-    if who and audit.audited(request.method, path):
-        route = getattr(request.scope.get("route"), "path", path)
-        audit.record(who, request.method, route, path, response.status_code, address)
-    return response
+    address for the login limits; state changes, downloads and logins are recorded.
+    A plain ASGI middleware, like `SecurityHeaders`: Starlette's `BaseHTTPMiddleware`
+    ran every request in an extra task with memory streams (ADR 0020)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        who: dict[str, Any] = {}
+        client = scope.get("client")
+        address = client[0] if client else "-"
+        status: list[int] = []
+
+        async def send_and_note(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        who_token = auth.request_user.set(who)
+        address_token = auth.client_address.set(address)
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            auth.request_user.reset(who_token)
+            auth.client_address.reset(address_token)
+        method, path = scope["method"], scope["path"]
+        if who and status and audit.audited(method, path):
+            route = getattr(scope.get("route"), "path", path)
+            audit.record(who, method, route, path, status[0], address)
 
 
-@app.middleware("http")
-async def security_headers(request: Request, call_next: Any) -> Response:
-    response: Response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    csp = DOCS_CSP if request.url.path.startswith("/docs") else PORTAL_CSP
-    response.headers.setdefault("Content-Security-Policy", csp)
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
+def _security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    csp = DOCS_CSP if path.startswith("/docs") else PORTAL_CSP
+    return [
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"content-security-policy", csp.encode()),
+        (b"x-frame-options", b"DENY"),
+    ]
+
+
+class SecurityHeaders:
+    """The browser-hardening headers on every answer that does not set its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [h for h in _security_headers(scope["path"]) if h[0] not in present]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# Added last, so outermost: like the `@app.middleware` functions they replace.
+app.add_middleware(AccessLog)
+app.add_middleware(SecurityHeaders)
 
 
 def _wants_html(request: Request) -> bool:

@@ -6,6 +6,8 @@ import asyncio
 import contextvars
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
@@ -74,6 +76,68 @@ def _user(doc: dict) -> User:
     )
 
 
+@dataclass(frozen=True)
+class _Trusted:
+    user: User
+    token_expires_at: datetime
+    until: float  # monotonic clock
+
+
+class TokenCache:
+    """API tokens this process has just read, with their user, for `seconds` (ADR 0020).
+
+    An upload used to read its token and then its user: two database round trips before
+    the route ran. A token read here is trusted for `seconds` without either read, and
+    never past its own `expires_at`. `forget` (the token revoked through this process)
+    and `clear` (a user created or changed here) take effect at once; a revocation or
+    a user change made elsewhere (another gateway process, the users command) reaches
+    this process within `seconds`. Only tokens that were valid are kept, at most
+    `max_entries` of them (then the cache starts over). A read that began before a
+    `forget` or `clear` is not kept (`generation`), so a request racing a revocation in
+    this process cannot put the revoked token back.
+    """
+
+    def __init__(
+        self,
+        seconds: float,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[str, _Trusted] = {}
+        self.generation = 0
+
+    def get(self, digest: str) -> User | None:
+        trusted = self._entries.get(digest)
+        if trusted is None:
+            return None
+        if self._clock() >= trusted.until or trusted.token_expires_at <= datetime.now(UTC):
+            del self._entries[digest]
+            return None
+        return trusted.user
+
+    def put(self, digest: str, user: User, token_expires_at: datetime, generation: int) -> None:
+        """Keep what a read begun at `generation` found (nothing if the cache changed)."""
+        if self.seconds <= 0 or generation != self.generation:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[digest] = _Trusted(user, token_expires_at, self._clock() + self.seconds)
+
+    def forget(self, digest: str) -> None:
+        self.generation += 1
+        self._entries.pop(digest, None)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+
+
+token_cache = TokenCache(settings.auth_cache_seconds)
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -104,6 +168,7 @@ async def upsert_user(
         },
         upsert=True,
     )
+    token_cache.clear()  # a changed role or clinic counts from now on, in this process
 
 
 def _too_many(window_start: datetime, now: datetime) -> ApiError:
@@ -205,7 +270,10 @@ async def issue_token(user: User) -> str:
 
 
 async def revoke_token(token: str) -> None:
-    await tokens.delete_one({"_id": _digest(token)})
+    digest = _digest(token)
+    token_cache.forget(digest)
+    await tokens.delete_one({"_id": digest})
+    token_cache.forget(digest)  # and what a request read before the delete is not kept
 
 
 async def create_session(user: User) -> tuple[str, str]:
@@ -263,14 +331,21 @@ async def api_user(
 ) -> User:
     """API clients send `Authorization: Bearer <token>`; the portal's session also works."""
     if credentials is not None:
-        doc = await tokens.find_one({"_id": _digest(credentials.credentials)})
+        digest = _digest(credentials.credentials)
+        trusted = token_cache.get(digest)
+        if trusted is not None:
+            return _remember(trusted)
+        generation = token_cache.generation
+        doc = await tokens.find_one({"_id": digest})
         if doc is not None and _expired(doc):
             await tokens.delete_one({"_id": doc["_id"]})
             doc = None
         if doc is not None:
             user_doc = await users.find_one({"_id": doc["username"]})
             if user_doc is not None:
-                return _remember(_user(user_doc))
+                user = _user(user_doc)
+                token_cache.put(digest, user, doc["expires_at"], generation)
+                return _remember(user)
         raise ApiError(401, "nao_autenticado", "Token inválido ou expirado.")
     found = await session_user(request)
     if found is None:

@@ -19,6 +19,11 @@ class GatewaySettings(ServiceSettings):
     token_days: int = 30
     # How often expired sessions, tokens and login attempts are deleted.
     cleanup_seconds: float = 300.0
+    # How long a process trusts an API token it has just read (ADR 0020): a token revoked
+    # here is refused at once; one revoked through another gateway process, or a user
+    # changed from the command line, is refused by this one within this many seconds.
+    # 0 reads the token and its user on every request.
+    auth_cache_seconds: float = 5.0
 
 
 settings = GatewaySettings()

@@ -15,10 +15,12 @@ from pymongo.errors import DuplicateKeyError
 from tissflow_contracts import FileValidated
 from tissflow_runtime.coalesce import KeyBatcher, by_id
 from tissflow_runtime.consumer import mark_handled, not_handled
-from tissflow_runtime.listing import match, page_of
+from tissflow_runtime.listing import HIDDEN, match, page_of
 from tissflow_runtime.outbox import marked
 
-from tissflow_ingest.domain import public
+from tissflow_ingest.domain import INLINE_FIELD, public
+
+WITHOUT_BYTES = {INLINE_FIELD: 0}
 
 
 class MongoFileRepository:
@@ -26,7 +28,10 @@ class MongoFileRepository:
 
     def __init__(self, db: AsyncDatabase, write_lock: asyncio.Lock) -> None:
         self.collection = db["files"]
-        self._by_id: KeyBatcher[str, dict[str, Any]] = by_id(self.collection)
+        # A small upload's bytes are in its document (ADR 0020): only the claim check
+        # reads them; the registry's other reads leave them in the database.
+        self._by_id: KeyBatcher[str, dict[str, Any]] = by_id(self.collection, WITHOUT_BYTES)
+        self._with_bytes: KeyBatcher[str, dict[str, Any]] = by_id(self.collection)
         # FerretDB: every update of a document that may carry an outbox takes this lock.
         self._lock = write_lock
 
@@ -38,9 +43,11 @@ class MongoFileRepository:
             [("provider_id", ASCENDING), ("idempotency_key", ASCENDING)]
         )
 
-    async def get(self, file_id: str) -> dict[str, Any] | None:
+    async def get(self, file_id: str, *, content: bool = False) -> dict[str, Any] | None:
         # Claim checks arrive together (validation judges a batch at once): one query.
-        doc: dict[str, Any] | None = await self._by_id.get(file_id)
+        doc: dict[str, Any] | None = await (self._with_bytes if content else self._by_id).get(
+            file_id
+        )
         return doc
 
     async def insert(self, doc: dict[str, Any]) -> bool:
@@ -112,7 +119,9 @@ class MongoFileRepository:
             filename={"$regex": re.escape(nome), "$options": "i"} if nome else None,
             created_at={**({"$gte": de} if de else {}), **({"$lte": ate} if ate else {})} or None,
         )
-        return await page_of(self.collection, query, page, page_size, public)
+        return await page_of(
+            self.collection, query, page, page_size, public, hidden=HIDDEN | WITHOUT_BYTES
+        )
 
 
 class ContentDocuments:

@@ -13,6 +13,9 @@ from tissflow_contracts.errors import Conflict, DomainError, NotFound
 from tissflow_contracts.limites import MAX_UPLOAD_BYTES
 
 __all__ = [
+    "INLINE_FIELD",
+    "INLINE_MAX_BYTES",
+    "INLINE_REF",
     "MAX_UPLOAD_BYTES",
     "STATUS_LABELS",
     "FileNotFound",
@@ -28,6 +31,15 @@ __all__ = [
     "sha256_hex",
     "too_large",
 ]
+
+
+# An upload this small keeps its bytes in its own file document (ADR 0020): storing it is
+# one insert, its claim check one read. Larger ones, and every corrected revision, keep
+# their bytes in the content store (`conteudos`, ADR 0019).
+INLINE_MAX_BYTES = 64 * 1024
+INLINE_FIELD = "conteudo_inline"
+INLINE_REF = {"inline": INLINE_FIELD}
+"""A revision's content reference when its bytes are the file document's INLINE_FIELD."""
 
 
 class FileStatus(StrEnum):
@@ -118,7 +130,7 @@ def new_revision(
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:
     """The registry record as the other services see it."""
-    hidden = {"_id", "outbox", "handled"}
+    hidden = {"_id", "outbox", "handled", INLINE_FIELD}
     out = {k: v for k, v in doc.items() if k not in hidden}
     out["file_id"] = doc["_id"]
     out["revisions"] = [

@@ -1,8 +1,9 @@
 """Ingest's use cases: store an upload, store a corrected revision, record a verdict.
 
 Each takes the file repository, the content store and the publisher as arguments
-(`bootstrap.py` passes the MongoDB/GridFS ones, unit tests in-memory fakes). The state
-change and the `file.uploaded` it causes are one document write (outbox).
+(`bootstrap.py` passes the MongoDB ones, unit tests in-memory fakes). The state change
+and the `file.uploaded` it causes are one document write (outbox); a small upload's bytes
+are in that same write (ADR 0020), a larger one's are stored first.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from tissflow_contracts.events import Canal
 from tissflow_runtime.publisher import Publisher, content_seal_text
 
 from tissflow_ingest.domain import (
+    INLINE_FIELD,
+    INLINE_MAX_BYTES,
+    INLINE_REF,
     FileNotFound,
     FileStatus,
     RevisionNotFound,
@@ -31,7 +35,9 @@ from tissflow_ingest.domain import (
 
 
 class FileRepository(Protocol):
-    async def get(self, file_id: str) -> dict[str, Any] | None: ...
+    async def get(self, file_id: str, *, content: bool = False) -> dict[str, Any] | None:
+        """The file document; its inline bytes (INLINE_FIELD) only when `content`."""
+        ...
 
     async def insert(self, doc: dict[str, Any]) -> bool:
         """False when a file with this id exists already."""
@@ -138,12 +144,15 @@ async def store_upload(
     `canal` is how it came: the portal or API upload, typed guides, the web services."""
     check_upload(filename, content)
     file_id = file_id_for(provider_id, idempotency_key)
-    if idempotency_key:
+    inline = len(content) <= INLINE_MAX_BYTES
+    if idempotency_key and not inline:
+        # A retry should not store megabytes again just to drop them; a small upload
+        # skips this read: its insert below says whether the key was used.
         existing = await files.get(file_id)
         if existing is not None:
             return Stored(public(existing), created=False)
     now = datetime.now(UTC)
-    ref = await store.put(file_id, 1, content)
+    ref = INLINE_REF if inline else await store.put(file_id, 1, content)
     revision = new_revision(1, ref, content, uploaded_by, "upload", now)
     doc: dict[str, Any] = {
         "_id": file_id,
@@ -160,13 +169,17 @@ async def store_upload(
         "canal": canal,
         "handled": [],
     }
+    if inline:
+        doc[INLINE_FIELD] = content
     doc["outbox"] = [uploaded_event(publisher, doc, revision, content)]
     if not await files.insert(doc):
-        # The same idempotency key raced us: the other request stored it.
-        await store.delete(ref)
+        # The same idempotency key was used before (or raced us): the first file stands.
+        if not inline:
+            await store.delete(ref)
         existing = await files.get(file_id)
         return Stored(public(existing or doc), created=False)
-    publisher.notify("files", file_id)
+    # The document was just inserted: the relay publishes its entry without reading it back.
+    publisher.notify("files", file_id, {"_id": file_id, "outbox": doc["outbox"]})
     return Stored(public(doc))
 
 
@@ -218,11 +231,19 @@ async def read_revision(
     files: FileRepository, store: ContentStore, file_id: str, revision: int
 ) -> tuple[bytes, str]:
     """A revision's bytes and their sha256 (the claim check's answer)."""
-    doc = await files.get(file_id)
+    doc = await files.get(file_id, content=True)
     found = [r for r in (doc or {}).get("revisions", []) if r["revision"] == revision]
-    if not found:
+    if not doc or not found:
         raise RevisionNotFound()
-    return await store.get(found[0]["gridfs_id"]), found[0]["sha256"]
+    return await _bytes_of(store, doc, found[0]), found[0]["sha256"]
+
+
+async def _bytes_of(store: ContentStore, doc: dict[str, Any], revision: dict[str, Any]) -> bytes:
+    """A revision's bytes: in its file document (a small upload) or in the store."""
+    ref = revision["gridfs_id"]
+    if ref == INLINE_REF:
+        return bytes(doc[INLINE_FIELD])
+    return await store.get(ref)
 
 
 async def read_revisions(
@@ -236,13 +257,13 @@ async def read_revisions(
     that does not exist is left out."""
 
     async def one(file_id: str, revision: int) -> tuple[bytes | None, str] | None:
-        doc = await files.get(file_id)
+        doc = await files.get(file_id, content=True)
         found = [r for r in (doc or {}).get("revisions", []) if r["revision"] == revision]
-        if not found:
+        if not doc or not found:
             return None
         if found[0]["size"] > max_bytes:
             return None, found[0]["sha256"]
-        return await store.get(found[0]["gridfs_id"]), found[0]["sha256"]
+        return await _bytes_of(store, doc, found[0]), found[0]["sha256"]
 
     # Concurrently: the repositories answer concurrent look-ups with one query.
     answers = await asyncio.gather(*(one(f, r) for f, r in wanted))
