@@ -232,10 +232,15 @@ async def read_revision(
 ) -> tuple[bytes, str]:
     """A revision's bytes and their sha256 (the claim check's answer)."""
     doc = await files.get(file_id, content=True)
-    found = [r for r in (doc or {}).get("revisions", []) if r["revision"] == revision]
-    if not doc or not found:
+    found = _revision_of(doc, revision)
+    if doc is None or found is None:
         raise RevisionNotFound()
-    return await _bytes_of(store, doc, found[0]), found[0]["sha256"]
+    return await _bytes_of(store, doc, found), found["sha256"]
+
+
+def _revision_of(doc: dict[str, Any] | None, revision: int) -> dict[str, Any] | None:
+    """The file document's record of `revision` (None: no such file or revision)."""
+    return next((r for r in (doc or {}).get("revisions", []) if r["revision"] == revision), None)
 
 
 async def _bytes_of(store: ContentStore, doc: dict[str, Any], revision: dict[str, Any]) -> bytes:
@@ -258,12 +263,12 @@ async def read_revisions(
 
     async def one(file_id: str, revision: int) -> tuple[bytes | None, str] | None:
         doc = await files.get(file_id, content=True)
-        found = [r for r in (doc or {}).get("revisions", []) if r["revision"] == revision]
-        if not doc or not found:
+        found = _revision_of(doc, revision)
+        if doc is None or found is None:
             return None
-        if found[0]["size"] > max_bytes:
-            return None, found[0]["sha256"]
-        return await _bytes_of(store, doc, found[0]), found[0]["sha256"]
+        if found["size"] > max_bytes:
+            return None, found["sha256"]
+        return await _bytes_of(store, doc, found), found["sha256"]
 
     # Concurrently: the repositories answer concurrent look-ups with one query.
     answers = await asyncio.gather(*(one(f, r) for f, r in wanted))
